@@ -1,0 +1,231 @@
+"""One Markdown file -> one `Document`: frontmatter validated, body rendered.
+
+`parse_document` is pure: it takes the file's text and returns a Document or the problems
+found in it, each naming file:line and what to do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any, Callable, Literal, Mapping
+
+import frontmatter
+import yaml
+
+from .config import SiteConfig, is_language_tag
+from .errors import Problem
+from .markdown import Rendered, render_markdown
+from .slugs import tag_slug
+
+KNOWN_KEYS = {"title", "date", "language", "author", "desc", "img", "tags", "revision", "publish"}
+_FENCE = re.compile(r"^---[ \t]*$")
+
+
+@dataclass(frozen=True, order=True)
+class Tag:
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A file copied as it is: post images, page files, anything outside Markdown."""
+
+    source: PurePosixPath
+    url: str  # output-relative path, e.g. "hello/cover.png"
+
+
+@dataclass(frozen=True)
+class Document:
+    """A post, a translation of one, or a standalone page."""
+
+    source: PurePosixPath  # relative to the content root, e.g. blog/hello/en-GB.md
+    display: str  # the path shown in messages
+    kind: Literal["post", "page"]
+    slug: str  # the post's or page's folder name
+    language: str
+    is_translation: bool  # a <lang>.md beside index.md
+    title: str
+    date: dt.datetime  # timezone-aware
+    author: str
+    desc: str
+    img: str | None
+    tags: tuple[Tag, ...]
+    revision: int
+    publish: bool
+    extra: Mapping[str, Any]
+    raw: str  # the file as published, frontmatter kept
+    body: str
+    body_line: int  # the file line where the body starts
+    rendered: Rendered
+    url: str  # output-relative: "hello/", "hello/en-GB/", "about/"
+    source_url: str  # output-relative: "hello/index.md", "hello/en-GB.md"
+    folder: str = field(default="")  # output-relative folder of its assets: "hello/"
+
+    @property
+    def html(self) -> str:
+        return self.rendered.html
+
+    @property
+    def depth_prefix(self) -> str:
+        """From this document's URL back to its folder ("" or "../")."""
+        return "../" if self.is_translation else ""
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where a Markdown file sits in the content tree and what it claims."""
+
+    kind: Literal["post", "page"]
+    slug: str
+    language_from_name: str | None  # "en-GB" for en-GB.md, None for index.md
+
+
+def split_frontmatter(text: str) -> tuple[str | None, int, str]:
+    """(yaml text or None, line where the body starts (1-based), body)."""
+    lines = text.splitlines(keepends=True)
+    if not lines or not _FENCE.match(lines[0].rstrip("\r\n")):
+        return None, 1, text
+    for index in range(1, len(lines)):
+        if _FENCE.match(lines[index].rstrip("\r\n")) or lines[index].rstrip("\r\n") == "...":
+            return "".join(lines[1:index]), index + 2, "".join(lines[index + 1:])
+    return "".join(lines[1:]), len(lines) + 1, ""
+
+
+def _key_line(yaml_text: str, key: str) -> int:
+    for number, raw in enumerate(yaml_text.splitlines(), 2):
+        if re.match(rf"{re.escape(key)}\s*:", raw):
+            return number
+    return 1
+
+
+def parse_date(value: object) -> dt.datetime | None:
+    """ISO 8601 date or date-time; an offset is kept, none means UTC."""
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        try:
+            moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    else:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def parse_document(
+    source: PurePosixPath,
+    text: str,
+    config: SiteConfig,
+    where: Located,
+    *,
+    display: str | None = None,
+    image_size: Callable[[str], tuple[int, int] | None] | None = None,
+    asset_exists: Callable[[str], bool] = lambda name: True,
+) -> tuple[Document | None, list[Problem]]:
+    name = display or str(source)
+    yaml_text, body_line, body = split_frontmatter(text)
+    if yaml_text is None:
+        return None, [Problem(name, 1, "no frontmatter: start the file with a '---' block holding title and date")]
+    try:
+        meta = frontmatter.loads(text).metadata
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        reason = getattr(exc, "problem", None) or "malformed YAML"
+        return None, [Problem(name, line, f"malformed YAML in frontmatter ({reason}): fix the syntax")]
+    except Exception as exc:  # python-frontmatter raises plain errors for non-mapping YAML
+        return None, [Problem(name, 1, f"unreadable frontmatter ({exc}): write it as 'key: value' lines")]
+    if not isinstance(meta, dict):
+        return None, [Problem(name, 1, "frontmatter must be a mapping of 'key: value' lines")]
+
+    problems: list[Problem] = []
+
+    def bad(key: str, message: str) -> None:
+        problems.append(Problem(name, _key_line(yaml_text, key), message))
+
+    title = meta.get("title")
+    if title is None or (isinstance(title, str) and not title.strip()):
+        problems.append(Problem(name, 1, "missing 'title': add a 'title: ...' line to the frontmatter"))
+    elif not isinstance(title, (str, int, float)):
+        bad("title", "'title' must be text")
+    date = None
+    if "date" not in meta:
+        problems.append(Problem(name, 1, "missing 'date': add 'date: 2026-01-31T09:00:00+09:00' (ISO 8601) to the frontmatter"))
+    else:
+        date = parse_date(meta["date"])
+        if date is None:
+            bad("date", f"'date' {meta['date']!r} is not an ISO 8601 date: write it like 2026-01-31 or 2026-01-31T09:00:00+09:00")
+    language = meta.get("language", where.language_from_name or config.default_language)
+    if not is_language_tag(language):
+        bad("language", f"'language' {language!r} is not a BCP 47 tag: write it like ko-KR or en-GB")
+    elif where.language_from_name and language != where.language_from_name:
+        bad("language", f"'language' {language!r} contradicts the file name {source.name}: make them agree")
+    tags_value = meta.get("tags", [])
+    if isinstance(tags_value, str):
+        tags_value = [tags_value]
+    if not isinstance(tags_value, list) or not all(isinstance(t, (str, int, float)) for t in tags_value):
+        bad("tags", "'tags' must be a list of words, like [music, 음악]")
+        tags_value = []
+    tags = tuple(sorted({Tag(tag_slug(str(t).strip()), str(t).strip()) for t in tags_value if str(t).strip()}))
+    revision = meta.get("revision", 1)
+    if isinstance(revision, bool) or not isinstance(revision, int) or revision < 1:
+        bad("revision", f"'revision' must be a whole number of at least 1, got {revision!r}")
+        revision = 1
+    publish = meta.get("publish", 1)
+    if publish in (1, True, "1", "true", "yes"):
+        publish = True
+    elif publish in (0, False, "0", "false", "no"):
+        publish = False
+    else:
+        bad("publish", f"'publish' must be 1 or 0 (true or false), got {publish!r}")
+        publish = True
+    img = meta.get("img")
+    if img is not None:
+        if not isinstance(img, str) or not img.strip():
+            bad("img", "'img' must name a file beside the post")
+            img = None
+        elif "://" not in img and not asset_exists(img):
+            bad("img", f"'img' {img!r} is not a file beside the post: add it or fix the name")
+    for key in ("author", "desc"):
+        if key in meta and not isinstance(meta[key], (str, type(None))):
+            bad(key, f"'{key}' must be text")
+
+    rendered = render_markdown(
+        body, site_host=config.host, line_offset=body_line - 1, image_size=image_size
+    )
+    if problems or date is None:
+        return None, problems
+
+    folder = f"{where.slug}/"
+    is_translation = where.language_from_name is not None
+    url = f"{folder}{language}/" if is_translation else folder
+    return Document(
+        source=source,
+        display=name,
+        kind=where.kind,
+        slug=where.slug,
+        language=language,
+        is_translation=is_translation,
+        title=str(title).strip(),
+        date=date,
+        author=str(meta.get("author") or config.author),
+        desc=str(meta.get("desc") or ""),
+        img=img,
+        tags=tags,
+        revision=revision,
+        publish=publish,
+        extra={k: meta[k] for k in sorted(meta) if k not in KNOWN_KEYS},
+        raw=text,
+        body=body,
+        body_line=body_line,
+        rendered=rendered,
+        url=url,
+        source_url=f"{folder}{source.name}",
+        folder=folder,
+    ), []

@@ -1,0 +1,113 @@
+"""Markdown -> HTML plus what the rest of the build needs to know about the page.
+
+CommonMark with GFM (tables, strikethrough, task lists, autolinks, footnotes), raw HTML,
+heading anchors, a table of contents, Pygments highlighting and MathML, each a plugin in
+`sitegen.mdplugins`. `render_markdown` is pure and deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Literal
+
+from markdown_it import MarkdownIt
+from mdit_py_plugins.gfm import gfm_plugin
+
+from .mdplugins.anchors import anchors_plugin
+from .mdplugins.highlight import highlight_code
+from .mdplugins.links import links_plugin
+from .mdplugins.math import math_plugin
+from .mdplugins.toc import toc_plugin
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+    id: str  # "" for h1
+    line: int  # 1-based line in the file
+
+
+@dataclass(frozen=True)
+class Reference:
+    kind: Literal["link", "image"]
+    target: str
+    line: int
+    alt: str | None  # "" for an image without alt text; None for links
+
+
+@dataclass(frozen=True)
+class Section:
+    heading_path: tuple[str, ...]
+    markdown: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Rendered:
+    html: str
+    headings: tuple[Heading, ...]
+    references: tuple[Reference, ...]
+    sections: tuple[Section, ...]
+    has_math: bool
+    has_code: bool
+
+
+def make_parser(
+    site_host: str | None = None,
+    image_size: Callable[[str], tuple[int, int] | None] | None = None,
+) -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True, "typographer": False, "highlight": highlight_code})
+    md.use(gfm_plugin)
+    md.use(math_plugin)
+    md.use(anchors_plugin)
+    md.use(toc_plugin)
+    md.use(links_plugin, site_host=site_host, image_size=image_size)
+    return md
+
+
+def _sections(body: str, headings: list[dict], line_offset: int) -> tuple[Section, ...]:
+    """Split the source at its headings; each section keeps the path of enclosing headings."""
+    lines = body.splitlines()
+    cuts = sorted(headings, key=lambda h: h["line"])
+    sections: list[Section] = []
+    path: list[tuple[int, str]] = []
+    start, current = 0, ()
+    for heading in cuts + [None]:
+        end = heading["line"] - 1 if heading else len(lines)
+        text = "\n".join(lines[start:end]).strip()
+        if text:
+            sections.append(Section(current, text, start + 1 + line_offset))
+        if heading is None:
+            break
+        while path and path[-1][0] >= heading["level"]:
+            path.pop()
+        path.append((heading["level"], heading["text"]))
+        current = tuple(t for _, t in path)
+        start = heading["line"]  # skip the heading line itself
+    return tuple(sections)
+
+
+def render_markdown(
+    text: str,
+    *,
+    site_host: str | None = None,
+    line_offset: int = 0,
+    image_size: Callable[[str], tuple[int, int] | None] | None = None,
+) -> Rendered:
+    md = make_parser(site_host, image_size)
+    env: dict = {}
+    tokens = md.parse(text, env)
+    html = md.renderer.render(tokens, md.options, env)
+    heads = env.get("headings", [])
+    # ATX headings only map to one line; setext headings are two, the text on the first.
+    return Rendered(
+        html=html,
+        headings=tuple(Heading(h["level"], h["text"], h["id"], h["line"] + line_offset) for h in heads),
+        references=tuple(
+            Reference(r["kind"], r["target"], r["line"] + line_offset, r["alt"]) for r in env.get("references", [])
+        ),
+        sections=_sections(text, [h for h in heads if h["line"]], line_offset),
+        has_math=any(t.type.startswith("math") or any(c.type.startswith("math") for c in t.children or []) for t in tokens),
+        has_code=any(t.type in ("fence", "code_block") for t in tokens),
+    )

@@ -1,0 +1,1 @@
+"""markdown-it plugins, one per Markdown feature; per-page results travel in `env`."""

@@ -1,0 +1,82 @@
+"""Links and images: rel on links to other hosts, lazy local images with their size,
+and every link and image target recorded in env["references"] for checking."""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+from urllib.parse import unquote, urlsplit
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
+
+_HTML_REF = re.compile(r"""<(a|img|video|source|audio)\b[^>]*?\s(href|src)\s*=\s*(["'])(.*?)\3""", re.I | re.S)
+_ALT = re.compile(r"""\salt\s*=\s*(["'])(.*?)\1""", re.I | re.S)
+_TAG = re.compile(r"<img\b[^>]*>", re.I | re.S)
+
+
+def is_external(href: str, site_host: str | None) -> bool:
+    parts = urlsplit(href)
+    if href.startswith("//"):
+        return parts.netloc != site_host
+    return parts.scheme in ("http", "https") and parts.netloc != site_host
+
+
+def is_local(target: str) -> bool:
+    """A path into the site itself (relative or root-relative), not a fragment or mailto."""
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and bool(parts.path)
+
+
+def links_plugin(
+    md: MarkdownIt,
+    *,
+    site_host: str | None = None,
+    image_size: Callable[[str], tuple[int, int] | None] | None = None,
+) -> None:
+    def visit(state: StateCore) -> None:
+        refs: list[dict] = state.env.setdefault("references", [])
+        for block in state.tokens:
+            line = (block.map[0] + 1) if block.map else 0
+            if block.type == "html_block" and block.map:  # generated blocks (the TOC) have no map
+                _scan_html(block.content, line, refs)
+            for token in block.children or []:
+                if token.type == "link_open":
+                    href = str(token.attrGet("href") or "")
+                    if token.attrGet("class") != "anchor":
+                        refs.append({"kind": "link", "target": href, "line": line, "alt": None})
+                    if is_external(href, site_host):
+                        rel = str(token.attrGet("rel") or "").split()
+                        for value in ("nofollow", "noopener"):
+                            if value not in rel:
+                                rel.append(value)
+                        token.attrSet("rel", " ".join(rel))
+                elif token.type == "image":
+                    src = str(token.attrGet("src") or "")
+                    alt = "".join(c.content for c in token.children or []) if token.children else token.content
+                    refs.append({"kind": "image", "target": src, "line": line, "alt": alt})
+                    if is_local(src):
+                        token.attrSet("loading", "lazy")
+                        token.attrSet("decoding", "async")
+                        size = image_size(unquote(urlsplit(src).path)) if image_size else None
+                        if size:
+                            token.attrSet("width", str(size[0]))
+                            token.attrSet("height", str(size[1]))
+                elif token.type == "html_inline":
+                    _scan_html(token.content, line, refs)
+
+    md.core.ruler.push("links_and_images", visit)
+
+
+def _scan_html(html: str, line: int, refs: list[dict]) -> None:
+    """References in raw HTML (<img src>, <a href>, <video src> ...), with the line they are on."""
+    for match in _HTML_REF.finditer(html):
+        tag = match.group(1).lower()
+        at = line + html.count("\n", 0, match.start())
+        alt = None
+        if tag == "img":
+            whole = _TAG.search(html, match.start())
+            found = _ALT.search(whole.group(0)) if whole else None
+            alt = found.group(2) if found else ""
+        refs.append({"kind": "link" if tag == "a" else "image", "target": match.group(4), "line": at, "alt": alt})
