@@ -197,7 +197,8 @@ def parse_document(
             bad(key, f"'{key}' must be text")
 
     rendered = render_markdown(
-        body, site_host=config.host, line_offset=body_line - 1, image_size=image_size
+        body, site_host=config.host, line_offset=body_line - 1, image_size=image_size,
+        link_prefix="../" if where.language_from_name else "",
     )
     if problems or date is None:
         return None, problems

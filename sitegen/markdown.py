@@ -56,13 +56,14 @@ class Rendered:
 def make_parser(
     site_host: str | None = None,
     image_size: Callable[[str], tuple[int, int] | None] | None = None,
+    link_prefix: str = "",
 ) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "typographer": False, "highlight": highlight_code})
     md.use(gfm_plugin)
     md.use(math_plugin)
     md.use(anchors_plugin)
     md.use(toc_plugin)
-    md.use(links_plugin, site_host=site_host, image_size=image_size)
+    md.use(links_plugin, site_host=site_host, image_size=image_size, link_prefix=link_prefix)
     return md
 
 
@@ -94,8 +95,10 @@ def render_markdown(
     site_host: str | None = None,
     line_offset: int = 0,
     image_size: Callable[[str], tuple[int, int] | None] | None = None,
+    link_prefix: str = "",
 ) -> Rendered:
-    md = make_parser(site_host, image_size)
+    """link_prefix goes before relative URLs: "../" for a translation at <slug>/<lang>/."""
+    md = make_parser(site_host, image_size, link_prefix)
     env: dict = {}
     tokens = md.parse(text, env)
     html = md.renderer.render(tokens, md.options, env)

@@ -23,6 +23,25 @@ def is_external(href: str, site_host: str | None) -> bool:
     return parts.scheme in ("http", "https") and parts.netloc != site_host
 
 
+def is_relative(target: str) -> bool:
+    """A path relative to the page: needs a prefix when the page moves one folder down."""
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and bool(parts.path) and not target.startswith("/")
+
+
+def _prefixed_html(html: str, prefix: str) -> str:
+    def fix(match: re.Match) -> str:
+        value = match.group(4)
+        if not is_relative(value):
+            return match.group(0)
+        start, end = match.span(4)
+        whole_start = match.start(0)
+        text = match.group(0)
+        return text[: start - whole_start] + prefix + value + text[end - whole_start:]
+
+    return _HTML_REF.sub(fix, html)
+
+
 def is_local(target: str) -> bool:
     """A path into the site itself (relative or root-relative), not a fragment or mailto."""
     parts = urlsplit(target)
@@ -34,13 +53,18 @@ def links_plugin(
     *,
     site_host: str | None = None,
     image_size: Callable[[str], tuple[int, int] | None] | None = None,
+    link_prefix: str = "",
 ) -> None:
+    """link_prefix: put before relative URLs, for a page one folder below its files."""
+
     def visit(state: StateCore) -> None:
         refs: list[dict] = state.env.setdefault("references", [])
         for block in state.tokens:
             line = (block.map[0] + 1) if block.map else 0
             if block.type == "html_block" and block.map:  # generated blocks (the TOC) have no map
                 _scan_html(block.content, line, refs)
+                if link_prefix:
+                    block.content = _prefixed_html(block.content, link_prefix)
             for token in block.children or []:
                 if token.type == "link_open":
                     href = str(token.attrGet("href") or "")
@@ -52,6 +76,8 @@ def links_plugin(
                             if value not in rel:
                                 rel.append(value)
                         token.attrSet("rel", " ".join(rel))
+                    elif link_prefix and is_relative(href):
+                        token.attrSet("href", link_prefix + href)
                 elif token.type == "image":
                     src = str(token.attrGet("src") or "")
                     alt = "".join(c.content for c in token.children or []) if token.children else token.content
@@ -63,8 +89,12 @@ def links_plugin(
                         if size:
                             token.attrSet("width", str(size[0]))
                             token.attrSet("height", str(size[1]))
+                    if link_prefix and is_relative(src):
+                        token.attrSet("src", link_prefix + src)
                 elif token.type == "html_inline":
                     _scan_html(token.content, line, refs)
+                    if link_prefix:
+                        token.content = _prefixed_html(token.content, link_prefix)
 
     md.core.ruler.push("links_and_images", visit)
 

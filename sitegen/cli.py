@@ -1,0 +1,94 @@
+"""The `sitegen` command: build, serve, new, check. `main(argv) -> exit status`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .build import BuildOptions, build_files, build_site
+from .config import SiteConfig
+from .errors import BuildError
+from .scaffold import new_post
+
+
+def _build_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--content", type=Path, default=Path("content"), help="content folder (default: content/)")
+    parser.add_argument("--out", type=Path, default=Path("public"), help="output folder (default: public/)")
+    parser.add_argument("--config", type=Path, default=Path("site.toml"), help="settings file (default: site.toml)")
+    parser.add_argument("--theme", type=Path, default=None, help="theme folder (default: theme/ beside the config)")
+    parser.add_argument("--drafts", action="store_true", help="build posts with publish: 0 too")
+    parser.add_argument("--base-url", default=None, help="override base_url from site.toml")
+
+
+def _options(args: argparse.Namespace, **extra: object) -> BuildOptions:
+    return BuildOptions(
+        content=args.content, out=args.out, config=args.config, theme=args.theme,
+        drafts=args.drafts, base_url=args.base_url, **extra,
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="sitegen", description="Markdown blog -> static, script-free, offline-ready site.")
+    root.add_argument("--version", action="version", version=f"sitegen {__version__}")
+    commands = root.add_subparsers(dest="command", required=True)
+    _build_arguments(commands.add_parser("build", help="build the site into the output folder"))
+    serve = commands.add_parser("serve", help="build, serve on 127.0.0.1 and rebuild on change")
+    _build_arguments(serve)
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
+    new = commands.add_parser("new", help="scaffold content/blog/SLUG/index.md")
+    new.add_argument("slug")
+    new.add_argument("--title", default=None)
+    new.add_argument("--lang", default=None, help="language tag (default: the site's)")
+    new.add_argument("--content", type=Path, default=Path("content"))
+    new.add_argument("--config", type=Path, default=Path("site.toml"))
+    _build_arguments(commands.add_parser("check", help="validate content without writing anything"))
+    return root
+
+
+def _problems(error: BuildError) -> int:
+    for problem in error.problems:
+        print(problem, file=sys.stderr)
+    print(f"sitegen: {len(error.problems)} problem(s); nothing was written", file=sys.stderr)
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "build":
+            start = time.perf_counter()
+            result = build_site(_options(args))
+            for warning in result.warnings:
+                print(f"warning: {warning}", file=sys.stderr)
+            pages = sum(1 for path in result.files if path.endswith(".html"))
+            print(f"built {pages} pages, {len(result.files)} files into {args.out} in {(time.perf_counter() - start) * 1000:.0f} ms")
+            return 0
+        if args.command == "check":
+            result = build_files(_options(args, strict_alt=True))
+            print(f"ok: {len(result.site.documents)} documents, {len(result.site.assets)} files, no problems")
+            return 0
+        if args.command == "serve":
+            from .serve import serve
+
+            return serve(_options(args), port=args.port, host=args.host)
+        if args.command == "new":
+            language = args.lang
+            if language is None:
+                language = SiteConfig.load(args.config).default_language if args.config.exists() else "en-GB"
+            path = new_post(args.content, args.slug, title=args.title, language=language,
+                            now=dt.datetime.now(dt.timezone.utc).astimezone())
+            print(f"created {path}")
+            return 0
+    except BuildError as error:
+        return _problems(error)
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+

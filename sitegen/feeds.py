@@ -1,0 +1,95 @@
+"""Atom 1.0 (feed.xml) and RSS 2.0 (rss.xml) of the newest posts, full content included.
+
+The feed's `updated` is the newest post's date, never the clock, so builds stay
+byte-identical.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.utils import format_datetime
+from xml.etree import ElementTree as ET
+
+from .site import Site
+
+ATOM = "http://www.w3.org/2005/Atom"
+
+
+def _xml(root: ET.Element) -> bytes:
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def _newest(site: Site) -> dt.datetime:
+    listed = site.listed()
+    return max((d.date for d in listed), default=dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc))
+
+
+def atom(site: Site) -> bytes:
+    config = site.config
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(f"{{{ATOM}}}feed", {"xml:lang": config.default_language})
+
+    def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+        element.text = text
+        return element
+
+    sub(feed, "id", config.base_url)
+    sub(feed, "title", config.title)
+    if config.description:
+        sub(feed, "subtitle", config.description)
+    sub(feed, "updated", _newest(site).isoformat())
+    sub(feed, "link", rel="self", type="application/atom+xml", href=config.absolute("feed.xml"))
+    sub(feed, "link", rel="alternate", type="text/html", href=config.base_url)
+    author = sub(feed, "author")
+    sub(author, "name", config.author or config.title)
+    sub(feed, "generator", "sitegen")
+    for document in site.listed()[: config.feed_limit]:
+        entry = sub(feed, "entry", **{"xml:lang": document.language})
+        sub(entry, "id", config.absolute(document.url))
+        sub(entry, "title", document.title)
+        sub(entry, "link", rel="alternate", type="text/html", href=config.absolute(document.url))
+        for alternate in site.alternates(document):
+            if alternate is not document:
+                sub(entry, "link", rel="alternate", type="text/html", hreflang=alternate.language, href=config.absolute(alternate.url))
+        sub(entry, "published", document.date.isoformat())
+        sub(entry, "updated", document.date.isoformat())
+        if document.author:
+            sub(sub(entry, "author"), "name", document.author)
+        for tag in document.tags:
+            sub(entry, "category", term=tag.slug, label=tag.name)
+        if document.desc:
+            sub(entry, "summary", document.desc)
+        sub(entry, "content", document.html, type="html")
+    return _xml(feed)
+
+
+def rss(site: Site) -> bytes:
+    config = site.config
+    root = ET.Element("rss", {"version": "2.0"})
+    root.set("xmlns:atom", ATOM)
+    channel = ET.SubElement(root, "channel")
+
+    def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        element = ET.SubElement(parent, tag, attrs)
+        element.text = text
+        return element
+
+    sub(channel, "title", config.title)
+    sub(channel, "link", config.base_url)
+    sub(channel, "description", config.description or config.title)
+    sub(channel, "language", config.default_language)
+    sub(channel, "lastBuildDate", format_datetime(_newest(site)))
+    sub(channel, "generator", "sitegen")
+    sub(channel, "atom:link", href=config.absolute("rss.xml"), rel="self", type="application/rss+xml")
+    for document in site.listed()[: config.feed_limit]:
+        item = sub(channel, "item")
+        sub(item, "title", document.title)
+        sub(item, "link", config.absolute(document.url))
+        sub(item, "guid", config.absolute(document.url), isPermaLink="true")
+        sub(item, "pubDate", format_datetime(document.date))
+        for tag in document.tags:
+            sub(item, "category", tag.name)
+        sub(item, "description", document.html)
+    return _xml(root)
