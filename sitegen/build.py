@@ -57,7 +57,7 @@ def _image_size(files: dict[PurePosixPath, bytes], folder: PurePosixPath):
             width, height = imagesize.get(io.BytesIO(data))
         except Exception:
             return None
-        return (width, height) if width > 0 and height > 0 else None
+        return (round(width), round(height)) if width > 0 and height > 0 else None
 
     return size
 
