@@ -1,0 +1,1 @@
+"""HTTP routers, one per resource; they call the plain functions of the domain modules."""

@@ -1,0 +1,47 @@
+"""/api/auth: nonce, verify (sign in), logout."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Request, Response
+
+from .. import auth
+from ..errors import RateLimited
+from ..schemas import NonceOut, SignInOut, VerifyIn
+from .deps import COOKIE, DbDep, Now, SettingsDep, same_origin, session_token
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+def set_session_cookie(response: Response, sign_in: auth.SignIn, *, secure: bool, max_age: int) -> None:
+    response.set_cookie(COOKIE, sign_in.token, max_age=max_age, httponly=True, samesite="strict",
+                        secure=secure, path="/")
+
+
+@router.get("/nonce", response_model=NonceOut)
+def nonce(request: Request, db: DbDep, settings: SettingsDep, now: Now) -> NonceOut:
+    client = request.client.host if request.client else "unknown"
+    wait = request.app.state.nonce_limiter.hit(client, time.monotonic())
+    if wait is not None:
+        raise RateLimited(f"too many nonces asked from {client}; try again in {wait} s", wait)
+    return NonceOut(nonce=auth.issue_nonce(db, settings=settings, now=now))
+
+
+@router.post("/verify", response_model=SignInOut)
+def verify(body: VerifyIn, response: Response, db: DbDep, settings: SettingsDep, now: Now) -> SignInOut:
+    sign_in = auth.sign_in(db, settings=settings, message=body.message, signature=body.signature, now=now)
+    set_session_cookie(response, sign_in, secure=settings.secure_cookies, max_age=settings.session_ttl_seconds)
+    return SignInOut(address=sign_in.address, token=sign_in.token, expires_at=sign_in.expires_at)
+
+
+@router.post("/logout", status_code=204)
+def logout(request: Request, response: Response, db: DbDep, settings: SettingsDep, now: Now) -> Response:
+    token, from_cookie = session_token(request)
+    if token:
+        if from_cookie:
+            same_origin(request, settings)
+        auth.sign_out(db, token=token, now=now)
+    response = Response(status_code=204)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=settings.secure_cookies)
+    return response

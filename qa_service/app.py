@@ -1,0 +1,131 @@
+"""`create_app(settings)`: the FastAPI application, its database and its guards.
+
+Nothing is created at import time; tests and processes build their own app from their own
+settings. Guards: a body size cap, a per-IP rate limit, security headers, and every refusal
+answered as `{"detail": ...}` with a 4xx.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pathlib import Path
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import __version__
+from .api import admin, auth, credits, pages, questions
+from .db import make_engine, make_sessionmaker, migrate
+from .errors import RateLimited, ServiceError
+from .ratelimit import RateLimiter
+from .settings import Settings
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy",
+     b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+     b"connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
+]
+
+
+class Guard:
+    """ASGI middleware: body size cap, per-IP rate limit, security headers."""
+
+    def __init__(self, app: ASGIApp, *, max_body: int, limiter: RateLimiter) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.limiter = limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        client = (scope.get("client") or ("unknown", 0))[0]
+        wait = self.limiter.hit(client, time.monotonic())
+        if wait is not None:
+            await _reply(send, 429, f"too many requests from {client}; try again in {wait} s", [(b"retry-after", str(wait).encode())])
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
+            await _reply(send, 413, f"request body over {self.max_body} bytes")
+            return
+        received = 0
+        too_big = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, too_big
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    too_big = True
+                    raise _BodyTooLarge()
+            return message
+
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message = dict(message)
+                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_headers)
+        except _BodyTooLarge:
+            if not started:
+                await _reply(send, 413, f"request body over {self.max_body} bytes")
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _reply(send: Send, status: int, detail: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers + SECURITY_HEADERS + (extra or [])})
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(settings: Settings | None = None, *, run_migrations: bool = True) -> FastAPI:
+    settings = settings or Settings()
+    engine = make_engine(settings.database_url)
+    if run_migrations:
+        migrate(engine)
+    app = FastAPI(title="Automata Q&A", version=__version__,
+                  description="Sign in with Ethereum, ask the author, earn credits.")
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.address_limiter = RateLimiter(settings.rate_address_per_minute)
+    app.state.nonce_limiter = RateLimiter(settings.rate_nonce_per_minute)
+
+    @app.exception_handler(ServiceError)
+    async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        if request.url.path.startswith(pages.PREFIXES) and request.method == "POST":
+            return pages.error_page(request, exc)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    for router in (auth.router, questions.router, credits.router, admin.router, pages.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
+    app.add_middleware(Guard, max_body=settings.max_body_bytes, limiter=RateLimiter(settings.rate_ip_per_minute))
+    return app

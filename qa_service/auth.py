@@ -1,0 +1,106 @@
+"""Sign-In with Ethereum for the service: single-use nonces, verification of the signed
+message against this service's domain, URI and chain, and revocable sessions.
+
+Tokens are random; only their SHA-256 is stored, so a database leak opens no session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as DbSession
+
+from .errors import AuthError
+from .models import Account, Nonce, Session
+from .settings import Settings
+from .siwe import SiweError, SiweMessage, generate_nonce, parse_datetime
+
+STATEMENT = "Sign in to ask the author a question. This is a signature, not a transaction: it costs nothing."
+
+
+@dataclass(frozen=True)
+class SignIn:
+    address: str
+    token: str
+    expires_at: dt.datetime
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_nonce(db: DbSession, *, settings: Settings, now: dt.datetime) -> str:
+    value = generate_nonce()
+    with db.begin():
+        db.add(Nonce(value=value, issued_at=now, expires_at=now + dt.timedelta(seconds=settings.nonce_ttl_seconds)))
+        # Keep the table small: forget nonces that expired a day ago.
+        db.execute(delete(Nonce).where(Nonce.expires_at < now - dt.timedelta(days=1)))
+    return value
+
+
+def message_for(address: str, nonce: str, *, settings: Settings, now: dt.datetime) -> SiweMessage:
+    """The exact message this service asks an address to sign."""
+    return SiweMessage(
+        scheme=None,
+        domain=settings.domain,
+        address=address,
+        statement=STATEMENT,
+        uri=settings.uri,
+        version="1",
+        chain_id=settings.chain_id,
+        nonce=nonce,
+        issued_at=now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        expiration_time=(now + dt.timedelta(seconds=settings.nonce_ttl_seconds)).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+
+
+def sign_in(db: DbSession, *, settings: Settings, message: str, signature: str, now: dt.datetime) -> SignIn:
+    """Check everything, burn the nonce, open a session. Any failure: AuthError with the reason."""
+    skew = dt.timedelta(seconds=settings.clock_skew_seconds)
+    try:
+        parsed = SiweMessage.parse(message)
+        parsed.verify(signature, domain=settings.domain, uri=settings.uri, chain_id=settings.chain_id,
+                      now=now, skew=skew)
+        issued = parse_datetime(parsed.issued_at, "issued-at")
+    except SiweError as exc:
+        raise AuthError(f"sign-in refused: {exc}") from None
+    if issued > now + skew:
+        raise AuthError("sign-in refused: issued-at is in the future; check your clock")
+    with db.begin():
+        burned = db.execute(
+            update(Nonce)
+            .where(Nonce.value == parsed.nonce, Nonce.used_at.is_(None), Nonce.expires_at > now)
+            .values(used_at=now)
+        ).rowcount
+        if burned != 1:
+            raise AuthError("sign-in refused: unknown, expired or already used nonce; ask for a new message")
+        token = secrets.token_urlsafe(32)
+        expires = now + dt.timedelta(seconds=settings.session_ttl_seconds)
+        db.add(Session(token_hash=token_hash(token), address=parsed.address, created_at=now, expires_at=expires))
+        if db.get(Account, parsed.address) is None:
+            try:
+                with db.begin_nested():
+                    db.add(Account(address=parsed.address, created_at=now))
+            except IntegrityError:
+                pass  # another process created it first
+    return SignIn(parsed.address, token, expires)
+
+
+def session_address(db: DbSession, *, token: str, now: dt.datetime) -> str | None:
+    row = db.execute(
+        select(Session.address).where(
+            Session.token_hash == token_hash(token), Session.revoked_at.is_(None), Session.expires_at > now
+        )
+    ).first()
+    db.rollback()
+    return row[0] if row else None
+
+
+def sign_out(db: DbSession, *, token: str, now: dt.datetime) -> None:
+    with db.begin():
+        db.execute(update(Session).where(Session.token_hash == token_hash(token)).values(revoked_at=now))

@@ -1,0 +1,83 @@
+"""Tables. The credit ledger is append-only: a balance is the sum of an address's entries,
+and a unique (address, key) makes every award and spend happen at most once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dt.datetime: DateTime(timezone=True)}
+
+
+class Nonce(Base):
+    __tablename__ = "nonces"
+    value: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issued_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+    used_at: Mapped[dt.datetime | None]
+
+
+class Session(Base):
+    __tablename__ = "sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(42), index=True)
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+
+
+class Account(Base):
+    """One row per address that ever signed in: the lock that serialises its spending."""
+
+    __tablename__ = "accounts"
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    created_at: Mapped[dt.datetime]
+
+
+class Question(Base):
+    __tablename__ = "questions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    asker: Mapped[str] = mapped_column(String(42), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(35))
+    consent_to_training: Mapped[bool] = mapped_column(Boolean)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending answered rejected withdrawn
+    post: Mapped[str | None] = mapped_column(String(300))  # the blog post it was asked from
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(42))
+    answered_at: Mapped[dt.datetime | None]
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+    token_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    alternatives: Mapped[list["Alternative"]] = relationship(
+        order_by="Alternative.rank", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class Alternative(Base):
+    """A lower-ranked draft of an answer (rank 1 = best after the answer): preference data."""
+
+    __tablename__ = "alternatives"
+    __table_args__ = (UniqueConstraint("question_id", "rank"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), index=True)
+    rank: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+
+
+class CreditEntry(Base):
+    __tablename__ = "credit_entries"
+    __table_args__ = (UniqueConstraint("address", "key", name="uq_credit_entries_address_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    address: Mapped[str] = mapped_column(String(42), index=True)
+    key: Mapped[str] = mapped_column(String(200))  # "answer:<question id>" or "spend:<idempotency key>"
+    amount: Mapped[int]  # > 0 awards, < 0 spends
+    reason: Mapped[str] = mapped_column(Text)
+    question_id: Mapped[int | None]
+    created_at: Mapped[dt.datetime]

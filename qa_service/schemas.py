@@ -1,0 +1,112 @@
+"""The JSON shapes of the HTTP API (SPEC section 3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NonceOut(BaseModel):
+    nonce: str
+
+
+class VerifyIn(Strict):
+    message: str = Field(max_length=4000)
+    signature: str = Field(max_length=200)
+
+
+class SignInOut(BaseModel):
+    address: str
+    token: str
+    expires_at: dt.datetime
+
+
+class QuestionIn(Strict):
+    text: str
+    consent_to_training: StrictBool
+    public: StrictBool = False
+    language: str = Field(default="en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=35)
+    post: str | None = Field(default=None, max_length=300)
+
+
+class AlternativeIn(Strict):
+    text: str
+
+
+class AlternativeOut(BaseModel):
+    rank: int
+    text: str
+
+
+class QuestionOut(BaseModel):
+    id: int
+    status: str
+    text: str
+    language: str
+    consent_to_training: bool
+    public: bool
+    post: str | None = None
+    created_at: dt.datetime
+    answer: str | None = None
+    answered_at: dt.datetime | None = None
+    reject_reason: str | None = None
+    token_id: int | None = None
+    asker: str | None = None
+    alternatives: list[AlternativeOut] = []
+
+
+class AnswerIn(Strict):
+    text: str
+    alternatives: list[AlternativeIn] = []
+
+
+class AnswerOut(BaseModel):
+    question: QuestionOut
+    answer: str
+    credits_awarded: int
+    token_id: int
+
+
+class RejectIn(Strict):
+    reason: str = Field(default="", max_length=2000)
+
+
+class CreditEntryOut(BaseModel):
+    key: str
+    amount: int
+    reason: str
+    question_id: int | None
+    created_at: dt.datetime
+
+
+class CreditsOut(BaseModel):
+    address: str
+    balance: int
+    entries: list[CreditEntryOut]
+
+
+class SpendIn(Strict):
+    amount: int = Field(gt=0, le=10**9, strict=True)
+    idempotency_key: str = Field(min_length=1, max_length=150)
+    reason: str = Field(default="", max_length=500)
+
+
+class BalanceOut(BaseModel):
+    address: str
+    balance: int
+
+
+def question_out(question, *, with_asker: bool = False) -> QuestionOut:  # type: ignore[no-untyped-def]
+    return QuestionOut(
+        id=question.id, status=question.status, text=question.text, language=question.language,
+        consent_to_training=question.consent_to_training, public=question.public, post=question.post,
+        created_at=question.created_at, answer=question.answer, answered_at=question.answered_at,
+        reject_reason=question.reject_reason, token_id=question.token_id,
+        asker=question.asker if with_asker else None,
+        alternatives=[AlternativeOut(rank=a.rank, text=a.text) for a in question.alternatives],
+    )

@@ -1,0 +1,85 @@
+"""Service settings: one typed object built from QA_* environment variables (or a .env
+file) at the edge and passed to `create_app`; nothing reads the environment elsewhere."""
+
+from __future__ import annotations
+
+import secrets
+import warnings
+from functools import cached_property
+from urllib.parse import urlsplit
+
+from eth_utils import is_address, to_checksum_address
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QA_", env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str = "sqlite:///qa.sqlite3"
+    domain: str = "127.0.0.1:8001"  # what a sign-in message must name as its domain
+    uri: str = "http://127.0.0.1:8001"  # ... and as its URI
+    chain_id: int = 1
+    admin_addresses: str = ""  # comma-separated; they review and answer
+    secret_key: str = ""  # keys the askers' pseudonyms; set it when running several processes
+    site_url: str | None = None  # the blog, for a link back
+
+    session_ttl_seconds: int = 7 * 24 * 3600
+    nonce_ttl_seconds: int = 600
+    clock_skew_seconds: int = 60
+    max_body_bytes: int = 64 * 1024
+    max_question_chars: int = 4000
+    max_answer_chars: int = 20000
+    max_alternatives: int = 8
+
+    # Requests per minute: per client IP (every call), per signed-in address (writes).
+    rate_ip_per_minute: int = 600
+    rate_nonce_per_minute: int = 60
+    rate_address_per_minute: int = 60
+
+    # Credits for an answered question: base + (question chars + answer chars) // chars_per_credit,
+    # at most credits_max.
+    credits_base: int = 10
+    credits_chars_per_credit: int = 20
+    credits_max: int = 500
+
+    rpc_url: str | None = None
+    minter_key: str | None = None
+    nft_contract: str | None = None
+
+    @field_validator("admin_addresses")
+    @classmethod
+    def _admins_are_addresses(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            if not is_address(item):
+                raise ValueError(f"QA_ADMIN_ADDRESSES: {item!r} is not an Ethereum address")
+        return value
+
+    @field_validator("uri")
+    @classmethod
+    def _uri_is_absolute(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc:
+            raise ValueError(f"QA_URI must be an absolute http(s) URL, got {value!r}")
+        return value.rstrip("/")
+
+    @cached_property
+    def admins(self) -> frozenset[str]:
+        return frozenset(to_checksum_address(a.strip()) for a in self.admin_addresses.split(",") if a.strip())
+
+    @cached_property
+    def key(self) -> bytes:
+        if self.secret_key:
+            return self.secret_key.encode()
+        warnings.warn("QA_SECRET_KEY is not set: using a random key for this process only", RuntimeWarning, stacklevel=2)
+        return secrets.token_bytes(32)
+
+    @property
+    def origin(self) -> str:
+        """scheme://host[:port] of the service, from QA_URI: what browsers send as Origin."""
+        parts = urlsplit(self.uri)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        host = urlsplit(self.uri).hostname or ""
+        return urlsplit(self.uri).scheme == "https" or host not in ("localhost", "127.0.0.1", "::1")

@@ -1,0 +1,125 @@
+"""Fixtures for the service: a fresh database per test on SQLite and on PostgreSQL, an app
+bound to it, and wallets that sign in the way a browser or a script would."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import pytest
+from eth_account import Account
+from eth_account.messages import encode_defunct
+from fastapi.testclient import TestClient
+
+from qa_service import auth
+from qa_service.app import create_app
+from qa_service.settings import Settings
+from tests.conftest import require
+
+PG_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
+ORIGIN = "http://127.0.0.1:8001"
+ADMIN = Account.from_key("0x" + "11" * 32)
+
+
+def postgres_available() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_SERVER, connect_timeout=3):
+            return True
+    except Exception:
+        return False
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    require(postgres_available(), "PostgreSQL is not reachable on 127.0.0.1:5432 (database test)")
+    import psycopg
+
+    schema = "t_" + secrets.token_hex(6)
+    with psycopg.connect(PG_SERVER, autocommit=True) as connection:
+        connection.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{PG_SERVER}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(PG_SERVER, autocommit=True) as connection:
+            connection.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'qa.sqlite3'}"
+    return request.getfixturevalue("pg_url")
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values = dict(database_url=database_url, domain="127.0.0.1:8001", uri=ORIGIN, chain_id=1,
+                  admin_addresses=ADMIN.address, secret_key="test-secret-key-" + "0" * 16)
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return make_settings(db_url)
+
+
+@pytest.fixture
+def make_client(db_url: str) -> Iterator[Callable[..., TestClient]]:
+    clients: list[TestClient] = []
+
+    def factory(**overrides: object) -> TestClient:
+        app = create_app(make_settings(db_url, **overrides))
+        client = TestClient(app, base_url=ORIGIN, headers={"Origin": ORIGIN})
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield factory
+    for client in clients:
+        client.__exit__(None, None, None)
+        client.app.state.engine.dispose()
+
+
+@pytest.fixture
+def client(make_client) -> TestClient:  # type: ignore[no-untyped-def]
+    return make_client()
+
+
+def sign(account, text: str) -> str:  # type: ignore[no-untyped-def]
+    return "0x" + account.sign_message(encode_defunct(text=text)).signature.hex().removeprefix("0x")
+
+
+@dataclass
+class Wallet:
+    account: object
+
+    @property
+    def address(self) -> str:
+        return self.account.address  # type: ignore[attr-defined]
+
+    def message(self, client: TestClient, **changes: object) -> str:
+        nonce = client.get("/api/auth/nonce").json()["nonce"]
+        settings = client.app.state.settings
+        message = auth.message_for(self.address, nonce, settings=settings, now=dt.datetime.now(dt.timezone.utc))
+        return message.with_(**changes).to_text() if changes else message.to_text()
+
+    def sign_in(self, client: TestClient) -> str:
+        text = self.message(client)
+        response = client.post("/api/auth/verify", json={"message": text, "signature": sign(self.account, text)})
+        assert response.status_code == 200, response.text
+        return response.json()["token"]
+
+
+@pytest.fixture
+def wallet() -> Wallet:
+    return Wallet(Account.create())
+
+
+@pytest.fixture
+def admin() -> Wallet:
+    return Wallet(ADMIN)
