@@ -134,7 +134,7 @@ def admin_page(request: Request, db: DbDep, settings: SettingsDep, now: Now, sta
     if me not in settings.admins:
         return _page(request, "error.html", status=403, detail=f"{me} is not an admin (QA_ADMIN_ADDRESSES)")
     shown = questions.list_for_admin(db, status=status if status != "all" else None)
-    return _page(request, "admin.html", me=me, questions=shown, status=status)
+    return _page(request, "admin.html", me=me, questions=shown, shown_status=status)
 
 
 def _admin(request: Request, db, settings, now) -> str:  # type: ignore[no-untyped-def]
