@@ -1,0 +1,93 @@
+"""The Markdown pipeline: fixture files (input -> expected HTML) plus the facts it reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from markdown_it.utils import read_fixture_file
+
+from sitegen.markdown import render_markdown
+from sitegen.mdplugins.highlight import pygments_css
+
+FIXTURES = Path(__file__).parent / "fixtures" / "markdown"
+
+
+def read_fixtures() -> list:
+    """markdown-it-py's fixture format: a title line, then `.`-separated input and expected HTML."""
+    return [
+        pytest.param(source, expected, id=f"{path.stem}:{line}:{title}")
+        for path in sorted(FIXTURES.glob("*.md"))
+        for line, title, source, expected in read_fixture_file(path)
+    ]
+
+
+@pytest.mark.parametrize("source,expected", read_fixtures())
+def test_fixture(source: str, expected: str) -> None:
+    assert render_markdown(source, site_host="blog.example").html.strip() == expected.strip()
+
+
+def test_heading_ids_keep_hangul_and_are_unique() -> None:
+    rendered = render_markdown("## 안녕 세계\n\n## 안녕 세계\n\n### Hello, World!\n")
+    assert [h.id for h in rendered.headings] == ["안녕-세계", "안녕-세계-2", "hello-world"]
+    assert '<a class="anchor" href="#안녕-세계"' in rendered.html
+
+
+def test_toc_after_trigger_heading_lists_the_others_nested() -> None:
+    html = render_markdown("## 목차\n\n## A\n\n### B\n\n## C\n").html
+    toc = html.split('<nav class="toc"', 1)[1].split("</nav>", 1)[0]
+    assert html.index('<nav class="toc"') > html.index('id="목차"')
+    assert '<a href="#a">A</a><ol><li><a href="#b">B</a></li></ol></li><li><a href="#c">C</a>' in toc
+    assert "목차" not in toc.split(">", 1)[1]
+
+
+def test_lines_refer_to_the_file_and_alt_text_is_reported() -> None:
+    rendered = render_markdown("text\n\n![](a.png)\n\n![cat](b.png)\n", line_offset=5)
+    images = [(r.target, r.line, r.alt) for r in rendered.references if r.kind == "image"]
+    assert images == [("a.png", 8, ""), ("b.png", 10, "cat")]
+
+
+def test_solidity_is_highlighted_and_unknown_languages_are_escaped() -> None:
+    html = render_markdown("```solidity\ncontract A { uint x; }\n```\n\n```nosuchlang\n<b>x</b>\n```\n").html
+    assert '<pre class="highlight" data-lang="solidity">' in html and '<span class="k">contract</span>' in html
+    assert "&lt;b&gt;x&lt;/b&gt;" in html
+    assert ".highlight .k" in pygments_css() and "prefers-color-scheme: dark" in pygments_css()
+
+
+def test_math_becomes_mathml_and_prices_stay_text() -> None:
+    html = render_markdown("Inline $x^2$ and\n\n$$\n\\frac{a}{b}\n$$\n\nIt costs $5 and $10.\n").html
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">' in html
+    assert 'display="block"' in html and "<mfrac>" in html
+    assert "It costs $5 and $10." in html
+
+
+def test_bad_latex_does_not_break_the_build() -> None:
+    html = render_markdown("$\\frac{a$\n").html
+    assert "math-error" in html or "<math" in html
+
+
+def test_external_links_get_rel_and_local_images_lazy_with_size() -> None:
+    rendered = render_markdown("[a](https://other.example/x) [b](https://blog.example/y) [c](/z)\n\n![p](p.png)\n",
+                               site_host="blog.example", image_size=lambda src: (40, 30) if src == "p.png" else None)
+    assert '<a href="https://other.example/x" rel="nofollow noopener">a</a>' in rendered.html
+    assert '<a href="https://blog.example/y">b</a>' in rendered.html
+    assert 'loading="lazy"' in rendered.html and 'width="40" height="30"' in rendered.html
+
+
+def test_raw_html_passes_through_and_translations_point_up() -> None:
+    source = '<figure><img src="a.svg" alt="x"><figcaption>c</figcaption></figure>\n\n<iframe src="https://video.example/1"></iframe>\n\n![p](p.png)\n'
+    html = render_markdown(source, link_prefix="../").html
+    assert '<figure><img src="../a.svg" alt="x">' in html and '<iframe src="https://video.example/1">' in html
+    assert 'src="../p.png"' in html
+
+
+def test_sections_carry_heading_paths() -> None:
+    rendered = render_markdown("Intro.\n\n## A\n\nText a.\n\n### B\n\nText b.\n\n## C\n\nText c.\n")
+    assert [(s.heading_path, s.markdown) for s in rendered.sections] == [
+        ((), "Intro."), (("A",), "Text a."), (("A", "B"), "Text b."), (("C",), "Text c.")]
+
+
+def test_output_is_deterministic() -> None:
+    source = (FIXTURES / "gfm.md").read_text(encoding="utf-8")
+    assert render_markdown(source).html == render_markdown(source).html
