@@ -133,14 +133,12 @@ def parse_document(
     if yaml_text is None:
         return None, [Problem(name, 1, "no frontmatter: start the file with a '---' block holding title and date")]
     try:
-        meta = frontmatter.loads(text).metadata
+        meta = frontmatter.YAMLHandler().load(yaml_text) if yaml_text.strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         reason = getattr(exc, "problem", None) or "malformed YAML"
         return None, [Problem(name, line, f"malformed YAML in frontmatter ({reason}): fix the syntax")]
-    except Exception as exc:  # python-frontmatter raises plain errors for non-mapping YAML
-        return None, [Problem(name, 1, f"unreadable frontmatter ({exc}): write it as 'key: value' lines")]
     if not isinstance(meta, dict):
         return None, [Problem(name, 1, "frontmatter must be a mapping of 'key: value' lines")]
 

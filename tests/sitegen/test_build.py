@@ -1,0 +1,126 @@
+"""Building: bad input named by file:line, nothing half-written, identical bytes twice."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from sitegen.build import build_files, build_site
+from sitegen.cli import main
+from sitegen.errors import BuildError
+
+from .conftest import post
+
+GOOD = {"blog/hello/index.md": post(tags="[음악]"), "blog/hello/a.png": b"\x89PNG\r\n\x1a\n"}
+
+BAD_CASES = {
+    "malformed yaml": ({"blog/x/index.md": "---\ntitle: a\ndate: 2026-01-01\ntags: [a, b\n---\nbody\n"}, "blog/x/index.md:5", "malformed YAML"),
+    "missing title": ({"blog/x/index.md": "---\ndate: 2026-01-01\n---\nbody\n"}, "blog/x/index.md:1", "missing 'title'"),
+    "missing date": ({"blog/x/index.md": "---\ntitle: a\n---\nbody\n"}, "blog/x/index.md:1", "missing 'date'"),
+    "bad date": ({"blog/x/index.md": "---\ntitle: a\ndate: yesterday\n---\n"}, "blog/x/index.md:3", "not an ISO 8601 date"),
+    "bad revision": ({"blog/x/index.md": "---\ntitle: a\ndate: 2026-01-01\nrevision: 0\n---\n"}, "blog/x/index.md:4", "'revision'"),
+    "bad publish": ({"blog/x/index.md": "---\ntitle: a\ndate: 2026-01-01\npublish: maybe\n---\n"}, "blog/x/index.md:4", "'publish'"),
+    "unknown img": ({"blog/x/index.md": "---\ntitle: a\ndate: 2026-01-01\nimg: nope.png\n---\n"}, "blog/x/index.md:4", "'img' 'nope.png'"),
+    "broken local link": ({"blog/x/index.md": post(body="line\n\n[there](../nowhere/)\n")}, "blog/x/index.md:8", "broken link '../nowhere/'"),
+    "broken image": ({"blog/x/index.md": post(body="![a cat](cat.png)\n")}, "blog/x/index.md:6", "broken image 'cat.png'"),
+    "language contradicts file name": ({"blog/x/index.md": post(), "blog/x/en-GB.md": post(language="ko-KR")}, "blog/x/en-GB.md:4", "contradicts"),
+    "duplicate slug": ({"blog/about/index.md": post(), "about/index.md": post()}, "blog/about/index.md", "duplicate slug 'about'"),
+    "two files claim one URL": ({"blog/x/index.md": post(), "blog/x/index.html": "<p>hand-made</p>"}, "blog/x/index.html", "two files claim /x/index.html"),
+    "non-UTF-8": ({"blog/x/index.md": "---\ntitle: a\n".encode() + b"date: 2026-01-01\n---\n\xff\xfe caf\xe9\n"}, "blog/x/index.md:5", "not UTF-8"),
+    "post outside a folder": ({"blog/loose.md": post()}, "blog/loose.md", "own folder"),
+}
+
+
+@pytest.mark.parametrize("files,where,what", BAD_CASES.values(), ids=BAD_CASES.keys())
+def test_bad_input_names_the_place_and_keeps_the_old_site(make_site, capsys, files, where, what) -> None:  # type: ignore[no-untyped-def]
+    options = make_site({**GOOD, **files})
+    options.out.mkdir()
+    (options.out / "index.html").write_text("previous build", encoding="utf-8")
+    code = main(["build", "--content", str(options.content), "--out", str(options.out),
+                 "--config", str(options.config), "--theme", str(options.theme)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "Traceback" not in err
+    line = next(l for l in err.splitlines() if what in l)
+    assert line.startswith(str(options.content / where)), line
+    assert (options.out / "index.html").read_text(encoding="utf-8") == "previous build"
+
+
+def test_unreadable_file_is_reported(make_site) -> None:  # type: ignore[no-untyped-def]
+    options = make_site(GOOD)
+    os.symlink(options.content / "gone.md", options.content / "blog/hello/en-GB.md")  # dangling: cannot be read
+    with pytest.raises(BuildError) as caught:
+        build_files(options)
+    assert any("cannot read file" in str(p) and "en-GB.md" in str(p) for p in caught.value.problems)
+
+
+def test_all_problems_are_reported_together(make_site) -> None:  # type: ignore[no-untyped-def]
+    options = make_site({"blog/a/index.md": "---\ndate: 2026-01-01\n---\n", "blog/b/index.md": "---\ntitle: b\n---\n"})
+    with pytest.raises(BuildError) as caught:
+        build_files(options)
+    assert len(caught.value.problems) == 2
+
+
+def test_two_builds_are_byte_identical(make_site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    options = make_site({**GOOD, "blog/other/index.md": post(title="Other", date="2026-04-01", body="[hello](../hello/)\n")})
+    first = build_files(options).files
+    second = build_files(options).files
+    assert first == second
+    build_site(options)
+    written = {str(p.relative_to(options.out)): p.read_bytes() for p in options.out.rglob("*") if p.is_file()}
+    assert written == first
+
+
+def test_example_site_builds_byte_identically(example: Path, tmp_path: Path) -> None:
+    from sitegen.build import BuildOptions
+
+    from .conftest import REPO
+
+    again = tmp_path / "again"
+    build_site(BuildOptions(content=REPO / "content", out=again, config=REPO / "site.toml", theme=REPO / "theme"))
+    ours = {p.relative_to(example): p.read_bytes() for p in example.rglob("*") if p.is_file()}
+    theirs = {p.relative_to(again): p.read_bytes() for p in again.rglob("*") if p.is_file()}
+    assert ours == theirs
+
+
+def test_drafts_only_with_the_flag(make_site) -> None:  # type: ignore[no-untyped-def]
+    options = make_site({**GOOD, "blog/draft/index.md": post(publish="0")})
+    assert "draft/index.html" not in build_files(options).files
+    from dataclasses import replace
+
+    assert "draft/index.html" in build_files(replace(options, drafts=True)).files
+
+
+def test_unknown_frontmatter_keys_reach_templates(make_site) -> None:  # type: ignore[no-untyped-def]
+    options = make_site({"blog/x/index.md": post(series="오토마타")})
+    site = build_files(options).site
+    assert site.posts[0].primary.extra == {"series": "오토마타"}
+
+
+def test_offline_mode_ships_a_versioned_worker_and_nothing_else(make_site) -> None:  # type: ignore[no-untyped-def]
+    from .conftest import SITE_TOML
+
+    plain = build_files(make_site(GOOD)).files
+    assert not any(b"<script" in data for path, data in plain.items() if path.endswith(".html"))
+    files = build_files(make_site(GOOD, toml=SITE_TOML + "offline = true\n")).files
+    worker = files["sw.js"].decode()
+    assert '"/hello/"' in worker and '"/feed.xml"' in worker and "const VERSION" in worker
+    scripts = [p for p in files if p.endswith(".js")]
+    assert len(scripts) == 2 and any(p.startswith("assets/sw-register.") for p in scripts)
+    page = files["hello/index.html"].decode()
+    assert page.count("<script") == 1 and "sw-register." in page
+    changed = build_files(make_site({**GOOD, "blog/hello/index.md": post(body="changed\n")}, toml=SITE_TOML + "offline = true\n")).files
+    version = lambda text: text.split("const VERSION = ", 1)[1].split(";", 1)[0]  # noqa: E731
+    assert version(changed["sw.js"].decode()) != version(worker)
+    assert "/sw.js\n  Cache-Control: no-cache" in files["_headers"].decode()
+
+
+def test_base_url_override_and_subpath(make_site) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    options = replace(make_site(GOOD), base_url="https://example.org/blog/")
+    files = build_files(options).files
+    page = files["hello/index.html"].decode()
+    assert 'href="https://example.org/blog/hello/"' in page and 'href="/blog/assets/' in page
