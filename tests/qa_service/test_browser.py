@@ -1,0 +1,41 @@
+"""/ask in a real Chromium with JavaScript off: sign in by pasting a signature, ask."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+
+from ..browser import chromium, off_host
+from .conftest import sign
+from .servers import free_port, service
+
+pytestmark = pytest.mark.browser
+
+
+def test_ask_without_javascript(tmp_path: Path) -> None:
+    port = free_port()
+    env = {"QA_DATABASE_URL": f"sqlite:///{tmp_path / 'qa.sqlite3'}", "QA_DOMAIN": f"127.0.0.1:{port}",
+           "QA_URI": f"http://127.0.0.1:{port}", "QA_SECRET_KEY": "browser-test-secret"}
+    asker = Account.create()
+    with service(env, port) as url, chromium(javascript=False) as (page, requests):
+        page.goto(f"{url}/ask")  # type: ignore[attr-defined]
+        assert f"127.0.0.1:{port}" in page.locator(".binding").inner_text()  # type: ignore[attr-defined]
+        page.fill("#address", asker.address)  # type: ignore[attr-defined]
+        page.click("text=Show the message to sign")  # type: ignore[attr-defined]
+        message = page.input_value("#message")  # type: ignore[attr-defined]
+        assert message.startswith(f"127.0.0.1:{port} wants you to sign in") and asker.address in message
+        assert page.locator("#wallet-sign").is_hidden()  # type: ignore[attr-defined]
+        page.fill("#signature", sign(asker, message))  # type: ignore[attr-defined]
+        page.click("button:text('Sign in')")  # type: ignore[attr-defined]
+        assert asker.address in page.locator("main").inner_text()  # type: ignore[attr-defined]
+        page.fill("#text", "기계 독자는 무엇을 배우나요? <i>really</i>")  # type: ignore[attr-defined]
+        page.check("input[name=consent_to_training]")  # type: ignore[attr-defined]
+        page.click("button:text('Ask')")  # type: ignore[attr-defined]
+        question = page.locator("article.question blockquote").inner_text()  # type: ignore[attr-defined]
+        assert question == "기계 독자는 무엇을 배우나요? <i>really</i>"
+        assert page.locator(".status-pending").count() == 1  # type: ignore[attr-defined]
+        page.screenshot(path=str(tmp_path / "ask.png"), full_page=True)  # type: ignore[attr-defined]
+        assert (tmp_path / "ask.png").stat().st_size > 10_000
+    assert not off_host(requests), off_host(requests)
