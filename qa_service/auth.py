@@ -11,10 +11,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session as DbSession
 
+from .db import insert_ignore
 from .errors import AuthError
 from .models import Account, Nonce, Session
 from .settings import Settings
@@ -37,9 +37,10 @@ def token_hash(token: str) -> str:
 def issue_nonce(db: DbSession, *, settings: Settings, now: dt.datetime) -> str:
     value = generate_nonce()
     with db.begin():
-        db.add(Nonce(value=value, issued_at=now, expires_at=now + dt.timedelta(seconds=settings.nonce_ttl_seconds)))
-        # Keep the table small: forget nonces that expired a day ago.
-        db.execute(delete(Nonce).where(Nonce.expires_at < now - dt.timedelta(days=1)))
+        db.execute(insert(Nonce).values(value=value, issued_at=now,
+                                        expires_at=now + dt.timedelta(seconds=settings.nonce_ttl_seconds)))
+        if secrets.randbelow(100) == 0:  # now and then, forget nonces that expired a day ago
+            db.execute(delete(Nonce).where(Nonce.expires_at < now - dt.timedelta(days=1)))
     return value
 
 
@@ -81,13 +82,9 @@ def sign_in(db: DbSession, *, settings: Settings, message: str, signature: str, 
             raise AuthError("sign-in refused: unknown, expired or already used nonce; ask for a new message")
         token = secrets.token_urlsafe(32)
         expires = now + dt.timedelta(seconds=settings.session_ttl_seconds)
-        db.add(Session(token_hash=token_hash(token), address=parsed.address, created_at=now, expires_at=expires))
-        if db.get(Account, parsed.address) is None:
-            try:
-                with db.begin_nested():
-                    db.add(Account(address=parsed.address, created_at=now))
-            except IntegrityError:
-                pass  # another process created it first
+        db.execute(insert(Session).values(token_hash=token_hash(token), address=parsed.address, created_at=now,
+                                          expires_at=expires))
+        db.execute(insert_ignore(db, Account).values(address=parsed.address, created_at=now))
     return SignIn(parsed.address, token, expires)
 
 

@@ -9,7 +9,9 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.dml import Insert
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -42,6 +44,13 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def insert_ignore(db: Session, model: type) -> Insert:
+    """INSERT that does nothing when the row is already there (another request made it)."""
+    if db.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model).on_conflict_do_nothing()
+    return sqlite.insert(model).on_conflict_do_nothing()
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session as DbSession
 
 from . import credits
@@ -37,11 +37,11 @@ def _clean(text: str, *, limit: int, what: str) -> str:
 def ask(db: DbSession, *, settings: Settings, address: str, text: str, consent_to_training: bool,
         public: bool = False, language: str = "en", post: str | None = None, now: dt.datetime) -> Question:
     text = _clean(text, limit=settings.max_question_chars, what="question")
-    question = Question(asker=address, text=text, language=language, consent_to_training=consent_to_training,
-                        public=public, status="pending", post=post, created_at=now, updated_at=now)
+    values = dict(asker=address, text=text, language=language, consent_to_training=consent_to_training,
+                  public=public, status="pending", post=post, created_at=now, updated_at=now)
     with db.begin():
-        db.add(question)
-    return question
+        new_id = db.execute(insert(Question).values(**values).returning(Question.id)).scalar_one()
+    return Question(id=new_id, alternatives=[], **values)
 
 
 def get(db: DbSession, question_id: int) -> Question:

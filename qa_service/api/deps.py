@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Annotated, Iterator
+from typing import Annotated, AsyncIterator
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session as DbSession
@@ -16,19 +16,21 @@ from ..settings import Settings
 COOKIE = "qa_session"
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that do no I/O are `async def`: FastAPI runs sync ones in a worker thread,
+# and each thread hop costs more than the work itself.
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_db(request: Request) -> Iterator[DbSession]:
-    db = request.app.state.sessionmaker()
+async def get_db(request: Request) -> AsyncIterator[DbSession]:
+    db = request.app.state.sessionmaker()  # no connection is taken until first use
     try:
         yield db
     finally:
         db.close()
 
 
-def get_now() -> dt.datetime:
+async def get_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 

@@ -21,13 +21,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def service(env: dict[str, str], port: int | None = None) -> Iterator[str]:
+def service(env: dict[str, str], port: int | None = None, *, workers: int = 1) -> Iterator[str]:
     """`qa-service serve` in its own process; yields its base URL, stops it afterwards."""
     port = port or free_port()
     full_env = {**os.environ, **env}
     log = tempfile.TemporaryFile(mode="w+")
     process = subprocess.Popen(
-        [sys.executable, "-m", "qa_service", "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-m", "qa_service", "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--workers", str(workers)],
         env=full_env, stdout=log, stderr=subprocess.STDOUT, text=True,
     )
     url = f"http://127.0.0.1:{port}"

@@ -1,0 +1,172 @@
+"""Load on the Q&A service over loopback: sign-in verifications and question submissions
+per second with p50/p99 latency, then p99 at a fixed rate of half the measured maximum.
+Runs on SQLite, then PostgreSQL (127.0.0.1:5432, database test, a throw-away schema).
+
+    .venv/bin/python bench/qa_load.py [--quick] [--workers N] [--backends sqlite,postgresql]
+
+Every loop is bounded in count and time; the service processes are stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from eth_account import Account
+from eth_account.messages import encode_defunct
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from qa_service import auth  # noqa: E402
+from qa_service.settings import Settings  # noqa: E402
+from tests.qa_service.servers import free_port, service  # noqa: E402
+
+PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
+
+
+async def burst(make_request, count: int, concurrency: int) -> tuple[float, list[float], int]:  # type: ignore[no-untyped-def]
+    """Send `count` requests with `concurrency` in flight; (requests/s, latencies, failures)."""
+    latencies: list[float] = []
+    failures = 0
+    queue = iter(range(count))
+
+    async def worker() -> None:
+        nonlocal failures
+        for index in queue:
+            start = time.perf_counter()
+            response = await make_request(index)
+            latencies.append(time.perf_counter() - start)
+            if response.status_code >= 400:
+                failures += 1
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return count / (time.perf_counter() - began), latencies, failures
+
+
+async def paced(make_request, rate: float, seconds: float) -> tuple[list[float], int]:  # type: ignore[no-untyped-def]
+    """Open-loop requests at a fixed rate: latency as a user at that load sees it."""
+    latencies: list[float] = []
+    failures = 0
+    tasks = []
+
+    async def one(index: int) -> None:
+        nonlocal failures
+        start = time.perf_counter()
+        response = await make_request(index)
+        latencies.append(time.perf_counter() - start)
+        failures += response.status_code >= 400
+
+    began = time.perf_counter()
+    for index in range(int(rate * seconds)):
+        delay = began + index / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(index)))
+    await asyncio.gather(*tasks)
+    return latencies, failures
+
+
+async def drive(url: str, settings: Settings, *, count: int, concurrency: int, paced_seconds: float) -> dict[str, float]:
+    limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+        nonces = [(await client.get("/api/auth/nonce")).json()["nonce"] for _ in range(count * 2)]
+        accounts = [Account.create() for _ in range(count)]
+        now = dt.datetime.now(dt.timezone.utc)
+        bodies = []
+        for account, nonce in zip(accounts * 2, nonces):
+            text = auth.message_for(account.address, nonce, settings=settings, now=now).to_text()
+            signature = "0x" + account.sign_message(encode_defunct(text=text)).signature.hex().removeprefix("0x")
+            bodies.append({"message": text, "signature": signature})
+        tokens: list[str] = [""] * count
+
+        async def verify(index: int) -> httpx.Response:
+            response = await client.post("/api/auth/verify", json=bodies[index])
+            if response.status_code == 200:
+                tokens[index] = response.json()["token"]
+            return response
+
+        verify_rate, verify_lat, verify_fail = await burst(verify, count, concurrency)
+
+        async def question(index: int) -> httpx.Response:
+            return await client.post("/api/questions", json={"text": f"Question {index}: " + "why? " * 40,
+                                                             "consent_to_training": True},
+                                     headers={"Authorization": f"Bearer {tokens[index % count]}"})
+
+        ask_rate, ask_lat, ask_fail = await burst(question, count, concurrency)
+        paced_lat, paced_fail = await paced(question, ask_rate / 2, paced_seconds)
+
+        async def verify_more(index: int) -> httpx.Response:
+            return await client.post("/api/auth/verify", json=bodies[count + index])
+
+        vpaced_lat, vpaced_fail = await paced(verify_more, min(verify_rate / 2, count / paced_seconds), paced_seconds)
+    return {
+        "verify/s": verify_rate, "verify p50": percentile(verify_lat, 0.5), "verify p99": percentile(verify_lat, 0.99),
+        "verify p99 @ half": percentile(vpaced_lat, 0.99),
+        "ask/s": ask_rate, "ask p50": percentile(ask_lat, 0.5), "ask p99": percentile(ask_lat, 0.99),
+        "ask p99 @ half": percentile(paced_lat, 0.99),
+        "failures": verify_fail + ask_fail + paced_fail + vpaced_fail,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="a short run (about 10 s per backend)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    count = 300 if args.quick else 2000
+    rows = []
+    for backend in args.backends.split(","):
+        with tempfile.TemporaryDirectory() as folder:
+            schema = None
+            if backend == "sqlite":
+                url = f"sqlite:///{folder}/qa.sqlite3"
+            else:
+                import psycopg
+
+                schema = "bench_" + secrets.token_hex(4)
+                with psycopg.connect(PG, autocommit=True) as connection:
+                    connection.execute(f"CREATE SCHEMA {schema}")
+                url = f"{PG}?options=-csearch_path%3D{schema}"
+            port = free_port()
+            env = {"QA_DATABASE_URL": url, "QA_DOMAIN": f"127.0.0.1:{port}", "QA_URI": f"http://127.0.0.1:{port}",
+                   "QA_SECRET_KEY": "bench", "QA_RATE_IP_PER_MINUTE": "0", "QA_RATE_NONCE_PER_MINUTE": "0",
+                   "QA_RATE_ADDRESS_PER_MINUTE": "0", "QA_NONCE_TTL_SECONDS": "3600"}
+            settings = Settings(database_url=url, domain=env["QA_DOMAIN"], uri=env["QA_URI"], nonce_ttl_seconds=3600)
+            os.environ.pop("QA_ADMIN_ADDRESSES", None)
+            try:
+                with service(env, port, workers=args.workers) as base:
+                    result = asyncio.run(drive(base, settings, count=count, concurrency=args.concurrency,
+                                               paced_seconds=3 if args.quick else 10))
+            finally:
+                if schema:
+                    with psycopg.connect(PG, autocommit=True) as connection:
+                        connection.execute(f"DROP SCHEMA {schema} CASCADE")
+            rows.append((backend, result))
+    print(f"\nqa_service under load: {args.workers} uvicorn worker(s), {args.concurrency} concurrent clients, "
+          f"{count} requests per burst, {os.cpu_count()} cores shared by server and clients\n")
+    print("| backend | verify/s | p50 ms | p99 ms | p99 ms at half rate | questions/s | p50 ms | p99 ms | p99 ms at half rate | failures |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for backend, r in rows:
+        print(f"| {backend} | {r['verify/s']:,.0f} | {r['verify p50']:.1f} | {r['verify p99']:.1f} | {r['verify p99 @ half']:.1f} | "
+              f"{r['ask/s']:,.0f} | {r['ask p50']:.1f} | {r['ask p99']:.1f} | {r['ask p99 @ half']:.1f} | {r['failures']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
