@@ -12,9 +12,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
 import os
+import re
 import secrets
-import statistics
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -123,6 +126,63 @@ async def drive(url: str, settings: Settings, *, count: int, concurrency: int, p
     }
 
 
+def wrk_run(base: str, lines: list[str], *, connections: int, seconds: int) -> dict[str, float]:
+    """Drive the service with wrk (C, so the client is not the bottleneck) replaying `lines`."""
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as handle:
+        handle.write("\n".join(lines) + "\n")
+    threads = 2
+    result = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s",
+         str(Path(__file__).with_name("wrk_replay.lua")), base, "--", handle.name, str(threads)],
+        capture_output=True, text=True, timeout=seconds + 60,
+    )
+    os.unlink(handle.name)
+    text = result.stdout
+
+    def millis(label: str) -> float:
+        match = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)", text, re.M)
+        if not match:
+            return float("nan")
+        return float(match.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[match.group(2)]
+
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    total = int(re.search(r"(\d+) requests in", text).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    return {"rate": rate, "p50": millis("50%"), "p99": millis("99%"), "requests": total,
+            "failures": int(bad.group(1)) if bad else 0, "lines": len(lines)}
+
+
+def signed_lines(client: httpx.Client, settings: Settings, count: int) -> tuple[list[str], list[Account]]:
+    accounts = [Account.create() for _ in range(count)]
+    now = dt.datetime.now(dt.timezone.utc)
+    lines = []
+    for account in accounts:
+        nonce = client.get("/api/auth/nonce").json()["nonce"]
+        text = auth.message_for(account.address, nonce, settings=settings, now=now).to_text()
+        signature = "0x" + account.sign_message(encode_defunct(text=text)).signature.hex().removeprefix("0x")
+        lines.append("POST\t/api/auth/verify\t-\t" + json.dumps({"message": text, "signature": signature}))
+    return lines, accounts
+
+
+def wrk_suite(base: str, settings: Settings, *, quick: bool) -> dict[str, dict[str, float]]:
+    """Verifications/s and questions/s at full load (64 connections), then at light load (4)."""
+    seconds = 3 if quick else 8
+    count = 1500 if quick else 5000
+    out: dict[str, dict[str, float]] = {}
+    with httpx.Client(base_url=base, timeout=30) as client:
+        for label, connections in (("verify", 64), ("verify light", 4)):
+            lines, _ = signed_lines(client, settings, count)
+            out[label] = wrk_run(base, lines, connections=connections, seconds=seconds)
+        bodies, accounts = signed_lines(client, settings, 50)
+        tokens = [client.post("/api/auth/verify", content=line.split("\t", 3)[3],
+                              headers={"Content-Type": "application/json"}).json()["token"] for line in bodies]
+    question = json.dumps({"text": "Why write for a machine? " * 8, "consent_to_training": True})
+    lines = [f"POST\t/api/questions\t{tokens[i % len(tokens)]}\t{question}" for i in range(len(tokens))]
+    out["ask"] = wrk_run(base, lines, connections=64, seconds=seconds)
+    out["ask light"] = wrk_run(base, lines, connections=4, seconds=seconds)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="a short run (about 10 s per backend)")
@@ -132,6 +192,7 @@ def main() -> None:
     args = parser.parse_args()
     count = 300 if args.quick else 2000
     rows = []
+    wrk_rows: list[tuple[str, dict[str, dict[str, float]]]] = []
     for backend in args.backends.split(","):
         with tempfile.TemporaryDirectory() as folder:
             schema = None
@@ -152,6 +213,8 @@ def main() -> None:
             os.environ.pop("QA_ADMIN_ADDRESSES", None)
             try:
                 with service(env, port, workers=args.workers) as base:
+                    if shutil.which("wrk"):
+                        wrk_rows.append((backend, wrk_suite(base, settings, quick=args.quick)))
                     result = asyncio.run(drive(base, settings, count=count, concurrency=args.concurrency,
                                                paced_seconds=3 if args.quick else 10))
             finally:
@@ -159,6 +222,16 @@ def main() -> None:
                     with psycopg.connect(PG, autocommit=True) as connection:
                         connection.execute(f"DROP SCHEMA {schema} CASCADE")
             rows.append((backend, result))
+    if wrk_rows:
+        print(f"\nwrk (C client, 2 threads) against {args.workers} uvicorn worker(s); each request distinct "
+              "(pre-signed messages with fresh nonces, one bearer token per asker)\n")
+        print("| backend | load | sign-in verifications/s | p50 ms | p99 ms | question submissions/s | p50 ms | p99 ms | non-2xx |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        for backend, r in wrk_rows:
+            for load, suffix in (("64 connections", ""), ("4 connections", " light")):
+                v, a = r["verify" + suffix], r["ask" + suffix]
+                print(f"| {backend} | {load} | {v['rate']:,.0f} | {v['p50']:.1f} | {v['p99']:.1f} | {a['rate']:,.0f} | "
+                      f"{a['p50']:.1f} | {a['p99']:.1f} | {v['failures'] + a['failures']:.0f} |")
     print(f"\nqa_service under load: {args.workers} uvicorn worker(s), {args.concurrency} concurrent clients, "
           f"{count} requests per burst, {os.cpu_count()} cores shared by server and clients\n")
     print("| backend | verify/s | p50 ms | p99 ms | p99 ms at half rate | questions/s | p50 ms | p99 ms | p99 ms at half rate | failures |")
