@@ -59,3 +59,33 @@ def test_math_and_code_post_renders_without_javascript(served: str, tmp_path: Pa
         page.goto(f"{served}/answer-nft-solidity/")  # type: ignore[attr-defined]
         assert page.locator("pre.highlight span.k").count() > 5  # type: ignore[attr-defined]
     assert not off_host(requests), off_host(requests)
+
+
+def test_offline_mode_reads_without_the_network(make_site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """With offline = true, a page visited once still opens after the network is gone."""
+    from sitegen.build import build_site
+
+    from .conftest import SITE_TOML, post
+
+    options = make_site({"blog/hello/index.md": post(title="Offline post", body="Readable offline.\n"),
+                         "blog/other/index.md": post(title="Other post", date="2026-01-01")},
+                        toml=SITE_TOML + "offline = true\n")
+    build_site(options)
+    handler = partial(SimpleHTTPRequestHandler, directory=str(options.out))
+    handler.log_message = lambda *args: None  # type: ignore[method-assign]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with chromium(javascript=True) as (page, requests):
+            page.goto(f"{base}/hello/")  # type: ignore[attr-defined]
+            page.evaluate("navigator.serviceWorker.ready.then(() => true)")  # type: ignore[attr-defined]
+            page.wait_for_function("caches.keys().then(keys => keys.length > 0)")  # type: ignore[attr-defined]
+            page.context.set_offline(True)  # type: ignore[attr-defined]
+            page.goto(f"{base}/other/")  # type: ignore[attr-defined]
+            assert page.locator("h1").inner_text() == "Other post"  # type: ignore[attr-defined]
+            assert page.evaluate("getComputedStyle(document.body).maxWidth") != "none"  # type: ignore[attr-defined]
+        assert not off_host(requests)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,53 @@
+"""One Markdown file -> a Document: frontmatter fields validated, URLs derived."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import PurePosixPath
+
+from sitegen.config import SiteConfig
+from sitegen.content import Located, parse_date, parse_document, split_frontmatter
+from sitegen.slugs import slugify, tag_slug
+
+CONFIG = SiteConfig.parse('title = "T"\nbase_url = "https://blog.example/"\ndefault_language = "ko-KR"\n')
+
+
+def parse(text: str, name: str = "index.md", language: str | None = None):  # type: ignore[no-untyped-def]
+    return parse_document(PurePosixPath(f"blog/hello/{name}"), text, CONFIG, Located("post", "hello", language))
+
+
+def test_fields_defaults_and_urls() -> None:
+    document, problems = parse("---\ntitle: 안녕\ndate: 2026-03-14T09:30:00+09:00\ntags: [음악, Music Review, 음악]\nseries: x\n---\n\nBody.\n")
+    assert problems == [] and document is not None
+    assert document.language == "ko-KR" and document.revision == 1 and document.publish is True
+    assert document.date == dt.datetime(2026, 3, 14, 0, 30, tzinfo=dt.timezone.utc)
+    assert [t.slug for t in document.tags] == ["music-review", "음악"]
+    assert document.url == "hello/" and document.source_url == "hello/index.md" and document.body_line == 7
+    assert document.extra == {"series": "x"}
+
+
+def test_translation_urls_and_language_from_file_name() -> None:
+    document, problems = parse("---\ntitle: Hi\ndate: 2026-03-14\n---\n", name="en-GB.md", language="en-GB")
+    assert problems == [] and document is not None
+    assert document.language == "en-GB" and document.is_translation
+    assert document.url == "hello/en-GB/" and document.source_url == "hello/en-GB.md"
+
+
+def test_dates_and_frontmatter_split() -> None:
+    assert parse_date("2026-01-31") == dt.datetime(2026, 1, 31, tzinfo=dt.timezone.utc)
+    assert parse_date("2026-01-31T09:00:00Z") == dt.datetime(2026, 1, 31, 9, tzinfo=dt.timezone.utc)
+    assert parse_date("31/01/2026") is None
+    assert split_frontmatter("no frontmatter") == (None, 1, "no frontmatter")
+    assert split_frontmatter("---\na: 1\n---\nbody\n") == ("a: 1\n", 4, "body\n")
+
+
+def test_no_frontmatter_is_a_problem_at_line_1() -> None:
+    document, problems = parse("# just markdown\n")
+    assert document is None and problems[0].line == 1 and "no frontmatter" in problems[0].message
+
+
+def test_slugs_keep_letters_of_every_script_and_are_never_empty() -> None:
+    assert slugify("Hello, World!") == "hello-world"
+    assert slugify("한국어 태그") == "한국어-태그"
+    assert slugify("Ｆｕｌｌ width") == "full-width"
+    assert tag_slug("!!!").startswith("tag-") and tag_slug("!!!") == tag_slug("!!!")
