@@ -186,7 +186,8 @@ def wrk_suite(base: str, settings: Settings, *, quick: bool) -> dict[str, dict[s
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="a short run (about 10 s per backend)")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="uvicorn workers (default: 1 on SQLite, whose writers serialise anyway; 2 on PostgreSQL)")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
@@ -212,18 +213,20 @@ def main() -> None:
             settings = Settings(database_url=url, domain=env["QA_DOMAIN"], uri=env["QA_URI"], nonce_ttl_seconds=3600)
             os.environ.pop("QA_ADMIN_ADDRESSES", None)
             try:
-                with service(env, port, workers=args.workers) as base:
+                workers = args.workers or (1 if backend == "sqlite" else 2)
+                with service(env, port, workers=workers) as base:
                     if shutil.which("wrk"):
-                        wrk_rows.append((backend, wrk_suite(base, settings, quick=args.quick)))
+                        wrk_rows.append((f"{backend} ({workers} worker{'s' if workers > 1 else ''})",
+                                         wrk_suite(base, settings, quick=args.quick)))
                     result = asyncio.run(drive(base, settings, count=count, concurrency=args.concurrency,
                                                paced_seconds=3 if args.quick else 10))
             finally:
                 if schema:
                     with psycopg.connect(PG, autocommit=True) as connection:
                         connection.execute(f"DROP SCHEMA {schema} CASCADE")
-            rows.append((backend, result))
+            rows.append((f"{backend} ({workers} worker{'s' if workers > 1 else ''})", result))
     if wrk_rows:
-        print(f"\nwrk (C client, 2 threads) against {args.workers} uvicorn worker(s); each request distinct "
+        print("\nwrk (C client, 2 threads) against uvicorn; each request distinct "
               "(pre-signed messages with fresh nonces, one bearer token per asker)\n")
         print("| backend | load | sign-in verifications/s | p50 ms | p99 ms | question submissions/s | p50 ms | p99 ms | non-2xx |")
         print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -232,7 +235,7 @@ def main() -> None:
                 v, a = r["verify" + suffix], r["ask" + suffix]
                 print(f"| {backend} | {load} | {v['rate']:,.0f} | {v['p50']:.1f} | {v['p99']:.1f} | {a['rate']:,.0f} | "
                       f"{a['p50']:.1f} | {a['p99']:.1f} | {v['failures'] + a['failures']:.0f} |")
-    print(f"\nqa_service under load: {args.workers} uvicorn worker(s), {args.concurrency} concurrent clients, "
+    print(f"\nPython client (httpx): {args.concurrency} concurrent clients, "
           f"{count} requests per burst, {os.cpu_count()} cores shared by server and clients\n")
     print("| backend | verify/s | p50 ms | p99 ms | p99 ms at half rate | questions/s | p50 ms | p99 ms | p99 ms at half rate | failures |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

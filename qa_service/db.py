@@ -4,6 +4,7 @@ PostgreSQL through psycopg 3 when the URL says postgresql://."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -38,9 +39,26 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        # Writers in this process queue on a fair lock instead of SQLite's busy handler,
+        # which sleeps in growing steps (up to 100 ms) and is not woken when the lock frees.
+        writer = threading.Lock()
+
         @event.listens_for(engine, "begin")
         def _begin_immediate(connection) -> None:  # type: ignore[no-untyped-def]
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            writer.acquire()
+            connection.info["holds_writer"] = True
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                connection.info.pop("holds_writer", None)
+                writer.release()
+                raise
+
+        @event.listens_for(engine, "commit")
+        @event.listens_for(engine, "rollback")
+        def _end(connection) -> None:  # type: ignore[no-untyped-def]
+            if connection.info.pop("holds_writer", False):
+                writer.release()
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
