@@ -80,6 +80,23 @@ def list_for_admin(db: DbSession, *, status: str | None = "pending", limit: int 
     return rows
 
 
+def _decide(db: DbSession, question_id: int, **values: object) -> Question:
+    """Move a pending question on, inside the caller's transaction. One conditional UPDATE
+    claims it, so of two concurrent decisions (even in two processes) exactly one wins."""
+    changed = db.execute(
+        update(Question)
+        .where(Question.id == question_id, Question.status == "pending")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    question = db.get(Question, question_id, populate_existing=True)
+    if question is None:
+        raise NotFound(f"no question {question_id}")
+    if changed != 1:
+        raise Conflict(f"question {question_id} is {question.status}, not pending")
+    return question
+
+
 def answer(db: DbSession, *, settings: Settings, question_id: int, text: str, alternatives: list[str],
            admin: str, now: dt.datetime) -> AnswerResult:
     """Answer a pending question once: store it with its ranked alternatives, pay the asker
@@ -89,18 +106,8 @@ def answer(db: DbSession, *, settings: Settings, question_id: int, text: str, al
         raise Invalid(f"at most {settings.max_alternatives} alternatives")
     drafts = [_clean(a, limit=settings.max_answer_chars, what=f"alternative {i}") for i, a in enumerate(alternatives, 1)]
     with db.begin():
-        changed = db.execute(
-            update(Question)
-            .where(Question.id == question_id, Question.status == "pending")
-            .values(status="answered", answer=text, answered_by=admin, answered_at=now, updated_at=now,
-                    token_id=question_id)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        question = db.get(Question, question_id, populate_existing=True)
-        if question is None:
-            raise NotFound(f"no question {question_id}")
-        if changed != 1:
-            raise Conflict(f"question {question_id} is {question.status}, not pending")
+        question = _decide(db, question_id, status="answered", answer=text, answered_by=admin, answered_at=now,
+                           updated_at=now, token_id=question_id)
         for rank, draft in enumerate(drafts, 1):
             db.add(Alternative(question_id=question_id, rank=rank, text=draft))
         amount = credits.award_amount(len(question.text), len(text), settings=settings)
@@ -114,18 +121,7 @@ def answer(db: DbSession, *, settings: Settings, question_id: int, text: str, al
 def reject(db: DbSession, *, question_id: int, reason: str, admin: str, now: dt.datetime) -> Question:
     reason = reason.strip()[:2000]
     with db.begin():
-        changed = db.execute(
-            update(Question)
-            .where(Question.id == question_id, Question.status == "pending")
-            .values(status="rejected", reject_reason=reason, answered_by=admin, updated_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        question = db.get(Question, question_id, populate_existing=True)
-        if question is None:
-            raise NotFound(f"no question {question_id}")
-        if changed != 1:
-            raise Conflict(f"question {question_id} is {question.status}, not pending")
-    return question
+        return _decide(db, question_id, status="rejected", reject_reason=reason, answered_by=admin, updated_at=now)
 
 
 def delete_account(db: DbSession, *, address: str) -> int:

@@ -151,11 +151,13 @@ class SiweMessage:
     expiration_time: str | None = None
     not_before: str | None = None
     request_id: str | None = None
-    resources: tuple[str, ...] | None = field(default=None)
+    resources: list[str] | None = field(default=None)
 
     def __post_init__(self) -> None:
-        if self.resources is not None and not isinstance(self.resources, tuple):
-            object.__setattr__(self, "resources", tuple(self.resources))
+        if self.resources is not None:
+            if isinstance(self.resources, str) or not all(isinstance(r, str) for r in self.resources):
+                raise SiweError("resources must be a list of URIs")
+            object.__setattr__(self, "resources", list(self.resources))
         self.validate()
 
     # --- grammar -----------------------------------------------------------------------
@@ -268,7 +270,7 @@ class SiweMessage:
             scheme=scheme, domain=origin, address=address, statement=statement, uri=uri or "",
             version=version or "", chain_id=int(chain), nonce=nonce or "", issued_at=issued_at or "",
             expiration_time=expiration, not_before=not_before, request_id=request_id,
-            resources=tuple(resources) if resources is not None else None,
+            resources=resources,
         )
         if message.to_text() != text:
             raise SiweError("the message does not print back to the same text (stray spaces or line endings?)")

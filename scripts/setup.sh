@@ -52,7 +52,8 @@ apt_install() {
 ensure_browser() {
   local missing=()
   [ -x /usr/bin/chromium ] || missing+=(chromium chromium-driver)
-  if command -v fc-list >/dev/null 2>&1 && [ -z "$(fc-list :lang=ko 2>/dev/null)" ]; then
+  # Korean text in screenshots needs a CJK font (fc-list arrives with chromium's fontconfig).
+  if ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list :lang=ko 2>/dev/null)" ]; then
     missing+=(fonts-noto-cjk)
   fi
   if [ ${#missing[@]} -gt 0 ]; then

@@ -69,11 +69,6 @@ class Document:
     def html(self) -> str:
         return self.rendered.html
 
-    @property
-    def depth_prefix(self) -> str:
-        """From this document's URL back to its folder ("" or "../")."""
-        return "../" if self.is_translation else ""
-
 
 @dataclass(frozen=True)
 class Located:

@@ -15,9 +15,8 @@ from typing import Any, Mapping
 import jinja2
 
 from .config import SiteConfig
-from .content import Document
 from .mdplugins.highlight import pygments_css
-from .site import Post, Site
+from .site import Site
 
 STRINGS = {
     "ko": {
@@ -107,7 +106,6 @@ def render_site(site: Site, theme: Theme) -> dict[str, bytes]:
         static=lambda name: _url(config, theme.urls[name]),
         human_date=human_date,
         pages=site.pages,
-        offline_script=None,
     )
 
     def page(template: str, path: str, language: str, **context: Any) -> None:
@@ -150,11 +148,4 @@ def render_site(site: Site, theme: Theme) -> dict[str, bytes]:
     return files
 
 
-def render_offline_registration(files: dict[str, bytes], theme: Theme, script_url: str) -> None:
-    """Insert the service worker's registration into every page (only with offline = true)."""
-    tag = f'<script src="{script_url}" defer></script>\n</head>'.encode()
-    for path in [p for p in files if p.endswith(".html")]:
-        files[path] = files[path].replace(b"</head>", tag, 1)
-
-
-__all__ = ["Theme", "render_site", "human_date", "fingerprint", "Post"]
+__all__ = ["Theme", "render_site", "human_date", "fingerprint"]
