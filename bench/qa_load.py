@@ -91,7 +91,7 @@ async def drive(url: str, settings: Settings, *, count: int, concurrency: int, p
         accounts = [Account.create() for _ in range(count)]
         now = dt.datetime.now(dt.timezone.utc)
         bodies = []
-        for account, nonce in zip(accounts * 2, nonces):
+        for account, nonce in zip(accounts * 2, nonces, strict=True):
             text = auth.message_for(account.address, nonce, settings=settings, now=now).to_text()
             signature = "0x" + account.sign_message(encode_defunct(text=text)).signature.hex().removeprefix("0x")
             bodies.append({"message": text, "signature": signature})

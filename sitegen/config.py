@@ -62,9 +62,9 @@ class SiteConfig:
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise BuildError([Problem(name, None, "no such file: create site.toml or pass --config FILE")])
+            raise BuildError([Problem(name, None, "no such file: create site.toml or pass --config FILE")]) from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise BuildError([Problem(name, None, f"cannot read ({exc}): make it a readable UTF-8 file")])
+            raise BuildError([Problem(name, None, f"cannot read ({exc}): make it a readable UTF-8 file")]) from None
         return cls.parse(text, name=name, base_url=base_url)
 
     @classmethod
@@ -73,7 +73,7 @@ class SiteConfig:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             line = _toml_error_line(exc)
-            raise BuildError([Problem(name, line, f"invalid TOML ({exc}): fix the syntax")])
+            raise BuildError([Problem(name, line, f"invalid TOML ({exc}): fix the syntax")]) from None
         problems: list[Problem] = []
 
         def where(key: str) -> int | None:

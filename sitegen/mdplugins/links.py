@@ -9,7 +9,6 @@ from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
-from markdown_it.token import Token
 
 _HTML_REF = re.compile(r"""<(a|img|video|source|audio)\b[^>]*?\s(href|src)\s*=\s*(["'])(.*?)\3""", re.I | re.S)
 _ALT = re.compile(r"""\salt\s*=\s*(["'])(.*?)\1""", re.I | re.S)

@@ -1,0 +1,19 @@
+"""The code base stays clean: ruff's pyflakes and bugbear rules (pyproject.toml) pass."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import require
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_ruff_finds_nothing() -> None:
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    require(Path(ruff).exists(), "ruff is not installed (it is in the [test] extra)")
+    result = subprocess.run([ruff, "check", "--output-format", "concise", "."], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
