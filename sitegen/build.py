@@ -74,6 +74,9 @@ def parse_documents(sources: list[SourceFile], config: SiteConfig) -> tuple[list
             if source.rel.suffix == ".md" and source.rel.parts[0] == "blog" and len(source.rel.parts) == 2:
                 problems.append(Problem(source.display, None, f"a post needs its own folder: move it to blog/{source.rel.stem}/index.md"))
                 continue
+            if source.rel.parts[0] == "assets":
+                problems.append(Problem(source.display, None, "content/assets/ is where the theme's fingerprinted files go: rename the folder (e.g. files/)"))
+                continue
             assets[source.rel] = source.data
             continue
         try:

@@ -17,7 +17,8 @@ from .content import Asset, Document, Located, Tag
 from .errors import Problem
 
 BLOG = "blog"
-RESERVED = {"tags", "page", "feed.xml", "rss.xml", "sitemap.xml", "robots.txt", "404.html",
+ASSETS = "assets"  # where the theme's fingerprinted files go
+RESERVED = {"tags", "page", ASSETS, "feed.xml", "rss.xml", "sitemap.xml", "robots.txt", "404.html",
             "manifest.webmanifest", "llms.txt", "llms-full.txt", "_headers", "index.html", "sw.js"}
 
 
@@ -113,8 +114,7 @@ def assemble(
     problems: list[Problem] = []
     groups: dict[tuple[str, str], list[Document]] = defaultdict(list)
     for document in documents:
-        if document.publish or drafts:
-            groups[(document.kind, document.slug)].append(document)
+        groups[(document.kind, document.slug)].append(document)
 
     built: dict[str, list[Post]] = {"post": [], "page": []}
     claimed: dict[str, str] = {}
@@ -123,6 +123,10 @@ def assemble(
         if docs[0].is_translation:
             problems.append(Problem(docs[0].display, None, f"translation without an index.md beside it: add {PurePosixPath(docs[0].source).parent}/index.md"))
             continue
+        if not drafts:
+            if not docs[0].publish:
+                continue  # a draft's translations are drafts too
+            docs = [d for d in docs if d.publish]
         seen: dict[str, Document] = {}
         for document in docs:
             if document.language in seen:

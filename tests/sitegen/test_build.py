@@ -29,6 +29,7 @@ BAD_CASES = {
     "duplicate slug": ({"blog/about/index.md": post(), "about/index.md": post()}, "blog/about/index.md", "duplicate slug 'about'"),
     "two files claim one URL": ({"blog/x/index.md": post(), "blog/x/index.html": "<p>hand-made</p>"}, "blog/x/index.html", "two files claim /x/index.html"),
     "non-UTF-8": ({"blog/x/index.md": "---\ntitle: a\n".encode() + b"date: 2026-01-01\n---\n\xff\xfe caf\xe9\n"}, "blog/x/index.md:5", "not UTF-8"),
+    "content/assets clashes with the theme": ({"assets/logo.png": b"png"}, "assets/logo.png", "rename the folder"),
     "post outside a folder": ({"blog/loose.md": post()}, "blog/loose.md", "own folder"),
 }
 
@@ -91,6 +92,15 @@ def test_drafts_only_with_the_flag(make_site) -> None:  # type: ignore[no-untype
     from dataclasses import replace
 
     assert "draft/index.html" in build_files(replace(options, drafts=True)).files
+
+
+def test_a_drafts_translations_stay_out_until_drafts_are_built(make_site) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    options = make_site({**GOOD, "blog/d/index.md": post(publish="0"), "blog/d/en-GB.md": post(title="EN", language="en-GB")})
+    files = build_files(options).files
+    assert not any(path.startswith("d/") for path in files)
+    assert {"d/index.html", "d/en-GB/index.html"} <= set(build_files(replace(options, drafts=True)).files)
 
 
 def test_unknown_frontmatter_keys_reach_templates(make_site) -> None:  # type: ignore[no-untyped-def]
