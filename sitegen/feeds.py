@@ -10,6 +10,7 @@ import datetime as dt
 from email.utils import format_datetime
 from xml.etree import ElementTree as ET
 
+from .mdplugins.links import absolutize
 from .site import Site
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -61,7 +62,7 @@ def atom(site: Site) -> bytes:
             sub(entry, "category", term=tag.slug, label=tag.name)
         if document.desc:
             sub(entry, "summary", document.desc)
-        sub(entry, "content", document.html, type="html")
+        sub(entry, "content", absolutize(document.html, config.absolute(document.url)), type="html")
     return _xml(feed)
 
 
@@ -91,5 +92,5 @@ def rss(site: Site) -> bytes:
         sub(item, "pubDate", format_datetime(document.date))
         for tag in document.tags:
             sub(item, "category", tag.name)
-        sub(item, "description", document.html)
+        sub(item, "description", absolutize(document.html, config.absolute(document.url)))
     return _xml(root)

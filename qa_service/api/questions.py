@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
 
 from .. import questions
 from ..schemas import QuestionIn, QuestionOut, question_out
@@ -32,6 +33,6 @@ def withdraw(question_id: int, address: CurrentAddress, db: DbDep, now: Now) -> 
 @router.delete("/api/account", status_code=200)
 def delete_account(address: CurrentAddress, db: DbDep, settings: SettingsDep) -> Response:
     removed = questions.delete_account(db, address=address)
-    response = Response(content=f'{{"address":"{address}","questions_deleted":{removed}}}', media_type="application/json")
+    response = JSONResponse({"address": address, "questions_deleted": removed})
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=settings.secure_cookies)
     return response

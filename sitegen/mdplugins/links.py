@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Callable
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
@@ -37,6 +37,18 @@ def _prefixed_html(html: str, prefix: str) -> str:
         whole_start = match.start(0)
         text = match.group(0)
         return text[: start - whole_start] + prefix + value + text[end - whole_start:]
+
+    return _HTML_REF.sub(fix, html)
+
+
+def absolutize(html: str, page_url: str) -> str:
+    """Every src/href made absolute against the page's URL: for feeds, read away from the site."""
+
+    def fix(match: re.Match) -> str:
+        start, end = match.span(4)
+        offset = match.start(0)
+        text = match.group(0)
+        return text[: start - offset] + urljoin(page_url, match.group(4)) + text[end - offset:]
 
     return _HTML_REF.sub(fix, html)
 

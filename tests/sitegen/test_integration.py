@@ -104,6 +104,9 @@ def test_feeds_and_sitemap_parse(example: Path) -> None:
     assert len(entries) == 4
     assert entries[0].find("a:link", ns).get("href") == HOST + "softmax-temperature/"
     assert atom.find("a:updated", ns).text == "2026-06-21T08:00:00+00:00"
+    why = next(e for e in entries if e.find("a:id", ns).text == HOST + "why-i-write/")
+    content = why.find("a:content", ns).text
+    assert f'src="{HOST}why-i-write/notebook.png"' in content and f'href="{HOST}about/"' in content
     rss = ET.parse(example / "rss.xml").getroot()
     assert len(rss.findall("channel/item")) == 4
     sitemap = ET.parse(example / "sitemap.xml").getroot()
