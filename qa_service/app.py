@@ -106,6 +106,9 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    reader = make_engine(settings.database_url, read_only=True) if engine.dialect.name == "sqlite" else engine
+    app.state.reader = reader
+    app.state.read_sessionmaker = make_sessionmaker(reader)
     app.state.address_limiter = RateLimiter(settings.rate_address_per_minute)
     app.state.nonce_limiter = RateLimiter(settings.rate_nonce_per_minute)
 

@@ -24,7 +24,9 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
+    """read_only: an engine for reads, whose SQLite transactions take no write lock (WAL
+    lets them run beside a writer); on PostgreSQL it is an ordinary engine."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -42,6 +44,14 @@ def make_engine(url: str) -> Engine:
         # Writers in this process queue on a fair lock instead of SQLite's busy handler,
         # which sleeps in growing steps (up to 100 ms) and is not woken when the lock frees.
         writer = threading.Lock()
+
+        if read_only:
+
+            @event.listens_for(engine, "begin")
+            def _begin_deferred(connection) -> None:  # type: ignore[no-untyped-def]
+                connection.exec_driver_sql("BEGIN")
+
+            return engine
 
         @event.listens_for(engine, "begin")
         def _begin_immediate(connection) -> None:  # type: ignore[no-untyped-def]

@@ -6,13 +6,13 @@ from fastapi import APIRouter
 
 from .. import questions
 from ..schemas import AnswerIn, AnswerOut, QuestionOut, RejectIn, question_out
-from .deps import AdminAddress, DbDep, Now, SettingsDep
+from .deps import AdminAddress, DbDep, Now, ReadDbDep, SettingsDep
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 
 
 @router.get("/questions", response_model=list[QuestionOut])
-def list_questions(admin: AdminAddress, db: DbDep, status: str | None = "pending") -> list[QuestionOut]:
+def list_questions(admin: AdminAddress, db: ReadDbDep, status: str | None = "pending") -> list[QuestionOut]:
     return [question_out(q, with_asker=True) for q in questions.list_for_admin(db, status=status or None)]
 
 

@@ -6,13 +6,13 @@ from fastapi import APIRouter
 
 from .. import credits
 from ..schemas import BalanceOut, CreditEntryOut, CreditsOut, SpendIn
-from .deps import CurrentAddress, DbDep, Now
+from .deps import CurrentAddress, DbDep, Now, ReadDbDep
 
 router = APIRouter(prefix="/api/credits", tags=["credits"])
 
 
 @router.get("", response_model=CreditsOut)
-def show(address: CurrentAddress, db: DbDep) -> CreditsOut:
+def show(address: CurrentAddress, db: ReadDbDep) -> CreditsOut:
     entries = credits.entries(db, address=address)
     total = sum(e.amount for e in entries)
     return CreditsOut(address=address, balance=total, entries=[CreditEntryOut(**e.__dict__) for e in entries])

@@ -30,12 +30,22 @@ async def get_db(request: Request) -> AsyncIterator[DbSession]:
         db.close()
 
 
+async def get_read_db(request: Request) -> AsyncIterator[DbSession]:
+    """A session for reads only: on SQLite it never waits for the writer lock."""
+    db = request.app.state.read_sessionmaker()
+    try:
+        yield db
+    finally:
+        db.close()
+
+
 async def get_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbDep = Annotated[DbSession, Depends(get_db)]
+ReadDbDep = Annotated[DbSession, Depends(get_read_db)]
 Now = Annotated[dt.datetime, Depends(get_now)]
 
 
@@ -58,7 +68,7 @@ def same_origin(request: Request, settings: Settings) -> None:
         raise Forbidden("cross-site request refused: the Origin header must be this service's own")
 
 
-def current_address(request: Request, db: DbDep, settings: SettingsDep, now: Now) -> str:
+def current_address(request: Request, db: ReadDbDep, settings: SettingsDep, now: Now) -> str:
     token, from_cookie = session_token(request)
     if not token:
         raise AuthError("sign in first: no session cookie or bearer token")

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from .. import questions
 from ..schemas import QuestionIn, QuestionOut, question_out
-from .deps import COOKIE, CurrentAddress, DbDep, Now, SettingsDep
+from .deps import COOKIE, CurrentAddress, DbDep, Now, ReadDbDep, SettingsDep
 
 router = APIRouter(tags=["questions"])
 
@@ -21,7 +21,7 @@ def ask(body: QuestionIn, address: CurrentAddress, db: DbDep, settings: Settings
 
 
 @router.get("/api/questions/mine", response_model=list[QuestionOut])
-def mine(address: CurrentAddress, db: DbDep) -> list[QuestionOut]:
+def mine(address: CurrentAddress, db: ReadDbDep) -> list[QuestionOut]:
     return [question_out(q) for q in questions.mine(db, address=address)]
 
 

@@ -83,6 +83,7 @@ def make_client(db_url: str) -> Iterator[Callable[..., TestClient]]:
     for client in clients:
         client.__exit__(None, None, None)
         client.app.state.engine.dispose()
+        client.app.state.reader.dispose()
 
 
 @pytest.fixture
