@@ -8,6 +8,7 @@ heading anchors, a table of contents, Pygments highlighting and MathML, each a p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Literal
 
 from markdown_it import MarkdownIt
@@ -53,17 +54,15 @@ class Rendered:
     has_code: bool
 
 
-def make_parser(
-    site_host: str | None = None,
-    image_size: Callable[[str], tuple[int, int] | None] | None = None,
-    link_prefix: str = "",
-) -> MarkdownIt:
+@lru_cache(maxsize=16)
+def make_parser(site_host: str | None = None, link_prefix: str = "") -> MarkdownIt:
+    """One parser per (host, prefix), built once; per-document state goes in `env`."""
     md = MarkdownIt("commonmark", {"html": True, "typographer": False, "highlight": highlight_code})
     md.use(gfm_plugin)
     md.use(math_plugin)
     md.use(anchors_plugin)
     md.use(toc_plugin)
-    md.use(links_plugin, site_host=site_host, image_size=image_size, link_prefix=link_prefix)
+    md.use(links_plugin, site_host=site_host, link_prefix=link_prefix)
     return md
 
 
@@ -98,8 +97,8 @@ def render_markdown(
     link_prefix: str = "",
 ) -> Rendered:
     """link_prefix goes before relative URLs: "../" for a translation at <slug>/<lang>/."""
-    md = make_parser(site_host, image_size, link_prefix)
-    env: dict = {}
+    md = make_parser(site_host, link_prefix)
+    env: dict = {"image_size": image_size}
     tokens = md.parse(text, env)
     html = md.renderer.render(tokens, md.options, env)
     heads = env.get("headings", [])

@@ -63,13 +63,14 @@ def links_plugin(
     md: MarkdownIt,
     *,
     site_host: str | None = None,
-    image_size: Callable[[str], tuple[int, int] | None] | None = None,
     link_prefix: str = "",
 ) -> None:
-    """link_prefix: put before relative URLs, for a page one folder below its files."""
+    """link_prefix: put before relative URLs, for a page one folder below its files.
+    env["image_size"], if given, maps a local image path to its (width, height)."""
 
     def visit(state: StateCore) -> None:
         refs: list[dict] = state.env.setdefault("references", [])
+        image_size: Callable[[str], tuple[int, int] | None] | None = state.env.get("image_size")
         for block in state.tokens:
             line = (block.map[0] + 1) if block.map else 0
             if block.type == "html_block" and block.map:  # generated blocks (the TOC) have no map
