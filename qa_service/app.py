@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
 from .api import admin, auth, credits, pages, questions
-from .db import make_engine, make_sessionmaker, migrate
+from .db import make_engine, migrate
 from .errors import RateLimited, ServiceError
 from .ratelimit import RateLimiter
 from .settings import Settings
@@ -105,10 +105,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
                   description="Sign in with Ethereum, ask the author, earn credits.")
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine)
-    reader = make_engine(settings.database_url, read_only=True) if engine.dialect.name == "sqlite" else engine
-    app.state.reader = reader
-    app.state.read_sessionmaker = make_sessionmaker(reader)
+    app.state.reader = make_engine(settings.database_url, read_only=True) if engine.dialect.name == "sqlite" else engine
     app.state.address_limiter = RateLimiter(settings.rate_address_per_minute)
     app.state.nonce_limiter = RateLimiter(settings.rate_nonce_per_minute)
 

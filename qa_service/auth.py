@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.orm import Session as DbSession
+from sqlalchemy import Connection
 
 from .db import insert_ignore
 from .errors import AuthError
@@ -34,7 +34,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_nonce(db: DbSession, *, settings: Settings, now: dt.datetime) -> str:
+def issue_nonce(db: Connection, *, settings: Settings, now: dt.datetime) -> str:
     value = generate_nonce()
     with db.begin():
         db.execute(insert(Nonce).values(value=value, issued_at=now,
@@ -60,7 +60,7 @@ def message_for(address: str, nonce: str, *, settings: Settings, now: dt.datetim
     )
 
 
-def sign_in(db: DbSession, *, settings: Settings, message: str, signature: str, now: dt.datetime) -> SignIn:
+def sign_in(db: Connection, *, settings: Settings, message: str, signature: str, now: dt.datetime) -> SignIn:
     """Check everything, burn the nonce, open a session. Any failure: AuthError with the reason."""
     skew = dt.timedelta(seconds=settings.clock_skew_seconds)
     try:
@@ -88,7 +88,7 @@ def sign_in(db: DbSession, *, settings: Settings, message: str, signature: str, 
     return SignIn(parsed.address, token, expires)
 
 
-def session_address(db: DbSession, *, token: str, now: dt.datetime) -> str | None:
+def session_address(db: Connection, *, token: str, now: dt.datetime) -> str | None:
     row = db.execute(
         select(Session.address).where(
             Session.token_hash == token_hash(token), Session.revoked_at.is_(None), Session.expires_at > now
@@ -98,6 +98,6 @@ def session_address(db: DbSession, *, token: str, now: dt.datetime) -> str | Non
     return row[0] if row else None
 
 
-def sign_out(db: DbSession, *, token: str, now: dt.datetime) -> None:
+def sign_out(db: Connection, *, token: str, now: dt.datetime) -> None:
     with db.begin():
         db.execute(update(Session).where(Session.token_hash == token_hash(token)).values(revoked_at=now))

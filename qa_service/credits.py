@@ -10,13 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session as DbSession
 
 from .errors import Conflict, Invalid
+from .db import insert_ignore
 from .models import Account, CreditEntry
 from .settings import Settings
+
+LEDGER = CreditEntry.__table__
 
 
 def award_amount(question_chars: int, answer_chars: int, *, settings: Settings) -> int:
@@ -34,44 +36,46 @@ class Entry:
     created_at: dt.datetime
 
 
-def balance(db: DbSession, *, address: str) -> int:
-    return int(db.execute(select(func.coalesce(func.sum(CreditEntry.amount), 0)).where(CreditEntry.address == address)).scalar_one())
+def balance(db: Connection, *, address: str) -> int:
+    return int(db.execute(select(func.coalesce(func.sum(LEDGER.c.amount), 0)).where(LEDGER.c.address == address)).scalar_one())
 
 
-def entries(db: DbSession, *, address: str) -> list[Entry]:
-    rows = db.execute(select(CreditEntry).where(CreditEntry.address == address).order_by(CreditEntry.id)).scalars()
-    return [Entry(r.key, r.amount, r.reason, r.question_id, r.created_at) for r in rows]
+def entries(db: Connection, *, address: str) -> list[Entry]:
+    rows = db.execute(select(LEDGER).where(LEDGER.c.address == address).order_by(LEDGER.c.id))
+    found = [Entry(r.key, r.amount, r.reason, r.question_id, r.created_at) for r in rows]
+    db.rollback()
+    return found
 
 
-def record_award(db: DbSession, *, address: str, question_id: int, amount: int, now: dt.datetime) -> bool:
+def record_award(db: Connection, *, address: str, question_id: int, amount: int, now: dt.datetime) -> bool:
     """Inside the caller's transaction: add the award once; False if it was already there."""
     try:
         with db.begin_nested():
-            db.add(CreditEntry(address=address, key=f"answer:{question_id}", amount=amount,
-                               reason=f"answer to question {question_id}", question_id=question_id, created_at=now))
+            db.execute(insert(LEDGER).values(address=address, key=f"answer:{question_id}", amount=amount,
+                                             reason=f"answer to question {question_id}", question_id=question_id,
+                                             created_at=now))
     except IntegrityError:
         return False
     return True
 
 
-def spend(db: DbSession, *, address: str, amount: int, idempotency_key: str, reason: str, now: dt.datetime) -> int:
+def spend(db: Connection, *, address: str, amount: int, idempotency_key: str, reason: str, now: dt.datetime) -> int:
     """Spend credits once per idempotency key; a replay returns the balance again. Never below zero."""
     if amount <= 0:
         raise Invalid("amount must be a positive whole number")
     key = f"spend:{idempotency_key}"
     with db.begin():
-        account = db.execute(select(Account).where(Account.address == address).with_for_update()).scalar_one_or_none()
-        if account is None:
-            db.add(Account(address=address, created_at=now))
-            db.flush()
-        existing = db.execute(select(CreditEntry).where(CreditEntry.address == address, CreditEntry.key == key)).scalar_one_or_none()
+        db.execute(insert_ignore(db, Account).values(address=address, created_at=now))
+        accounts = Account.__table__
+        db.execute(select(accounts.c.address).where(accounts.c.address == address).with_for_update())
+        existing = db.execute(select(LEDGER.c.amount).where(LEDGER.c.address == address, LEDGER.c.key == key)).scalar()
         if existing is not None:
-            if existing.amount != -amount:
+            if existing != -amount:
                 raise Conflict("idempotency_key was already used for a different amount")
             return balance(db, address=address)
         current = balance(db, address=address)
         if current < amount:
             raise Conflict(f"not enough credits: balance {current}, asked {amount}")
-        db.add(CreditEntry(address=address, key=key, amount=-amount, reason=reason, question_id=None, created_at=now))
-        db.flush()
+        db.execute(insert(LEDGER).values(address=address, key=key, amount=-amount, reason=reason, question_id=None,
+                                         created_at=now))
         return current - amount

@@ -9,9 +9,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.dml import Insert
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -74,15 +73,11 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
-def insert_ignore(db: Session, model: type) -> Insert:
+def insert_ignore(db: Connection, model: type) -> Insert:
     """INSERT that does nothing when the row is already there (another request made it)."""
-    if db.get_bind().dialect.name == "postgresql":
+    if db.dialect.name == "postgresql":
         return postgresql.insert(model).on_conflict_do_nothing()
     return sqlite.insert(model).on_conflict_do_nothing()
-
-
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
 
 
 def alembic_config(engine: Engine) -> Config:

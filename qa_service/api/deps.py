@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Annotated, AsyncIterator
+from typing import Annotated, Iterator
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session as DbSession
+from sqlalchemy import Connection
 
 from .. import auth
 from ..errors import AuthError, Forbidden, RateLimited
@@ -22,17 +22,19 @@ async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-async def get_db(request: Request) -> AsyncIterator[DbSession]:
-    db = request.app.state.sessionmaker()  # no connection is taken until first use
+# Taking a pooled connection may wait for a free one: done in the thread pool, never in the
+# event loop (a loop blocked on an empty pool would stop the requests that free one).
+def get_db(request: Request) -> Iterator[Connection]:
+    db = request.app.state.engine.connect()
     try:
         yield db
     finally:
         db.close()
 
 
-async def get_read_db(request: Request) -> AsyncIterator[DbSession]:
-    """A session for reads only: on SQLite it never waits for the writer lock."""
-    db = request.app.state.read_sessionmaker()
+def get_read_db(request: Request) -> Iterator[Connection]:
+    """A connection for reads only: on SQLite it never waits for the writer lock."""
+    db = request.app.state.reader.connect()
     try:
         yield db
     finally:
@@ -44,8 +46,8 @@ async def get_now() -> dt.datetime:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-DbDep = Annotated[DbSession, Depends(get_db)]
-ReadDbDep = Annotated[DbSession, Depends(get_read_db)]
+DbDep = Annotated[Connection, Depends(get_db)]
+ReadDbDep = Annotated[Connection, Depends(get_read_db)]
 Now = Annotated[dt.datetime, Depends(get_now)]
 
 
