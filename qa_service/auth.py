@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy import Connection
+from sqlalchemy import Engine
 
 from .db import insert_ignore
 from .errors import AuthError
@@ -34,9 +34,9 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_nonce(db: Connection, *, settings: Settings, now: dt.datetime) -> str:
+def issue_nonce(engine: Engine, *, settings: Settings, now: dt.datetime) -> str:
     value = generate_nonce()
-    with db.begin():
+    with engine.begin() as db:
         db.execute(insert(Nonce).values(value=value, issued_at=now,
                                         expires_at=now + dt.timedelta(seconds=settings.nonce_ttl_seconds)))
         if secrets.randbelow(100) == 0:  # now and then, forget nonces that expired a day ago
@@ -60,7 +60,7 @@ def message_for(address: str, nonce: str, *, settings: Settings, now: dt.datetim
     )
 
 
-def sign_in(db: Connection, *, settings: Settings, message: str, signature: str, now: dt.datetime) -> SignIn:
+def sign_in(engine: Engine, *, settings: Settings, message: str, signature: str, now: dt.datetime) -> SignIn:
     """Check everything, burn the nonce, open a session. Any failure: AuthError with the reason."""
     skew = dt.timedelta(seconds=settings.clock_skew_seconds)
     try:
@@ -72,7 +72,7 @@ def sign_in(db: Connection, *, settings: Settings, message: str, signature: str,
         raise AuthError(f"sign-in refused: {exc}") from None
     if issued > now + skew:
         raise AuthError("sign-in refused: issued-at is in the future; check your clock")
-    with db.begin():
+    with engine.begin() as db:
         burned = db.execute(
             update(Nonce)
             .where(Nonce.value == parsed.nonce, Nonce.used_at.is_(None), Nonce.expires_at > now)
@@ -88,16 +88,16 @@ def sign_in(db: Connection, *, settings: Settings, message: str, signature: str,
     return SignIn(parsed.address, token, expires)
 
 
-def session_address(db: Connection, *, token: str, now: dt.datetime) -> str | None:
-    row = db.execute(
+def session_address(engine: Engine, *, token: str, now: dt.datetime) -> str | None:
+    with engine.connect() as db, db.begin():
+        row = db.execute(
         select(Session.address).where(
             Session.token_hash == token_hash(token), Session.revoked_at.is_(None), Session.expires_at > now
         )
-    ).first()
-    db.rollback()
+        ).first()
     return row[0] if row else None
 
 
-def sign_out(db: Connection, *, token: str, now: dt.datetime) -> None:
-    with db.begin():
+def sign_out(engine: Engine, *, token: str, now: dt.datetime) -> None:
+    with engine.begin() as db:
         db.execute(update(Session).where(Session.token_hash == token_hash(token)).values(revoked_at=now))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .errors import Conflict, Invalid
@@ -40,11 +40,10 @@ def balance(db: Connection, *, address: str) -> int:
     return int(db.execute(select(func.coalesce(func.sum(LEDGER.c.amount), 0)).where(LEDGER.c.address == address)).scalar_one())
 
 
-def entries(db: Connection, *, address: str) -> list[Entry]:
-    rows = db.execute(select(LEDGER).where(LEDGER.c.address == address).order_by(LEDGER.c.id))
-    found = [Entry(r.key, r.amount, r.reason, r.question_id, r.created_at) for r in rows]
-    db.rollback()
-    return found
+def entries(engine: Engine, *, address: str) -> list[Entry]:
+    with engine.connect() as db, db.begin():
+        rows = db.execute(select(LEDGER).where(LEDGER.c.address == address).order_by(LEDGER.c.id))
+        return [Entry(r.key, r.amount, r.reason, r.question_id, r.created_at) for r in rows]
 
 
 def record_award(db: Connection, *, address: str, question_id: int, amount: int, now: dt.datetime) -> bool:
@@ -59,12 +58,12 @@ def record_award(db: Connection, *, address: str, question_id: int, amount: int,
     return True
 
 
-def spend(db: Connection, *, address: str, amount: int, idempotency_key: str, reason: str, now: dt.datetime) -> int:
+def spend(engine: Engine, *, address: str, amount: int, idempotency_key: str, reason: str, now: dt.datetime) -> int:
     """Spend credits once per idempotency key; a replay returns the balance again. Never below zero."""
     if amount <= 0:
         raise Invalid("amount must be a positive whole number")
     key = f"spend:{idempotency_key}"
-    with db.begin():
+    with engine.begin() as db:
         db.execute(insert_ignore(db, Account).values(address=address, created_at=now))
         accounts = Account.__table__
         db.execute(select(accounts.c.address).where(accounts.c.address == address).with_for_update())

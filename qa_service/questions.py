@@ -1,8 +1,9 @@
 """Questions and answers: ask, withdraw, list, answer (with ranked alternatives), reject,
 and delete everything an asker left. Each function owns its transaction.
 
-Functions take a SQLAlchemy Core `Connection`: on this service's hot paths the ORM Session
-cost three times as much as the statements themselves.
+Public functions take the Engine and hold a pooled connection only while their own
+statements run (never across an await); they use SQLAlchemy Core, because on this service's
+hot paths the ORM Session cost three times as much as the statements themselves.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from . import credits
 from .errors import Conflict, Invalid, NotFound, TooLarge
@@ -83,18 +84,18 @@ def get(db: Connection, question_id: int) -> QuestionView:
     return _views(db, [row])[0]
 
 
-def ask(db: Connection, *, settings: Settings, address: str, text: str, consent_to_training: bool,
+def ask(engine: Engine, *, settings: Settings, address: str, text: str, consent_to_training: bool,
         public: bool = False, language: str = "en", post: str | None = None, now: dt.datetime) -> QuestionView:
     text = _clean(text, limit=settings.max_question_chars, what="question")
     values = dict(asker=address, text=text, language=language, consent_to_training=consent_to_training,
                   public=public, status="pending", post=post, created_at=now, updated_at=now)
-    with db.begin():
+    with engine.begin() as db:
         new_id = db.execute(insert(QUESTIONS).values(**values).returning(QUESTIONS.c.id)).scalar_one()
     return QuestionView(id=new_id, **values)
 
 
-def withdraw(db: Connection, *, address: str, question_id: int, now: dt.datetime) -> QuestionView:
-    with db.begin():
+def withdraw(engine: Engine, *, address: str, question_id: int, now: dt.datetime) -> QuestionView:
+    with engine.begin() as db:
         changed = db.execute(
             update(QUESTIONS)
             .where(QUESTIONS.c.id == question_id, QUESTIONS.c.asker == address, QUESTIONS.c.status != "withdrawn")
@@ -109,22 +110,20 @@ def withdraw(db: Connection, *, address: str, question_id: int, now: dt.datetime
     return question
 
 
-def mine(db: Connection, *, address: str) -> list[QuestionView]:
-    rows = list(db.execute(select(QUESTIONS).where(QUESTIONS.c.asker == address).order_by(QUESTIONS.c.id.desc())))
-    views = _views(db, rows)
-    db.rollback()
-    return views
+def mine(engine: Engine, *, address: str) -> list[QuestionView]:
+    with engine.connect() as db, db.begin():
+        rows = list(db.execute(select(QUESTIONS).where(QUESTIONS.c.asker == address).order_by(QUESTIONS.c.id.desc())))
+        return _views(db, rows)
 
 
-def list_for_admin(db: Connection, *, status: str | None = "pending", limit: int = 200) -> list[QuestionView]:
+def list_for_admin(engine: Engine, *, status: str | None = "pending", limit: int = 200) -> list[QuestionView]:
     if status is not None and status not in STATUSES:
         raise Invalid(f"status must be one of {', '.join(STATUSES)}")
     query = select(QUESTIONS).order_by(QUESTIONS.c.id)
     if status:
         query = query.where(QUESTIONS.c.status == status)
-    views = _views(db, list(db.execute(query.limit(limit))))
-    db.rollback()
-    return views
+    with engine.connect() as db, db.begin():
+        return _views(db, list(db.execute(query.limit(limit))))
 
 
 def _decide(db: Connection, question_id: int, **values: object) -> QuestionView:
@@ -139,7 +138,7 @@ def _decide(db: Connection, question_id: int, **values: object) -> QuestionView:
     return question
 
 
-def answer(db: Connection, *, settings: Settings, question_id: int, text: str, alternatives: list[str],
+def answer(engine: Engine, *, settings: Settings, question_id: int, text: str, alternatives: list[str],
            admin: str, now: dt.datetime) -> AnswerResult:
     """Answer a pending question once: store it with its ranked alternatives, pay the asker
     exactly once and give the answer its token id. A second answer is a 409."""
@@ -147,7 +146,7 @@ def answer(db: Connection, *, settings: Settings, question_id: int, text: str, a
     if len(alternatives) > settings.max_alternatives:
         raise Invalid(f"at most {settings.max_alternatives} alternatives")
     drafts = [_clean(a, limit=settings.max_answer_chars, what=f"alternative {i}") for i, a in enumerate(alternatives, 1)]
-    with db.begin():
+    with engine.begin() as db:
         question = _decide(db, question_id, status="answered", answer=text, answered_by=admin, answered_at=now,
                            updated_at=now, token_id=question_id)
         if drafts:
@@ -160,15 +159,15 @@ def answer(db: Connection, *, settings: Settings, question_id: int, text: str, a
     return AnswerResult(question, text, amount, question_id)
 
 
-def reject(db: Connection, *, question_id: int, reason: str, admin: str, now: dt.datetime) -> QuestionView:
+def reject(engine: Engine, *, question_id: int, reason: str, admin: str, now: dt.datetime) -> QuestionView:
     reason = reason.strip()[:2000]
-    with db.begin():
+    with engine.begin() as db:
         return _decide(db, question_id, status="rejected", reject_reason=reason, answered_by=admin, updated_at=now)
 
 
-def delete_account(db: Connection, *, address: str) -> int:
+def delete_account(engine: Engine, *, address: str) -> int:
     """Remove every trace of an asker: questions, answers, credits, sessions. Returns questions removed."""
-    with db.begin():
+    with engine.begin() as db:
         removed = db.execute(delete(QUESTIONS).where(QUESTIONS.c.asker == address)).rowcount
         db.execute(delete(CreditEntry.__table__).where(CreditEntry.__table__.c.address == address))
         db.execute(delete(Session.__table__).where(Session.__table__.c.address == address))

@@ -20,7 +20,7 @@ def set_session_cookie(response: Response, sign_in: auth.SignIn, *, secure: bool
 
 
 @router.get("/nonce", response_model=NonceOut)
-def nonce(request: Request, db: DbDep, settings: SettingsDep, now: Now) -> NonceOut:
+async def nonce(request: Request, db: DbDep, settings: SettingsDep, now: Now) -> NonceOut:
     client = request.client.host if request.client else "unknown"
     wait = request.app.state.nonce_limiter.hit(client, time.monotonic())
     if wait is not None:
@@ -29,7 +29,7 @@ def nonce(request: Request, db: DbDep, settings: SettingsDep, now: Now) -> Nonce
 
 
 @router.post("/verify", response_model=SignInOut)
-def verify(body: VerifyIn, response: Response, db: DbDep, settings: SettingsDep, now: Now) -> SignInOut:
+async def verify(body: VerifyIn, response: Response, db: DbDep, settings: SettingsDep, now: Now) -> SignInOut:
     sign_in = auth.sign_in(db, settings=settings, message=body.message, signature=body.signature, now=now)
     set_session_cookie(response, sign_in, secure=settings.secure_cookies, max_age=settings.session_ttl_seconds)
     return SignInOut(address=sign_in.address, token=sign_in.token, expires_at=sign_in.expires_at)

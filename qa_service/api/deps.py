@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Annotated, Iterator
+from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import Connection
+from sqlalchemy import Engine
 
 from .. import auth
 from ..errors import AuthError, Forbidden, RateLimited
@@ -16,29 +16,21 @@ from ..settings import Settings
 COOKIE = "qa_session"
 
 
-# Dependencies that do no I/O are `async def`: FastAPI runs sync ones in a worker thread,
-# and each thread hop costs more than the work itself.
+# Dependencies and the hot handlers are `async def`: FastAPI runs sync ones in a worker
+# thread, and each hop costs more than the work. Their database calls are short and hold a
+# pooled connection only while they run, never across an await.
 async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-# Taking a pooled connection may wait for a free one: done in the thread pool, never in the
-# event loop (a loop blocked on an empty pool would stop the requests that free one).
-def get_db(request: Request) -> Iterator[Connection]:
-    db = request.app.state.engine.connect()
-    try:
-        yield db
-    finally:
-        db.close()
+async def get_db(request: Request) -> Engine:
+    """The database; domain functions take a pooled connection only while they run."""
+    return request.app.state.engine
 
 
-def get_read_db(request: Request) -> Iterator[Connection]:
-    """A connection for reads only: on SQLite it never waits for the writer lock."""
-    db = request.app.state.reader.connect()
-    try:
-        yield db
-    finally:
-        db.close()
+async def get_read_db(request: Request) -> Engine:
+    """For reads only: on SQLite its transactions never wait for the writer lock."""
+    return request.app.state.reader
 
 
 async def get_now() -> dt.datetime:
@@ -46,8 +38,8 @@ async def get_now() -> dt.datetime:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-DbDep = Annotated[Connection, Depends(get_db)]
-ReadDbDep = Annotated[Connection, Depends(get_read_db)]
+DbDep = Annotated[Engine, Depends(get_db)]
+ReadDbDep = Annotated[Engine, Depends(get_read_db)]
 Now = Annotated[dt.datetime, Depends(get_now)]
 
 
@@ -70,7 +62,7 @@ def same_origin(request: Request, settings: Settings) -> None:
         raise Forbidden("cross-site request refused: the Origin header must be this service's own")
 
 
-def current_address(request: Request, db: ReadDbDep, settings: SettingsDep, now: Now) -> str:
+async def current_address(request: Request, db: ReadDbDep, settings: SettingsDep, now: Now) -> str:
     token, from_cookie = session_token(request)
     if not token:
         raise AuthError("sign in first: no session cookie or bearer token")
@@ -90,7 +82,7 @@ def current_address(request: Request, db: ReadDbDep, settings: SettingsDep, now:
 CurrentAddress = Annotated[str, Depends(current_address)]
 
 
-def admin_address(address: CurrentAddress, settings: SettingsDep) -> str:
+async def admin_address(address: CurrentAddress, settings: SettingsDep) -> str:
     if address not in settings.admins:
         raise Forbidden("admins only: this address is not in QA_ADMIN_ADDRESSES")
     return address

@@ -25,9 +25,9 @@ router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _signed_in(request: Request, db, now) -> str | None:  # type: ignore[no-untyped-def]
+def _signed_in(request: Request, now) -> str | None:  # type: ignore[no-untyped-def]
     token, _ = session_token(request)
-    return auth.session_address(db, token=token, now=now) if token else None
+    return auth.session_address(request.app.state.reader, token=token, now=now) if token else None
 
 
 def _page(request: Request, name: str, status: int = 200, **context: object) -> HTMLResponse:
@@ -52,7 +52,7 @@ def home() -> RedirectResponse:
 @router.get("/ask", response_class=HTMLResponse)
 def ask_page(request: Request, db: DbDep, settings: SettingsDep, now: Now,
              address: str | None = None, post: str | None = None) -> HTMLResponse:
-    me = _signed_in(request, db, now)
+    me = _signed_in(request, now)
     if me is None:
         message = None
         problem = None
@@ -63,8 +63,9 @@ def ask_page(request: Request, db: DbDep, settings: SettingsDep, now: Now,
                 nonce = auth.issue_nonce(db, settings=settings, now=now)
                 message = auth.message_for(to_checksum_address(address.strip()), nonce, settings=settings, now=now).to_text()
         return _page(request, "ask.html", me=None, message=message, address=address or "", problem=problem, post=post)
-    mine = questions.mine(db, address=me)
-    entries = credits.entries(db, address=me)
+    reader = request.app.state.reader
+    mine = questions.mine(reader, address=me)
+    entries = credits.entries(reader, address=me)
     return _page(request, "ask.html", me=me, questions=mine, entries=entries,
                  balance=sum(e.amount for e in entries), is_admin=me in settings.admins, post=post)
 
@@ -81,7 +82,7 @@ def sign(request: Request, db: DbDep, settings: SettingsDep, now: Now,
 
 def _require(request: Request, db, settings, now) -> str:  # type: ignore[no-untyped-def]
     same_origin(request, settings)
-    me = _signed_in(request, db, now)
+    me = _signed_in(request, now)
     if me is None:
         raise AuthError("sign in first")
     return me
@@ -128,12 +129,12 @@ def logout(request: Request, db: DbDep, settings: SettingsDep, now: Now) -> Resp
 
 @router.get("/admin", response_class=HTMLResponse)
 def admin_page(request: Request, db: DbDep, settings: SettingsDep, now: Now, status: str = "pending") -> HTMLResponse:
-    me = _signed_in(request, db, now)
+    me = _signed_in(request, now)
     if me is None:
         return _page(request, "admin.html", me=None, status=401)
     if me not in settings.admins:
         return _page(request, "error.html", status=403, detail=f"{me} is not an admin (QA_ADMIN_ADDRESSES)")
-    shown = questions.list_for_admin(db, status=status if status != "all" else None)
+    shown = questions.list_for_admin(request.app.state.reader, status=status if status != "all" else None)
     return _page(request, "admin.html", me=me, questions=shown, shown_status=status)
 
 

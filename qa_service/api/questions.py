@@ -13,7 +13,7 @@ router = APIRouter(tags=["questions"])
 
 
 @router.post("/api/questions", status_code=201, response_model=QuestionOut)
-def ask(body: QuestionIn, address: CurrentAddress, db: DbDep, settings: SettingsDep, now: Now) -> QuestionOut:
+async def ask(body: QuestionIn, address: CurrentAddress, db: DbDep, settings: SettingsDep, now: Now) -> QuestionOut:
     question = questions.ask(db, settings=settings, address=address, text=body.text,
                              consent_to_training=body.consent_to_training, public=body.public,
                              language=body.language, post=body.post, now=now)
@@ -21,12 +21,12 @@ def ask(body: QuestionIn, address: CurrentAddress, db: DbDep, settings: Settings
 
 
 @router.get("/api/questions/mine", response_model=list[QuestionOut])
-def mine(address: CurrentAddress, db: ReadDbDep) -> list[QuestionOut]:
+async def mine(address: CurrentAddress, db: ReadDbDep) -> list[QuestionOut]:
     return [question_out(q) for q in questions.mine(db, address=address)]
 
 
 @router.post("/api/questions/{question_id}/withdraw", response_model=QuestionOut)
-def withdraw(question_id: int, address: CurrentAddress, db: DbDep, now: Now) -> QuestionOut:
+async def withdraw(question_id: int, address: CurrentAddress, db: DbDep, now: Now) -> QuestionOut:
     return question_out(questions.withdraw(db, address=address, question_id=question_id, now=now))
 
 
