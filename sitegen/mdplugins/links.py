@@ -41,6 +41,29 @@ def _prefixed_html(html: str, prefix: str) -> str:
     return _HTML_REF.sub(fix, html)
 
 
+_ANCHOR = re.compile(r"<a\b[^>]*>", re.I | re.S)
+_HREF = re.compile(r"""\shref\s*=\s*(["'])(.*?)\1""", re.I | re.S)
+_REL = re.compile(r"""\srel\s*=\s*(["'])(.*?)\1""", re.I | re.S)
+
+
+def _external_rel_html(html: str, site_host: str | None) -> str:
+    """rel="nofollow noopener" on raw-HTML <a> tags that point at other hosts too."""
+
+    def fix(match: re.Match) -> str:
+        tag = match.group(0)
+        href = _HREF.search(tag)
+        if href is None or not is_external(href.group(2), site_host):
+            return tag
+        rel = _REL.search(tag)
+        if rel is None:
+            return tag[:2] + ' rel="nofollow noopener"' + tag[2:]
+        values = rel.group(2).split()
+        values += [v for v in ("nofollow", "noopener") if v not in values]
+        return tag[: rel.start(2)] + " ".join(values) + tag[rel.end(2):]
+
+    return _ANCHOR.sub(fix, html)
+
+
 def absolutize(html: str, page_url: str) -> str:
     """Every src/href made absolute against the page's URL: for feeds, read away from the site."""
 
@@ -75,6 +98,7 @@ def links_plugin(
             line = (block.map[0] + 1) if block.map else 0
             if block.type == "html_block" and block.map:  # generated blocks (the TOC) have no map
                 _scan_html(block.content, line, refs)
+                block.content = _external_rel_html(block.content, site_host)
                 if link_prefix:
                     block.content = _prefixed_html(block.content, link_prefix)
             for token in block.children or []:
@@ -105,6 +129,7 @@ def links_plugin(
                         token.attrSet("src", link_prefix + src)
                 elif token.type == "html_inline":
                     _scan_html(token.content, line, refs)
+                    token.content = _external_rel_html(token.content, site_host)
                     if link_prefix:
                         token.content = _prefixed_html(token.content, link_prefix)
 

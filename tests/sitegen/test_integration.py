@@ -62,6 +62,9 @@ def test_every_page_is_script_free_local_and_has_its_language(example: Path) -> 
                 loads = tag in ("img", "script", "link", "source", "video", "audio") and not (tag == "link" and attrs.get("rel") in ("canonical", "alternate"))
                 if loads:
                     assert not re.match(r"^(https?:)?//", value), f"{path}: {tag} {name}={value} loads from another host"
+            href = attrs.get("href") or ""
+            if tag == "a" and re.match(r"^(https?:)?//", href) and not href.startswith(HOST):
+                assert {"nofollow", "noopener"} <= set((attrs.get("rel") or "").split()), f"{path}: {href}"
 
 
 def test_translations_link_both_ways_with_hreflang_and_a_switch(example: Path) -> None:

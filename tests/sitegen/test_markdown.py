@@ -75,6 +75,16 @@ def test_external_links_get_rel_and_local_images_lazy_with_size() -> None:
     assert 'loading="lazy"' in rendered.html and 'width="40" height="30"' in rendered.html
 
 
+def test_raw_html_links_to_other_hosts_get_rel_too() -> None:
+    html = render_markdown('<p><a href="https://other.example/">x</a> <a rel="me" href="https://o.example">y</a>'
+                           ' <a href="/local/">z</a></p>\n\nand <a href="https://i.example">inline</a>\n',
+                           site_host="blog.example").html
+    assert '<a rel="nofollow noopener" href="https://other.example/">x</a>' in html
+    assert '<a rel="me nofollow noopener" href="https://o.example">y</a>' in html
+    assert '<a href="/local/">z</a>' in html
+    assert '<a rel="nofollow noopener" href="https://i.example">inline</a>' in html
+
+
 def test_raw_html_passes_through_and_translations_point_up() -> None:
     source = '<figure><img src="a.svg" alt="x"><figcaption>c</figcaption></figure>\n\n<iframe src="https://video.example/1"></iframe>\n\n![p](p.png)\n'
     html = render_markdown(source, link_prefix="../").html
