@@ -14,11 +14,12 @@ from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .errors import Conflict, Invalid
-from .db import insert_ignore
+from .db import InsertIgnore, writing
 from .models import Account, CreditEntry
 from .settings import Settings
 
 LEDGER = CreditEntry.__table__
+ADD_ACCOUNT = InsertIgnore(Account.__table__)
 
 
 def award_amount(question_chars: int, answer_chars: int, *, settings: Settings) -> int:
@@ -63,8 +64,8 @@ def spend(engine: Engine, *, address: str, amount: int, idempotency_key: str, re
     if amount <= 0:
         raise Invalid("amount must be a positive whole number")
     key = f"spend:{idempotency_key}"
-    with engine.begin() as db:
-        db.execute(insert_ignore(db, Account).values(address=address, created_at=now))
+    with writing(engine) as db:
+        db.execute(ADD_ACCOUNT.on(db), {"address": address, "created_at": now})
         accounts = Account.__table__
         db.execute(select(accounts.c.address).where(accounts.c.address == address).with_for_update())
         existing = db.execute(select(LEDGER.c.amount).where(LEDGER.c.address == address, LEDGER.c.key == key)).scalar()

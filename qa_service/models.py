@@ -31,7 +31,7 @@ class Session(Base):
 
 
 class Account(Base):
-    """One row per address that ever signed in: the lock that serialises its spending."""
+    """One row per address that ever spent: the row `credits.spend` locks to serialise its spends."""
 
     __tablename__ = "accounts"
     address: Mapped[str] = mapped_column(String(42), primary_key=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from . import credits
+from .db import writing
 from .errors import Conflict, Invalid, NotFound, TooLarge
 from .models import Account, Alternative, CreditEntry, Question, Session
 from .settings import Settings
@@ -21,6 +22,7 @@ from .settings import Settings
 STATUSES = ("pending", "answered", "rejected", "withdrawn")
 QUESTIONS = Question.__table__
 ALTERNATIVES = Alternative.__table__
+ADD_QUESTION = insert(QUESTIONS).returning(QUESTIONS.c.id)
 
 
 @dataclass(frozen=True)
@@ -89,13 +91,13 @@ def ask(engine: Engine, *, settings: Settings, address: str, text: str, consent_
     text = _clean(text, limit=settings.max_question_chars, what="question")
     values = dict(asker=address, text=text, language=language, consent_to_training=consent_to_training,
                   public=public, status="pending", post=post, created_at=now, updated_at=now)
-    with engine.begin() as db:
-        new_id = db.execute(insert(QUESTIONS).values(**values).returning(QUESTIONS.c.id)).scalar_one()
+    with writing(engine) as db:
+        new_id = db.execute(ADD_QUESTION, values).scalar_one()
     return QuestionView(id=new_id, **values)
 
 
 def withdraw(engine: Engine, *, address: str, question_id: int, now: dt.datetime) -> QuestionView:
-    with engine.begin() as db:
+    with writing(engine) as db:
         changed = db.execute(
             update(QUESTIONS)
             .where(QUESTIONS.c.id == question_id, QUESTIONS.c.asker == address, QUESTIONS.c.status != "withdrawn")
@@ -146,7 +148,7 @@ def answer(engine: Engine, *, settings: Settings, question_id: int, text: str, a
     if len(alternatives) > settings.max_alternatives:
         raise Invalid(f"at most {settings.max_alternatives} alternatives")
     drafts = [_clean(a, limit=settings.max_answer_chars, what=f"alternative {i}") for i, a in enumerate(alternatives, 1)]
-    with engine.begin() as db:
+    with writing(engine) as db:
         question = _decide(db, question_id, status="answered", answer=text, answered_by=admin, answered_at=now,
                            updated_at=now, token_id=question_id)
         if drafts:
@@ -161,13 +163,13 @@ def answer(engine: Engine, *, settings: Settings, question_id: int, text: str, a
 
 def reject(engine: Engine, *, question_id: int, reason: str, admin: str, now: dt.datetime) -> QuestionView:
     reason = reason.strip()[:2000]
-    with engine.begin() as db:
+    with writing(engine) as db:
         return _decide(db, question_id, status="rejected", reject_reason=reason, answered_by=admin, updated_at=now)
 
 
 def delete_account(engine: Engine, *, address: str) -> int:
     """Remove every trace of an asker: questions, answers, credits, sessions. Returns questions removed."""
-    with engine.begin() as db:
+    with writing(engine) as db:
         removed = db.execute(delete(QUESTIONS).where(QUESTIONS.c.asker == address)).rowcount
         db.execute(delete(CreditEntry.__table__).where(CreditEntry.__table__.c.address == address))
         db.execute(delete(Session.__table__).where(Session.__table__.c.address == address))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
 from .. import auth
 from ..errors import RateLimited
 from ..schemas import NonceOut, SignInOut, VerifyIn
-from .deps import COOKIE, DbDep, Now, SettingsDep, same_origin, session_token
+from .deps import COOKIE, Ctx, same_origin, session_token
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -20,28 +20,30 @@ def set_session_cookie(response: Response, sign_in: auth.SignIn, *, secure: bool
 
 
 @router.get("/nonce", response_model=NonceOut)
-async def nonce(request: Request, db: DbDep, settings: SettingsDep, now: Now) -> NonceOut:
+async def nonce(ctx: Ctx) -> NonceOut:
+    request = ctx.request
     client = request.client.host if request.client else "unknown"
     wait = request.app.state.nonce_limiter.hit(client, time.monotonic())
     if wait is not None:
         raise RateLimited(f"too many nonces asked from {client}; try again in {wait} s", wait)
-    return NonceOut(nonce=auth.issue_nonce(db, settings=settings, now=now))
+    return NonceOut(nonce=auth.issue_nonce(ctx.db, settings=ctx.settings, now=ctx.now))
 
 
 @router.post("/verify", response_model=SignInOut)
-async def verify(body: VerifyIn, response: Response, db: DbDep, settings: SettingsDep, now: Now) -> SignInOut:
-    sign_in = auth.sign_in(db, settings=settings, message=body.message, signature=body.signature, now=now)
+async def verify(body: VerifyIn, response: Response, ctx: Ctx) -> SignInOut:
+    settings = ctx.settings
+    sign_in = auth.sign_in(ctx.db, settings=settings, message=body.message, signature=body.signature, now=ctx.now)
     set_session_cookie(response, sign_in, secure=settings.secure_cookies, max_age=settings.session_ttl_seconds)
     return SignInOut(address=sign_in.address, token=sign_in.token, expires_at=sign_in.expires_at)
 
 
 @router.post("/logout", status_code=204)
-def logout(request: Request, response: Response, db: DbDep, settings: SettingsDep, now: Now) -> Response:
-    token, from_cookie = session_token(request)
+def logout(ctx: Ctx) -> Response:
+    token, from_cookie = session_token(ctx.request)
     if token:
         if from_cookie:
-            same_origin(request, settings)
-        auth.sign_out(db, token=token, now=now)
+            same_origin(ctx.request, ctx.settings)
+        auth.sign_out(ctx.db, token=token, now=ctx.now)
     response = Response(status_code=204)
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=settings.secure_cookies)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=ctx.settings.secure_cookies)
     return response

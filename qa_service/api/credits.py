@@ -6,20 +6,20 @@ from fastapi import APIRouter
 
 from .. import credits
 from ..schemas import BalanceOut, CreditEntryOut, CreditsOut, SpendIn
-from .deps import CurrentAddress, DbDep, Now, ReadDbDep
+from .deps import Me
 
 router = APIRouter(prefix="/api/credits", tags=["credits"])
 
 
 @router.get("", response_model=CreditsOut)
-async def show(address: CurrentAddress, db: ReadDbDep) -> CreditsOut:
-    entries = credits.entries(db, address=address)
+async def show(me: Me) -> CreditsOut:
+    entries = credits.entries(me.read_db, address=me.address)
     total = sum(e.amount for e in entries)
-    return CreditsOut(address=address, balance=total, entries=[CreditEntryOut(**e.__dict__) for e in entries])
+    return CreditsOut(address=me.address, balance=total, entries=[CreditEntryOut(**e.__dict__) for e in entries])
 
 
 @router.post("/spend", response_model=BalanceOut)
-async def spend(body: SpendIn, address: CurrentAddress, db: DbDep, now: Now) -> BalanceOut:
-    left = credits.spend(db, address=address, amount=body.amount, idempotency_key=body.idempotency_key,
-                         reason=body.reason, now=now)
-    return BalanceOut(address=address, balance=left)
+async def spend(body: SpendIn, me: Me) -> BalanceOut:
+    left = credits.spend(me.db, address=me.address, amount=body.amount, idempotency_key=body.idempotency_key,
+                         reason=body.reason, now=me.now)
+    return BalanceOut(address=me.address, balance=left)

@@ -1,9 +1,16 @@
-"""Request dependencies, as Annotated aliases so handlers read like prose."""
+"""Request dependencies, as Annotated aliases so handlers read like prose.
+
+A handler takes one of three: `Ctx` (the service's settings and databases and the time of
+the request), `Me` (the same for a signed-in caller, with his address) or `Admin` (a
+signed-in admin). One dependency per handler, not one per value: FastAPI spends ~10 µs
+solving each, which on the two hot paths (sign-in, asking) was a tenth of the request.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -16,31 +23,29 @@ from ..settings import Settings
 COOKIE = "qa_session"
 
 
+@dataclass(frozen=True, slots=True)
+class Context:
+    request: Request
+    settings: Settings
+    db: Engine  # for writes; domain functions take a pooled connection only while they run
+    read_db: Engine  # for reads only: on SQLite its transactions never wait for the writer lock
+    now: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Caller(Context):
+    address: str
+
+
 # Dependencies and the hot handlers are `async def`: FastAPI runs sync ones in a worker
 # thread, and each hop costs more than the work. Their database calls are short and hold a
 # pooled connection only while they run, never across an await.
-async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+async def context(request: Request) -> Context:
+    state = request.app.state
+    return Context(request, state.settings, state.engine, state.reader, dt.datetime.now(dt.timezone.utc))
 
 
-async def get_db(request: Request) -> Engine:
-    """The database; domain functions take a pooled connection only while they run."""
-    return request.app.state.engine
-
-
-async def get_read_db(request: Request) -> Engine:
-    """For reads only: on SQLite its transactions never wait for the writer lock."""
-    return request.app.state.reader
-
-
-async def get_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-DbDep = Annotated[Engine, Depends(get_db)]
-ReadDbDep = Annotated[Engine, Depends(get_read_db)]
-Now = Annotated[dt.datetime, Depends(get_now)]
+Ctx = Annotated[Context, Depends(context)]
 
 
 def session_token(request: Request) -> tuple[str | None, bool]:
@@ -62,30 +67,30 @@ def same_origin(request: Request, settings: Settings) -> None:
         raise Forbidden("cross-site request refused: the Origin header must be this service's own")
 
 
-async def current_address(request: Request, db: ReadDbDep, settings: SettingsDep, now: Now) -> str:
+async def signed_in(request: Request) -> Caller:
+    ctx = await context(request)
     token, from_cookie = session_token(request)
     if not token:
         raise AuthError("sign in first: no session cookie or bearer token")
-    address = auth.session_address(db, token=token, now=now)
+    address = auth.session_address(ctx.read_db, token=token, now=ctx.now)
     if address is None:
         raise AuthError("session expired or signed out: sign in again")
     if from_cookie and request.method not in ("GET", "HEAD", "OPTIONS"):
-        same_origin(request, settings)
-    limiter = request.app.state.address_limiter
+        same_origin(request, ctx.settings)
     if request.method not in ("GET", "HEAD"):
-        wait = limiter.hit(address, time.monotonic())
+        wait = request.app.state.address_limiter.hit(address, time.monotonic())
         if wait is not None:
             raise RateLimited(f"too many requests from {address}; try again in {wait} s", wait)
-    return address
+    return Caller(ctx.request, ctx.settings, ctx.db, ctx.read_db, ctx.now, address)
 
 
-CurrentAddress = Annotated[str, Depends(current_address)]
+Me = Annotated[Caller, Depends(signed_in)]
 
 
-async def admin_address(address: CurrentAddress, settings: SettingsDep) -> str:
-    if address not in settings.admins:
+async def signed_in_admin(me: Me) -> Caller:
+    if me.address not in me.settings.admins:
         raise Forbidden("admins only: this address is not in QA_ADMIN_ADDRESSES")
-    return address
+    return me
 
 
-AdminAddress = Annotated[str, Depends(admin_address)]
+Admin = Annotated[Caller, Depends(signed_in_admin)]

@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from .. import auth, credits, questions
 from ..errors import AuthError, Forbidden, ServiceError
-from .deps import COOKIE, DbDep, Now, SettingsDep, same_origin, session_token
+from .deps import COOKIE, Context, Ctx, same_origin, session_token
 from .auth import set_session_cookie
 
 PREFIXES = ("/ask", "/admin")
@@ -25,9 +25,9 @@ router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _signed_in(request: Request, now) -> str | None:  # type: ignore[no-untyped-def]
-    token, _ = session_token(request)
-    return auth.session_address(request.app.state.reader, token=token, now=now) if token else None
+def _signed_in(ctx: Context) -> str | None:
+    token, _ = session_token(ctx.request)
+    return auth.session_address(ctx.read_db, token=token, now=ctx.now) if token else None
 
 
 def _page(request: Request, name: str, status: int = 200, **context: object) -> HTMLResponse:
@@ -50,9 +50,9 @@ def home() -> RedirectResponse:
 
 
 @router.get("/ask", response_class=HTMLResponse)
-def ask_page(request: Request, db: DbDep, settings: SettingsDep, now: Now,
-             address: str | None = None, post: str | None = None) -> HTMLResponse:
-    me = _signed_in(request, now)
+def ask_page(ctx: Ctx, address: str | None = None, post: str | None = None) -> HTMLResponse:
+    request, settings = ctx.request, ctx.settings
+    me = _signed_in(ctx)
     if me is None:
         message = None
         problem = None
@@ -60,107 +60,108 @@ def ask_page(request: Request, db: DbDep, settings: SettingsDep, now: Now,
             if not is_address(address.strip()):
                 problem = "That is not an Ethereum address: 0x followed by 40 hex digits."
             else:
-                nonce = auth.issue_nonce(db, settings=settings, now=now)
-                message = auth.message_for(to_checksum_address(address.strip()), nonce, settings=settings, now=now).to_text()
+                nonce = auth.issue_nonce(ctx.db, settings=settings, now=ctx.now)
+                message = auth.message_for(to_checksum_address(address.strip()), nonce, settings=settings,
+                                           now=ctx.now).to_text()
         return _page(request, "ask.html", me=None, message=message, address=address or "", problem=problem, post=post)
-    reader = request.app.state.reader
-    mine = questions.mine(reader, address=me)
-    entries = credits.entries(reader, address=me)
+    mine = questions.mine(ctx.read_db, address=me)
+    entries = credits.entries(ctx.read_db, address=me)
     return _page(request, "ask.html", me=me, questions=mine, entries=entries,
                  balance=sum(e.amount for e in entries), is_admin=me in settings.admins, post=post)
 
 
 @router.post("/ask/sign")
-def sign(request: Request, db: DbDep, settings: SettingsDep, now: Now,
-         message: str = Form(max_length=4000), signature: str = Form(max_length=200)) -> Response:
-    same_origin(request, settings)
-    signed = auth.sign_in(db, settings=settings, message=message.replace("\r\n", "\n"), signature=signature.strip(), now=now)
+def sign(ctx: Ctx, message: str = Form(max_length=4000), signature: str = Form(max_length=200)) -> Response:
+    settings = ctx.settings
+    same_origin(ctx.request, settings)
+    signed = auth.sign_in(ctx.db, settings=settings, message=message.replace("\r\n", "\n"), signature=signature.strip(),
+                          now=ctx.now)
     response = _back()
     set_session_cookie(response, signed, secure=settings.secure_cookies, max_age=settings.session_ttl_seconds)
     return response
 
 
-def _require(request: Request, db, settings, now) -> str:  # type: ignore[no-untyped-def]
-    same_origin(request, settings)
-    me = _signed_in(request, now)
+def _require(ctx: Context) -> str:
+    same_origin(ctx.request, ctx.settings)
+    me = _signed_in(ctx)
     if me is None:
         raise AuthError("sign in first")
     return me
 
 
 @router.post("/ask/questions")
-def ask(request: Request, db: DbDep, settings: SettingsDep, now: Now, text: str = Form(max_length=100_000),
+def ask(ctx: Ctx, text: str = Form(max_length=100_000),
         language: str = Form("en", max_length=35), consent_to_training: bool = Form(False),
         public: bool = Form(False), post: str | None = Form(None, max_length=300)) -> Response:
-    me = _require(request, db, settings, now)
-    questions.ask(db, settings=settings, address=me, text=text, consent_to_training=consent_to_training,
-                  public=public, language=language, post=post or None, now=now)
+    me = _require(ctx)
+    questions.ask(ctx.db, settings=ctx.settings, address=me, text=text, consent_to_training=consent_to_training,
+                  public=public, language=language, post=post or None, now=ctx.now)
     return _back()
 
 
 @router.post("/ask/questions/{question_id}/withdraw")
-def withdraw(question_id: int, request: Request, db: DbDep, settings: SettingsDep, now: Now) -> Response:
-    me = _require(request, db, settings, now)
-    questions.withdraw(db, address=me, question_id=question_id, now=now)
+def withdraw(question_id: int, ctx: Ctx) -> Response:
+    me = _require(ctx)
+    questions.withdraw(ctx.db, address=me, question_id=question_id, now=ctx.now)
     return _back()
 
 
 @router.post("/ask/delete")
-def delete(request: Request, db: DbDep, settings: SettingsDep, now: Now, confirm: bool = Form(False)) -> Response:
-    me = _require(request, db, settings, now)
+def delete(ctx: Ctx, confirm: bool = Form(False)) -> Response:
+    me = _require(ctx)
     if not confirm:
         raise ServiceError("tick the box to confirm that everything you left here should be deleted")
-    questions.delete_account(db, address=me)
+    questions.delete_account(ctx.db, address=me)
     response = _back()
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=settings.secure_cookies)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=ctx.settings.secure_cookies)
     return response
 
 
 @router.post("/ask/logout")
-def logout(request: Request, db: DbDep, settings: SettingsDep, now: Now) -> Response:
-    same_origin(request, settings)
-    token, _ = session_token(request)
+def logout(ctx: Ctx) -> Response:
+    same_origin(ctx.request, ctx.settings)
+    token, _ = session_token(ctx.request)
     if token:
-        auth.sign_out(db, token=token, now=now)
+        auth.sign_out(ctx.db, token=token, now=ctx.now)
     response = _back()
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=settings.secure_cookies)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=ctx.settings.secure_cookies)
     return response
 
 
 @router.get("/admin", response_class=HTMLResponse)
-def admin_page(request: Request, db: DbDep, settings: SettingsDep, now: Now, status: str = "pending") -> HTMLResponse:
-    me = _signed_in(request, now)
+def admin_page(ctx: Ctx, status: str = "pending") -> HTMLResponse:
+    request = ctx.request
+    me = _signed_in(ctx)
     if me is None:
         return _page(request, "admin.html", me=None, status=401)
-    if me not in settings.admins:
+    if me not in ctx.settings.admins:
         return _page(request, "error.html", status=403, detail=f"{me} is not an admin (QA_ADMIN_ADDRESSES)")
-    shown = questions.list_for_admin(request.app.state.reader, status=status if status != "all" else None)
+    shown = questions.list_for_admin(ctx.read_db, status=status if status != "all" else None)
     return _page(request, "admin.html", me=me, questions=shown, shown_status=status)
 
 
-def _admin(request: Request, db, settings, now) -> str:  # type: ignore[no-untyped-def]
-    me = _require(request, db, settings, now)
-    if me not in settings.admins:
+def _admin(ctx: Context) -> str:
+    me = _require(ctx)
+    if me not in ctx.settings.admins:
         raise Forbidden("admins only")
     return me
 
 
 @router.post("/admin/questions/{question_id}/answer")
-async def answer(question_id: int, request: Request, db: DbDep, settings: SettingsDep, now: Now) -> Response:
-    form = await request.form()
-    me = _admin(request, db, settings, now)
+async def answer(question_id: int, ctx: Ctx) -> Response:
+    form = await ctx.request.form()
+    me = _admin(ctx)
     text = str(form.get("text", ""))
     alternatives = [str(v) for k, v in form.multi_items() if k == "alternative" and str(v).strip()]  # best first
-    result = questions.answer(db, settings=settings, question_id=question_id, text=text,
-                              alternatives=alternatives, admin=me, now=now)
+    result = questions.answer(ctx.db, settings=ctx.settings, question_id=question_id, text=text,
+                              alternatives=alternatives, admin=me, now=ctx.now)
     return _back(f"/admin?answered={result.question.id}&credits={result.credits_awarded}")
 
 
 @router.post("/admin/questions/{question_id}/reject")
-def reject(question_id: int, request: Request, db: DbDep, settings: SettingsDep, now: Now,
-           reason: str = Form("", max_length=2000)) -> Response:
-    me = _admin(request, db, settings, now)
-    questions.reject(db, question_id=question_id, reason=reason, admin=me, now=now)
+def reject(question_id: int, ctx: Ctx, reason: str = Form("", max_length=2000)) -> Response:
+    me = _admin(ctx)
+    questions.reject(ctx.db, question_id=question_id, reason=reason, admin=me, now=ctx.now)
     return _back("/admin")
 
 

@@ -7,32 +7,32 @@ from fastapi.responses import JSONResponse
 
 from .. import questions
 from ..schemas import QuestionIn, QuestionOut, question_out
-from .deps import COOKIE, CurrentAddress, DbDep, Now, ReadDbDep, SettingsDep
+from .deps import COOKIE, Me
 
 router = APIRouter(tags=["questions"])
 
 
 @router.post("/api/questions", status_code=201, response_model=QuestionOut)
-async def ask(body: QuestionIn, address: CurrentAddress, db: DbDep, settings: SettingsDep, now: Now) -> QuestionOut:
-    question = questions.ask(db, settings=settings, address=address, text=body.text,
+async def ask(body: QuestionIn, me: Me) -> QuestionOut:
+    question = questions.ask(me.db, settings=me.settings, address=me.address, text=body.text,
                              consent_to_training=body.consent_to_training, public=body.public,
-                             language=body.language, post=body.post, now=now)
+                             language=body.language, post=body.post, now=me.now)
     return question_out(question)
 
 
 @router.get("/api/questions/mine", response_model=list[QuestionOut])
-async def mine(address: CurrentAddress, db: ReadDbDep) -> list[QuestionOut]:
-    return [question_out(q) for q in questions.mine(db, address=address)]
+async def mine(me: Me) -> list[QuestionOut]:
+    return [question_out(q) for q in questions.mine(me.read_db, address=me.address)]
 
 
 @router.post("/api/questions/{question_id}/withdraw", response_model=QuestionOut)
-async def withdraw(question_id: int, address: CurrentAddress, db: DbDep, now: Now) -> QuestionOut:
-    return question_out(questions.withdraw(db, address=address, question_id=question_id, now=now))
+async def withdraw(question_id: int, me: Me) -> QuestionOut:
+    return question_out(questions.withdraw(me.db, address=me.address, question_id=question_id, now=me.now))
 
 
 @router.delete("/api/account", status_code=200)
-def delete_account(address: CurrentAddress, db: DbDep, settings: SettingsDep) -> Response:
-    removed = questions.delete_account(db, address=address)
-    response = JSONResponse({"address": address, "questions_deleted": removed})
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=settings.secure_cookies)
+def delete_account(me: Me) -> Response:
+    removed = questions.delete_account(me.db, address=me.address)
+    response = JSONResponse({"address": me.address, "questions_deleted": removed})
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=me.settings.secure_cookies)
     return response
