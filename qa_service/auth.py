@@ -20,7 +20,7 @@ from .db import writing
 from .errors import AuthError
 from .models import Nonce, Session
 from .settings import Settings
-from .siwe import SiweError, SiweMessage, generate_nonce, parse_datetime
+from .siwe import SiweError, SiweMessage, generate_nonce
 
 NONCES, SESSIONS = Nonce.__table__, Session.__table__
 ADD_NONCE = insert(NONCES)
@@ -83,7 +83,7 @@ def sign_in(engine: Engine, *, settings: Settings, message: str, signature: str,
         parsed = SiweMessage.parse(message)
         parsed.verify(signature, domain=settings.domain, uri=settings.uri, chain_id=settings.chain_id,
                       now=now, skew=skew)
-        issued = parse_datetime(parsed.issued_at, "issued-at")
+        issued = parsed.times[0]
     except SiweError as exc:
         raise AuthError(f"sign-in refused: {exc}") from None
     if issued > now + skew:

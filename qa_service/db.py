@@ -65,7 +65,7 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
     lets them run beside a writer); on PostgreSQL it is an ordinary engine."""
     url = normalise_url(url)
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        return create_engine(url, pool_size=10, max_overflow=20)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                            pool_size=10, max_overflow=40)
 

@@ -9,6 +9,7 @@ uses coincurve's native secp256k1 when it is installed. Nothing here knows about
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import secrets
 import string
@@ -17,7 +18,6 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.messages import encode_defunct
-from eth_utils import is_checksum_address
 from rfc3986_validator import validate_rfc3986
 
 try:  # native secp256k1; eth-account (pure Python fallback) when it is missing
@@ -81,14 +81,25 @@ def parse_datetime(value: str, what: str = "time") -> dt.datetime:
     return moment + dt.timedelta(seconds=1) if leap else moment
 
 
+# A service sees the same few domains and URIs in every message: remember the verdicts.
+@functools.lru_cache(maxsize=1024)
+def _is_uri(value: str) -> bool:
+    return bool(value) and bool(validate_rfc3986(value, rule="URI"))
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_authority(value: str) -> bool:
+    """domain = RFC 3986 authority: [userinfo "@"] host [":" port]."""
+    return bool(value) and not any(c in value for c in "/?#") and bool(validate_rfc3986(f"x://{value}", rule="URI"))
+
+
 def _check_uri(value: str, what: str) -> None:
-    if not value or not validate_rfc3986(value, rule="URI"):
+    if not _is_uri(value):
         raise SiweError(f"{what} is not an RFC 3986 URI: {value!r}")
 
 
 def _check_authority(value: str) -> None:
-    """domain = RFC 3986 authority: [userinfo "@"] host [":" port]."""
-    if not value or any(c in value for c in "/?#") or not validate_rfc3986(f"x://{value}", rule="URI"):
+    if not _is_authority(value):
         raise SiweError(f"domain is not an RFC 3986 authority: {value!r}")
 
 
@@ -171,7 +182,7 @@ class SiweMessage:
         _check_authority(self.domain)
         if not isinstance(self.address, str) or not ADDRESS.match(self.address):
             raise SiweError(f"address is not 0x followed by 40 hex digits: {self.address!r}")
-        if not is_checksum_address(self.address):
+        if _checksum(bytes.fromhex(self.address[2:])) != self.address:
             raise SiweError(f"address not EIP-55 (mixed-case checksum): {self.address!r}")
         if self.statement is not None and (not isinstance(self.statement, str) or not STATEMENT.match(self.statement)):
             raise SiweError("statement may hold only letters, digits, spaces and URI punctuation, on one line")
@@ -182,11 +193,9 @@ class SiweMessage:
             raise SiweError(f"chain id must be a non-negative integer, not {self.chain_id!r}")
         if not isinstance(self.nonce, str) or not NONCE.match(self.nonce):
             raise SiweError("nonce must be at least 8 letters or digits")
-        parse_datetime(self.issued_at if isinstance(self.issued_at, str) else "", "issued-at")
-        if self.expiration_time is not None:
-            parse_datetime(self.expiration_time, "expiration-time")
-        if self.not_before is not None:
-            parse_datetime(self.not_before, "not-before")
+        if not isinstance(self.issued_at, str):
+            raise SiweError("issued-at is missing")
+        self.times  # noqa: B018 -- parses and checks the three times once
         if self.request_id is not None and not REQUEST_ID.match(self.request_id):
             raise SiweError(f"request id has characters outside RFC 3986 pchar: {self.request_id!r}")
         for resource in self.resources or ():
@@ -296,6 +305,15 @@ class SiweMessage:
             parts += [f"- {r}" for r in self.resources]
         return "\n".join(parts)
 
+    @functools.cached_property
+    def times(self) -> tuple[dt.datetime, dt.datetime | None, dt.datetime | None]:
+        """(issued-at, expiration-time, not-before) as aware datetimes, parsed once."""
+        return (
+            parse_datetime(self.issued_at, "issued-at"),
+            None if self.expiration_time is None else parse_datetime(self.expiration_time, "expiration-time"),
+            None if self.not_before is None else parse_datetime(self.not_before, "not-before"),
+        )
+
     # --- verification ------------------------------------------------------------------
 
     def verify(
@@ -325,10 +343,10 @@ class SiweMessage:
         moment = now or dt.datetime.now(dt.timezone.utc)
         if moment.tzinfo is None:
             raise ValueError("now must be timezone-aware")
-        parse_datetime(self.issued_at, "issued-at")
-        if self.expiration_time is not None and moment - skew >= parse_datetime(self.expiration_time, "expiration-time"):
+        _issued, expires, not_before = self.times
+        if expires is not None and moment - skew >= expires:
             raise SiweError("message expired: sign in again")
-        if self.not_before is not None and moment + skew < parse_datetime(self.not_before, "not-before"):
+        if not_before is not None and moment + skew < not_before:
             raise SiweError("message not yet valid (not-before is in the future)")
         signer = recover_address(self.to_text(), signature)
         if signer != self.address:
