@@ -18,29 +18,36 @@ from sqlalchemy import Engine, bindparam, delete, insert, select, update
 
 from .db import writing
 from .errors import AuthError
-from .models import Nonce, Session
+from .models import SignIn
 from .settings import Settings
 from .siwe import SiweError, SiweMessage, generate_nonce
 
-NONCES, SESSIONS = Nonce.__table__, Session.__table__
-ADD_NONCE = insert(NONCES)
-FORGET_OLD_NONCES = delete(NONCES).where(NONCES.c.expires_at < bindparam("before"))
-BURN_NONCE = (
-    update(NONCES)
-    .where(NONCES.c.value == bindparam("nonce"), NONCES.c.used_at.is_(None), NONCES.c.expires_at > bindparam("now"))
-    .values(used_at=bindparam("now"))
+SIGN_INS = SignIn.__table__
+ADD_NONCE = insert(SIGN_INS)
+# Nonces never used and sessions ended, a day after they expired.
+FORGET_OLD = delete(SIGN_INS).where(
+    ((SIGN_INS.c.token_hash.is_(None)) & (SIGN_INS.c.nonce_expires_at < bindparam("before")))
+    | (SIGN_INS.c.expires_at < bindparam("before"))
 )
-OPEN_SESSION = insert(SESSIONS)
-SESSION_ADDRESS = select(SESSIONS.c.address).where(
-    SESSIONS.c.token_hash == bindparam("token_hash"), SESSIONS.c.revoked_at.is_(None), SESSIONS.c.expires_at > bindparam("now")
+# Signing in: burns the nonce and opens the session in one conditional UPDATE, so of two
+# requests carrying the same message (even in two processes) exactly one matches.
+OPEN_SESSION = (
+    update(SIGN_INS)
+    .where(SIGN_INS.c.nonce == bindparam("issued"), SIGN_INS.c.token_hash.is_(None),
+           SIGN_INS.c.nonce_expires_at > bindparam("now"))
+    .values(token_hash=bindparam("hash"), address=bindparam("signer"), signed_in_at=bindparam("now"),
+            expires_at=bindparam("until"))
 )
-REVOKE_SESSION = update(SESSIONS).where(SESSIONS.c.token_hash == bindparam("hash")).values(revoked_at=bindparam("now"))
+SESSION_ADDRESS = select(SIGN_INS.c.address).where(
+    SIGN_INS.c.token_hash == bindparam("hash"), SIGN_INS.c.revoked_at.is_(None), SIGN_INS.c.expires_at > bindparam("now")
+)
+REVOKE_SESSION = update(SIGN_INS).where(SIGN_INS.c.token_hash == bindparam("hash")).values(revoked_at=bindparam("now"))
 
 STATEMENT = "Sign in to ask the author a question. This is a signature, not a transaction: it costs nothing."
 
 
 @dataclass(frozen=True)
-class SignIn:
+class Session:
     address: str
     token: str
     expires_at: dt.datetime
@@ -53,10 +60,10 @@ def token_hash(token: str) -> str:
 def issue_nonce(engine: Engine, *, settings: Settings, now: dt.datetime) -> str:
     value = generate_nonce()
     with writing(engine) as db:
-        db.execute(ADD_NONCE, {"value": value, "issued_at": now,
-                               "expires_at": now + dt.timedelta(seconds=settings.nonce_ttl_seconds)})
-        if secrets.randbelow(100) == 0:  # now and then, forget nonces that expired a day ago
-            db.execute(FORGET_OLD_NONCES, {"before": now - dt.timedelta(days=1)})
+        db.execute(ADD_NONCE, {"nonce": value, "issued_at": now,
+                               "nonce_expires_at": now + dt.timedelta(seconds=settings.nonce_ttl_seconds)})
+        if secrets.randbelow(100) == 0:  # now and then, forget what expired a day ago
+            db.execute(FORGET_OLD, {"before": now - dt.timedelta(days=1)})
     return value
 
 
@@ -76,7 +83,7 @@ def message_for(address: str, nonce: str, *, settings: Settings, now: dt.datetim
     )
 
 
-def sign_in(engine: Engine, *, settings: Settings, message: str, signature: str, now: dt.datetime) -> SignIn:
+def sign_in(engine: Engine, *, settings: Settings, message: str, signature: str, now: dt.datetime) -> Session:
     """Check everything, burn the nonce, open a session. Any failure: AuthError with the reason."""
     skew = dt.timedelta(seconds=settings.clock_skew_seconds)
     try:
@@ -88,20 +95,19 @@ def sign_in(engine: Engine, *, settings: Settings, message: str, signature: str,
         raise AuthError(f"sign-in refused: {exc}") from None
     if issued > now + skew:
         raise AuthError("sign-in refused: issued-at is in the future; check your clock")
+    token = secrets.token_urlsafe(32)
+    expires = now + dt.timedelta(seconds=settings.session_ttl_seconds)
     with writing(engine) as db:
-        burned = db.execute(BURN_NONCE, {"nonce": parsed.nonce, "now": now}).rowcount
-        if burned != 1:
-            raise AuthError("sign-in refused: unknown, expired or already used nonce; ask for a new message")
-        token = secrets.token_urlsafe(32)
-        expires = now + dt.timedelta(seconds=settings.session_ttl_seconds)
-        db.execute(OPEN_SESSION, {"token_hash": token_hash(token), "address": parsed.address, "created_at": now,
-                                  "expires_at": expires, "revoked_at": None})
-    return SignIn(parsed.address, token, expires)
+        opened = db.execute(OPEN_SESSION, {"issued": parsed.nonce, "now": now, "hash": token_hash(token),
+                                           "signer": parsed.address, "until": expires}).rowcount
+    if opened != 1:
+        raise AuthError("sign-in refused: unknown, expired or already used nonce; ask for a new message")
+    return Session(parsed.address, token, expires)
 
 
 def session_address(engine: Engine, *, token: str, now: dt.datetime) -> str | None:
     with engine.connect() as db, db.begin():
-        row = db.execute(SESSION_ADDRESS, {"token_hash": token_hash(token), "now": now}).first()
+        row = db.execute(SESSION_ADDRESS, {"hash": token_hash(token), "now": now}).first()
     return row[0] if row else None
 
 

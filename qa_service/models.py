@@ -13,20 +13,20 @@ class Base(DeclarativeBase):
     type_annotation_map = {dt.datetime: DateTime(timezone=True)}
 
 
-class Nonce(Base):
-    __tablename__ = "nonces"
-    value: Mapped[str] = mapped_column(String(64), primary_key=True)
+class SignIn(Base):
+    """One sign-in, from the nonce issued to the session it became (if it did).
+
+    Issuing a nonce inserts the row; the signed message coming back fills in the token hash,
+    address and session expiry with one conditional UPDATE that also burns the nonce."""
+
+    __tablename__ = "sign_ins"
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     issued_at: Mapped[dt.datetime]
-    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
-    used_at: Mapped[dt.datetime | None]
-
-
-class Session(Base):
-    __tablename__ = "sessions"
-    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    address: Mapped[str] = mapped_column(String(42), index=True)
-    created_at: Mapped[dt.datetime]
-    expires_at: Mapped[dt.datetime]
+    nonce_expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)  # SHA-256 of the session token
+    address: Mapped[str | None] = mapped_column(String(42), index=True)
+    signed_in_at: Mapped[dt.datetime | None]
+    expires_at: Mapped[dt.datetime | None]  # of the session
     revoked_at: Mapped[dt.datetime | None]
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from . import credits
 from .db import writing
 from .errors import Conflict, Invalid, NotFound, TooLarge
-from .models import Account, Alternative, CreditEntry, Question, Session
+from .models import Account, Alternative, CreditEntry, Question, SignIn
 from .settings import Settings
 
 STATUSES = ("pending", "answered", "rejected", "withdrawn")
@@ -172,6 +172,6 @@ def delete_account(engine: Engine, *, address: str) -> int:
     with writing(engine) as db:
         removed = db.execute(delete(QUESTIONS).where(QUESTIONS.c.asker == address)).rowcount
         db.execute(delete(CreditEntry.__table__).where(CreditEntry.__table__.c.address == address))
-        db.execute(delete(Session.__table__).where(Session.__table__.c.address == address))
+        db.execute(delete(SignIn.__table__).where(SignIn.__table__.c.address == address))
         db.execute(delete(Account.__table__).where(Account.__table__.c.address == address))
     return removed

@@ -14,7 +14,7 @@ from .deps import COOKIE, Ctx, same_origin, session_token
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-def set_session_cookie(response: Response, sign_in: auth.SignIn, *, secure: bool, max_age: int) -> None:
+def set_session_cookie(response: Response, sign_in: auth.Session, *, secure: bool, max_age: int) -> None:
     response.set_cookie(COOKIE, sign_in.token, max_age=max_age, httponly=True, samesite="strict",
                         secure=secure, path="/")
 

@@ -1,0 +1,57 @@
+"""Schema migrations keep what is stored; several processes share one SQLite file."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from alembic import command
+from eth_account import Account
+from fastapi.testclient import TestClient
+from sqlalchemy import MetaData, select
+
+from qa_service import auth
+from qa_service.app import create_app
+from qa_service.db import alembic_config, make_engine, migrate
+
+from .conftest import ORIGIN, make_settings, sign
+
+
+def test_sign_ins_migration_keeps_open_sessions_and_unused_nonces(db_url: str) -> None:
+    engine = make_engine(db_url)
+    migrate(engine, "0001")
+    old = MetaData()
+    old.reflect(engine, only=["nonces", "sessions"])
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    token = "a-session-token-made-before-the-migration"
+    with engine.begin() as db:
+        db.execute(old.tables["nonces"].insert(), [
+            {"value": "unusedNonce123", "issued_at": now, "expires_at": now + dt.timedelta(minutes=10), "used_at": None},
+            {"value": "usedNonce45678", "issued_at": now, "expires_at": now + dt.timedelta(minutes=10), "used_at": now},
+        ])
+        db.execute(old.tables["sessions"].insert(), {"token_hash": auth.token_hash(token), "address": "0x" + "Ab" * 20,
+                                                     "created_at": now, "expires_at": now + dt.timedelta(days=1),
+                                                     "revoked_at": None})
+    migrate(engine)
+    with engine.connect() as db:
+        rows = {r.nonce: r for r in db.execute(select(auth.SIGN_INS))}
+    assert "unusedNonce123" in rows and rows["unusedNonce123"].token_hash is None
+    assert "usedNonce45678" not in rows, "a used nonce without its session is dropped, never made usable again"
+    assert auth.session_address(engine, token=token, now=now) == "0x" + "Ab" * 20
+
+    app = create_app(make_settings(db_url))
+    with TestClient(app, base_url=ORIGIN, headers={"Origin": ORIGIN}) as client:
+        assert client.get("/api/credits", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        asker = Account.create()
+        text = auth.message_for(asker.address, "unusedNonce123", settings=app.state.settings, now=now).to_text()
+        signed = client.post("/api/auth/verify", json={"message": text, "signature": sign(asker, text)})
+        assert signed.status_code == 200, signed.text
+    app.state.engine.dispose()
+    app.state.reader.dispose()
+
+    command.downgrade(alembic_config(engine), "0001")  # and back: the sessions come out as they went in
+    back = MetaData()
+    back.reflect(engine, only=["nonces", "sessions"])
+    with engine.connect() as db:
+        hashes = {r.token_hash for r in db.execute(select(back.tables["sessions"]))}
+    assert auth.token_hash(token) in hashes and len(hashes) == 2
+    engine.dispose()
