@@ -7,8 +7,10 @@ answered as `{"detail": ...}` with a 4xx.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
 from .api import admin, auth, credits, pages, questions
-from .db import make_engine, migrate
+from .db import dispose, make_engine, migrate, reader_for
 from .errors import RateLimited, ServiceError
 from .ratelimit import RateLimiter
 from .settings import Settings
@@ -101,11 +103,18 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     engine = make_engine(settings.database_url)
     if run_migrations:
         migrate(engine)
-    app = FastAPI(title="Automata Q&A", version=__version__,
+    reader = reader_for(engine)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        dispose(engine, reader)
+
+    app = FastAPI(title="Automata Q&A", version=__version__, lifespan=lifespan,
                   description="Sign in with Ethereum, ask the author, earn credits.")
     app.state.settings = settings
     app.state.engine = engine
-    app.state.reader = make_engine(settings.database_url, read_only=True) if engine.dialect.name == "sqlite" else engine
+    app.state.reader = reader
     app.state.address_limiter = RateLimiter(settings.rate_address_per_minute)
     app.state.nonce_limiter = RateLimiter(settings.rate_nonce_per_minute)
 

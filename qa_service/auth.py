@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, bindparam, delete, insert, select, update
 
-from .db import writing
+from .db import single_statement
 from .errors import AuthError
 from .models import SignIn
 from .settings import Settings
@@ -59,7 +59,7 @@ def token_hash(token: str) -> str:
 
 def issue_nonce(engine: Engine, *, settings: Settings, now: dt.datetime) -> str:
     value = generate_nonce()
-    with writing(engine) as db:
+    with single_statement(engine) as db:
         db.execute(ADD_NONCE, {"nonce": value, "issued_at": now,
                                "nonce_expires_at": now + dt.timedelta(seconds=settings.nonce_ttl_seconds)})
         if secrets.randbelow(100) == 0:  # now and then, forget what expired a day ago
@@ -97,7 +97,7 @@ def sign_in(engine: Engine, *, settings: Settings, message: str, signature: str,
         raise AuthError("sign-in refused: issued-at is in the future; check your clock")
     token = secrets.token_urlsafe(32)
     expires = now + dt.timedelta(seconds=settings.session_ttl_seconds)
-    with writing(engine) as db:
+    with single_statement(engine) as db:
         opened = db.execute(OPEN_SESSION, {"issued": parsed.nonce, "now": now, "hash": token_hash(token),
                                            "signer": parsed.address, "until": expires}).rowcount
     if opened != 1:
@@ -112,5 +112,5 @@ def session_address(engine: Engine, *, token: str, now: dt.datetime) -> str | No
 
 
 def sign_out(engine: Engine, *, token: str, now: dt.datetime) -> None:
-    with writing(engine) as db:
+    with single_statement(engine) as db:
         db.execute(REVOKE_SESSION, {"hash": token_hash(token), "now": now})

@@ -10,7 +10,7 @@ import os
 import threading
 import weakref
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Literal
 
 from alembic import command
 from alembic.config import Config
@@ -58,20 +58,27 @@ class WriterLock:
 
 
 _WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, WriterLock] = weakref.WeakKeyDictionary()
+_AUTOCOMMIT: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 
 
-def make_engine(url: str, *, read_only: bool = False) -> Engine:
-    """read_only: an engine for reads, whose SQLite transactions take no write lock (WAL
-    lets them run beside a writer); on PostgreSQL it is an ordinary engine."""
+def make_engine(url: str, *, role: Literal["write", "read", "autocommit"] = "write") -> Engine:
+    """An engine for one role. "write" (the default): transactions that take SQLite's write
+    lock at BEGIN, with an "autocommit" sibling for `single_statement`. "read": on SQLite,
+    transactions that take a snapshot and no lock (WAL lets them run beside a writer); on
+    PostgreSQL, the write engine's autocommit sibling (one round trip per read)."""
     url = normalise_url(url)
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_size=10, max_overflow=20)
+        if role == "write":
+            engine = create_engine(url, pool_size=5, max_overflow=15)
+            _AUTOCOMMIT[engine] = create_engine(url, pool_size=5, max_overflow=15, isolation_level="AUTOCOMMIT")
+            return engine
+        return create_engine(url, pool_size=5, max_overflow=15, isolation_level="AUTOCOMMIT")
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                            pool_size=10, max_overflow=40)
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        dbapi_connection.isolation_level = None  # autocommit; transactions are our own BEGIN
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -79,26 +86,54 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
-    # Reads take a snapshot and no lock (WAL lets them run beside a writer); a write
-    # transaction takes SQLite's write lock at BEGIN, so it never fails half-way to upgrade.
-    begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+    if role == "autocommit":
+        return engine
+    begin = "BEGIN" if role == "read" else "BEGIN IMMEDIATE"
 
     @event.listens_for(engine, "begin")
     def _begin(connection) -> None:  # type: ignore[no-untyped-def]
         connection.exec_driver_sql(begin)
 
-    if not read_only:
+    if role == "write":
         file = engine.url.database
         _WRITER_LOCKS[engine] = WriterLock(None if not file or file == ":memory:" else str(Path(file).resolve()))
+        _AUTOCOMMIT[engine] = make_engine(url, role="autocommit")
     return engine
+
+
+def reader_for(engine: Engine) -> Engine:
+    """The engine for reads beside a write engine (see make_engine's "read")."""
+    if engine.dialect.name == "sqlite":
+        return make_engine(engine.url.render_as_string(hide_password=False), role="read")
+    return _AUTOCOMMIT[engine]
+
+
+def dispose(*engines: Engine) -> None:
+    """Close the pooled connections of these engines and of their autocommit siblings."""
+    for engine in engines:
+        engine.dispose()
+        sibling = _AUTOCOMMIT.get(engine)
+        if sibling is not None:
+            sibling.dispose()
 
 
 @contextlib.contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """A write transaction: committed when the block ends, rolled back if it raises. On
-    SQLite it first waits its turn in the engine's WriterLock, released after the commit."""
+    SQLite it waits its turn in the engine's WriterLock, held from BEGIN to the commit only
+    (the pool's checkout and return stay outside it)."""
     lock = _WRITER_LOCKS.get(engine)
-    with lock or contextlib.nullcontext(), engine.begin() as db:
+    with engine.connect() as db, lock or contextlib.nullcontext(), db.begin():
+        yield db
+
+
+@contextlib.contextmanager
+def single_statement(engine: Engine) -> Iterator[Connection]:
+    """A connection for one write statement that is its own transaction (atomic as any
+    single statement is): no BEGIN and COMMIT around it, so on PostgreSQL one round trip
+    instead of three. On SQLite it still waits its turn in the WriterLock."""
+    lock = _WRITER_LOCKS.get(engine)
+    with _AUTOCOMMIT[engine].connect() as db, lock or contextlib.nullcontext():
         yield db
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from . import credits
-from .db import writing
+from .db import single_statement, writing
 from .errors import Conflict, Invalid, NotFound, TooLarge
 from .models import Account, Alternative, CreditEntry, Question, SignIn
 from .settings import Settings
@@ -91,7 +91,7 @@ def ask(engine: Engine, *, settings: Settings, address: str, text: str, consent_
     text = _clean(text, limit=settings.max_question_chars, what="question")
     values = dict(asker=address, text=text, language=language, consent_to_training=consent_to_training,
                   public=public, status="pending", post=post, created_at=now, updated_at=now)
-    with writing(engine) as db:
+    with single_statement(engine) as db:
         new_id = db.execute(ADD_QUESTION, values).scalar_one()
     return QuestionView(id=new_id, **values)
 

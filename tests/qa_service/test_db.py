@@ -11,7 +11,7 @@ from sqlalchemy import MetaData, select
 
 from qa_service import auth
 from qa_service.app import create_app
-from qa_service.db import alembic_config, make_engine, migrate
+from qa_service.db import alembic_config, dispose, make_engine, migrate
 
 from .conftest import ORIGIN, make_settings, sign
 
@@ -45,8 +45,6 @@ def test_sign_ins_migration_keeps_open_sessions_and_unused_nonces(db_url: str) -
         text = auth.message_for(asker.address, "unusedNonce123", settings=app.state.settings, now=now).to_text()
         signed = client.post("/api/auth/verify", json={"message": text, "signature": sign(asker, text)})
         assert signed.status_code == 200, signed.text
-    app.state.engine.dispose()
-    app.state.reader.dispose()
 
     command.downgrade(alembic_config(engine), "0001")  # and back: the sessions come out as they went in
     back = MetaData()
@@ -54,4 +52,4 @@ def test_sign_ins_migration_keeps_open_sessions_and_unused_nonces(db_url: str) -
     with engine.connect() as db:
         hashes = {r.token_hash for r in db.execute(select(back.tables["sessions"]))}
     assert auth.token_hash(token) in hashes and len(hashes) == 2
-    engine.dispose()
+    dispose(engine)
