@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, bindparam, delete, insert, select, update
 
-from .db import single_statement
+from .db import single_read, single_statement
 from .errors import AuthError
 from .models import SignIn
 from .settings import Settings
@@ -106,7 +106,7 @@ def sign_in(engine: Engine, *, settings: Settings, message: str, signature: str,
 
 
 def session_address(engine: Engine, *, token: str, now: dt.datetime) -> str | None:
-    with engine.connect() as db, db.begin():
+    with single_read(engine) as db:
         row = db.execute(SESSION_ADDRESS, {"hash": token_hash(token), "now": now}).first()
     return row[0] if row else None
 

@@ -103,9 +103,11 @@ def make_engine(url: str, *, role: Literal["write", "read", "autocommit"] = "wri
 
 def reader_for(engine: Engine) -> Engine:
     """The engine for reads beside a write engine (see make_engine's "read")."""
-    if engine.dialect.name == "sqlite":
-        return make_engine(engine.url.render_as_string(hide_password=False), role="read")
-    return _AUTOCOMMIT[engine]
+    if engine.dialect.name != "sqlite":
+        return _AUTOCOMMIT[engine]
+    reader = make_engine(engine.url.render_as_string(hide_password=False), role="read")
+    _AUTOCOMMIT[reader] = _AUTOCOMMIT[engine]
+    return reader
 
 
 def dispose(*engines: Engine) -> None:
@@ -124,6 +126,14 @@ def writing(engine: Engine) -> Iterator[Connection]:
     (the pool's checkout and return stay outside it)."""
     lock = _WRITER_LOCKS.get(engine)
     with engine.connect() as db, lock or contextlib.nullcontext(), db.begin():
+        yield db
+
+
+@contextlib.contextmanager
+def single_read(engine: Engine) -> Iterator[Connection]:
+    """A connection for one read statement, which sees one snapshot by itself: no BEGIN and
+    COMMIT around it (on SQLite a third of a session lookup's time)."""
+    with _AUTOCOMMIT.get(engine, engine).connect() as db:
         yield db
 
 
