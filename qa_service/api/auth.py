@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from .. import auth
 from ..errors import RateLimited
 from ..schemas import NonceOut, SignInOut, VerifyIn
-from .deps import COOKIE, Ctx, same_origin, session_token
+from .deps import COOKIE, Ctx, context, documented, json_body, json_response, same_origin, session_token
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -29,12 +29,16 @@ async def nonce(ctx: Ctx) -> NonceOut:
     return NonceOut(nonce=auth.issue_nonce(ctx.db, settings=ctx.settings, now=ctx.now))
 
 
-@router.post("/verify", response_model=SignInOut)
-async def verify(body: VerifyIn, response: Response, ctx: Ctx) -> SignInOut:
+@router.post("/verify", response_model=SignInOut, openapi_extra=documented(VerifyIn))
+async def verify(request: Request) -> Response:
+    """A hot path: reads and answers by hand (see api/deps.py)."""
+    ctx = await context(request)
+    body = await json_body(request, VerifyIn)
     settings = ctx.settings
     sign_in = auth.sign_in(ctx.db, settings=settings, message=body.message, signature=body.signature, now=ctx.now)
+    response = json_response(SignInOut(address=sign_in.address, token=sign_in.token, expires_at=sign_in.expires_at))
     set_session_cookie(response, sign_in, secure=settings.secure_cookies, max_age=settings.session_ttl_seconds)
-    return SignInOut(address=sign_in.address, token=sign_in.token, expires_at=sign_in.expires_at)
+    return response
 
 
 @router.post("/logout", status_code=204)

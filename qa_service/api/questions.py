@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from .. import questions
 from ..schemas import QuestionIn, QuestionOut, question_out
-from .deps import COOKIE, Me
+from .deps import COOKIE, Me, documented, json_body, json_response, signed_in
 
 router = APIRouter(tags=["questions"])
 
 
-@router.post("/api/questions", status_code=201, response_model=QuestionOut)
-async def ask(body: QuestionIn, me: Me) -> QuestionOut:
+@router.post("/api/questions", status_code=201, response_model=QuestionOut, openapi_extra=documented(QuestionIn))
+async def ask(request: Request) -> Response:
+    """A hot path: reads and answers by hand (see api/deps.py)."""
+    me = await signed_in(request)
+    body = await json_body(request, QuestionIn)
     question = questions.ask(me.db, settings=me.settings, address=me.address, text=body.text,
                              consent_to_training=body.consent_to_training, public=body.public,
                              language=body.language, post=body.post, now=me.now)
-    return question_out(question)
+    return json_response(question_out(question), status_code=201)
 
 
 @router.get("/api/questions/mine", response_model=list[QuestionOut])

@@ -228,3 +228,9 @@ def test_openapi_document_lists_the_api(client: TestClient) -> None:
     for path in ("/api/auth/nonce", "/api/auth/verify", "/api/questions", "/api/credits/spend",
                  "/api/admin/questions/{question_id}/answer"):
         assert path in paths
+    # The hot routes read their bodies themselves: the document must still say what they take.
+    for path, fields in (("/api/auth/verify", {"message", "signature"}), ("/api/questions", {"text", "consent_to_training"})):
+        operation = paths[path]["post"]
+        schema = operation["requestBody"]["content"]["application/json"]["schema"]
+        assert fields <= set(schema["properties"]) and fields <= set(schema["required"])
+        assert "422" in operation["responses"]
