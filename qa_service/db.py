@@ -1,6 +1,11 @@
-"""Engine, sessions and schema migrations (Alembic). SQLite by default, with WAL, foreign
-keys and IMMEDIATE transactions so concurrent writers queue instead of failing;
-PostgreSQL through psycopg 3 when the URL says postgresql://."""
+"""Engines, the three ways to use them, and schema migrations (Alembic).
+
+SQLite by default, with WAL and foreign keys on; its writers, in every process, queue on a
+WriterLock and then take SQLite's write lock at BEGIN IMMEDIATE, so none fails as "locked".
+PostgreSQL through psycopg 3 when the URL says postgresql://. Domain functions write through
+`writing` (a transaction) or `single_statement` (one write that is its own transaction), and
+read through `single_read` (one statement) or a transaction on the read engine (several that
+must agree); each holds a pooled connection only while its statements run."""
 
 from __future__ import annotations
 
@@ -62,17 +67,22 @@ _AUTOCOMMIT: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictiona
 
 
 def make_engine(url: str, *, role: Literal["write", "read", "autocommit"] = "write") -> Engine:
-    """An engine for one role. "write" (the default): transactions that take SQLite's write
-    lock at BEGIN, with an "autocommit" sibling for `single_statement`. "read": on SQLite,
-    transactions that take a snapshot and no lock (WAL lets them run beside a writer); on
-    PostgreSQL, the write engine's autocommit sibling (one round trip per read)."""
+    """An engine for one role. "write" (the default): transactions, which on SQLite take the
+    write lock at BEGIN; it gets an "autocommit" sibling for `single_statement` and
+    `single_read`. "read": transactions that on SQLite take a snapshot and no lock (WAL lets
+    them run beside a writer); on PostgreSQL, autocommit (one round trip per read).
+    "autocommit": no BEGIN and COMMIT at all; each statement is its own transaction.
+
+    A PostgreSQL process keeps at most 20 connections (two pools of 10), so 4 workers stay
+    well inside the server's default max_connections of 100."""
     url = normalise_url(url)
     if not url.startswith("sqlite"):
+        pool = {"pool_size": 5, "max_overflow": 5}
         if role == "write":
-            engine = create_engine(url, pool_size=5, max_overflow=15)
-            _AUTOCOMMIT[engine] = create_engine(url, pool_size=5, max_overflow=15, isolation_level="AUTOCOMMIT")
+            engine = create_engine(url, **pool)
+            _AUTOCOMMIT[engine] = create_engine(url, isolation_level="AUTOCOMMIT", **pool)
             return engine
-        return create_engine(url, pool_size=5, max_overflow=15, isolation_level="AUTOCOMMIT")
+        return create_engine(url, isolation_level="AUTOCOMMIT", **pool)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                            pool_size=10, max_overflow=40)
 
