@@ -4,8 +4,9 @@ SQLite by default, with WAL and foreign keys on; its writers, in every process, 
 WriterLock and then take SQLite's write lock at BEGIN IMMEDIATE, so none fails as "locked".
 PostgreSQL through psycopg 3 when the URL says postgresql://. Domain functions write through
 `writing` (a transaction) or `single_statement` (one write that is its own transaction), and
-read through `single_read` (one statement) or a transaction on the read engine (several that
-must agree); each holds a pooled connection only while its statements run."""
+read through `single_read` (one statement) or `connect()` + `begin()` on the read engine
+(several: one snapshot on SQLite; on PostgreSQL each statement sees the latest commits, as
+under READ COMMITTED before); each holds a pooled connection only while its statements run."""
 
 from __future__ import annotations
 
