@@ -24,10 +24,11 @@ from .siwe import SiweError, SiweMessage, generate_nonce
 
 SIGN_INS = SignIn.__table__
 ADD_NONCE = insert(SIGN_INS)
-# Nonces never used and sessions ended, a day after they expired.
-FORGET_OLD = delete(SIGN_INS).where(
-    ((SIGN_INS.c.token_hash.is_(None)) & (SIGN_INS.c.nonce_expires_at < bindparam("before")))
-    | (SIGN_INS.c.expires_at < bindparam("before"))
+# Nonces never used, and sessions, a day after they expired. Both are found through the
+# index on nonce_expires_at: a session ends at most session_ttl after its nonce's expiry.
+FORGET_EXPIRED = delete(SIGN_INS).where(
+    SIGN_INS.c.nonce_expires_at < bindparam("unused_before"),
+    SIGN_INS.c.token_hash.is_(None) | (SIGN_INS.c.nonce_expires_at < bindparam("sessions_before")),
 )
 # Signing in: burns the nonce and opens the session in one conditional UPDATE, so of two
 # requests carrying the same message (even in two processes) exactly one matches.
@@ -62,9 +63,19 @@ def issue_nonce(engine: Engine, *, settings: Settings, now: dt.datetime) -> str:
     with single_statement(engine) as db:
         db.execute(ADD_NONCE, {"nonce": value, "issued_at": now,
                                "nonce_expires_at": now + dt.timedelta(seconds=settings.nonce_ttl_seconds)})
-        if secrets.randbelow(100) == 0:  # now and then, forget what expired a day ago
-            db.execute(FORGET_OLD, {"before": now - dt.timedelta(days=1)})
+    if secrets.randbelow(100) == 0:  # now and then
+        forget_expired(engine, settings=settings, now=now)
     return value
+
+
+def forget_expired(engine: Engine, *, settings: Settings, now: dt.datetime) -> int:
+    """Delete nonces never used and sessions a day after they expired; returns rows deleted."""
+    day = dt.timedelta(days=1)
+    with single_statement(engine) as db:
+        return db.execute(FORGET_EXPIRED, {
+            "unused_before": now - day,
+            "sessions_before": now - day - dt.timedelta(seconds=settings.session_ttl_seconds),
+        }).rowcount
 
 
 def message_for(address: str, nonce: str, *, settings: Settings, now: dt.datetime) -> SiweMessage:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from alembic import command
 from eth_account import Account
 from fastapi.testclient import TestClient
@@ -52,4 +53,28 @@ def test_sign_ins_migration_keeps_open_sessions_and_unused_nonces(db_url: str) -
     with engine.connect() as db:
         hashes = {r.token_hash for r in db.execute(select(back.tables["sessions"]))}
     assert auth.token_hash(token) in hashes and len(hashes) == 2
+    dispose(engine)
+
+
+def test_forget_expired_keeps_what_can_still_be_used(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(auth.secrets, "randbelow", lambda _n: 1)  # issue_nonce's own clean-up stays out of it
+    settings = make_settings(db_url, nonce_ttl_seconds=600, session_ttl_seconds=7 * 86400)
+    engine = make_engine(db_url)
+    migrate(engine)
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    old_unused = auth.issue_nonce(engine, settings=settings, now=start)
+    old_session_nonce = auth.issue_nonce(engine, settings=settings, now=start)
+    asker = Account.create()
+    text = auth.message_for(asker.address, old_session_nonce, settings=settings, now=start).to_text()
+    session = auth.sign_in(engine, settings=settings, message=text, signature=sign(asker, text), now=start)
+    two_days = start + dt.timedelta(days=2)
+    fresh_unused = auth.issue_nonce(engine, settings=settings, now=two_days)
+
+    assert auth.forget_expired(engine, settings=settings, now=two_days) == 1  # only the old unused nonce
+    assert auth.session_address(engine, token=session.token, now=two_days) == asker.address
+    later = start + dt.timedelta(days=9)  # the session ended on day 7; a day has passed since
+    assert auth.forget_expired(engine, settings=settings, now=later) == 2  # the session and the nonce of day 2
+    with engine.connect() as db:
+        left = {r.nonce for r in db.execute(select(auth.SIGN_INS))}
+    assert left == set() and old_unused != fresh_unused
     dispose(engine)
