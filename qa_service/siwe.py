@@ -111,10 +111,10 @@ def _checksum(address: bytes) -> str:
     """EIP-55 mixed-case spelling of a 20-byte address."""
     plain = address.hex()
     digest = _keccak(plain.encode()).hex()
-    return "0x" + "".join(c.upper() if digest[i] in "89abcdef" else c for i, c in enumerate(plain))
+    return "0x" + "".join([c.upper() if d in "89abcdef" else c for c, d in zip(plain, digest, strict=False)])
 
 
-def _recover_native(text: str, raw: bytes) -> str:
+def _recover_native(text: str, raw: bytes) -> bytes:
     """coincurve's secp256k1 directly: a third of eth-account's time for the same answer."""
     message = text.encode("utf-8")
     digest = _keccak(b"\x19Ethereum Signed Message:\n" + str(len(message)).encode() + message)
@@ -122,11 +122,16 @@ def _recover_native(text: str, raw: bytes) -> str:
         public = coincurve.PublicKey.from_signature_and_message(raw[:64] + bytes([raw[64] - 27]), digest, hasher=None)
     except Exception as exc:  # coincurve raises ValueError / its own errors for bad signatures
         raise SiweError(f"signature cannot be recovered: {exc}") from None
-    return _checksum(_keccak(public.format(compressed=False)[1:])[-20:])
+    return _keccak(public.format(compressed=False)[1:])[-20:]
 
 
 def recover_address(text: str, signature: str | bytes) -> str:
     """The EIP-55 address that made an EIP-191 personal_sign signature of text."""
+    return _checksum(_signer(text, signature))
+
+
+def _signer(text: str, signature: str | bytes) -> bytes:
+    """The 20 bytes of the address that made an EIP-191 personal_sign signature of text."""
     if isinstance(signature, str):
         hex_part = signature[2:] if signature[:2] in ("0x", "0X") else signature
         if not re.fullmatch(r"[0-9a-fA-F]{130}", hex_part):
@@ -143,7 +148,7 @@ def recover_address(text: str, signature: str | bytes) -> str:
     if coincurve is not None:
         return _recover_native(text, raw)
     try:
-        return Account.recover_message(encode_defunct(text=text), signature=raw)
+        return bytes.fromhex(Account.recover_message(encode_defunct(text=text), signature=raw)[2:])
     except Exception as exc:  # eth-keys raises several types for bad signatures
         raise SiweError(f"signature cannot be recovered: {exc}") from None
 
@@ -348,8 +353,7 @@ class SiweMessage:
             raise SiweError("message expired: sign in again")
         if not_before is not None and moment + skew < not_before:
             raise SiweError("message not yet valid (not-before is in the future)")
-        signer = recover_address(self.to_text(), signature)
-        if signer != self.address:
+        if _signer(self.to_text(), signature) != bytes.fromhex(self.address[2:]):
             raise SiweError("signature does not match the address in the message")
 
     def with_(self, **changes: Any) -> "SiweMessage":
