@@ -32,6 +32,10 @@ class TooLarge(ServiceError):
     status = 413
 
 
+class UnsupportedMediaType(ServiceError):
+    status = 415
+
+
 class Invalid(ServiceError):
     status = 422
 

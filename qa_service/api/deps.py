@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 
 from .. import auth
-from ..errors import AuthError, Forbidden, RateLimited
+from ..errors import AuthError, Forbidden, RateLimited, UnsupportedMediaType
 from ..settings import Settings
 
 COOKIE = "qa_session"
@@ -60,7 +60,13 @@ M = TypeVar("M", bound=BaseModel)
 
 
 async def json_body(request: Request, model: type[M]) -> M:
-    """The request's JSON body as `model`; a 422 in FastAPI's own shape when it is not one."""
+    """The request's JSON body as `model`; a 422 in FastAPI's own shape when it is not one.
+
+    As FastAPI does, a body labelled as anything but JSON is not read as JSON: that is what a
+    cross-site form or a no-CORS fetch can send (text/plain), so they cannot sign anyone in."""
+    media_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaType(f"send the body as application/json, not {media_type or 'an empty type'}")
     try:
         return model.model_validate_json(await request.body())
     except ValidationError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 from eth_account import Account
@@ -213,6 +214,18 @@ def test_cookie_writes_from_another_origin_are_refused(client: TestClient, walle
     assert refused.status_code == 403
     assert client.post("/api/questions", json=body, headers={"Origin": ORIGIN}).status_code == 201
     assert [q["text"] for q in client.get("/api/questions/mine").json()] == ["cross-site"]
+
+
+def test_a_signed_message_posted_as_a_form_or_text_signs_no_one_in(client: TestClient, wallet: Wallet) -> None:
+    """What a cross-site form or a no-CORS fetch can send (login CSRF) is not read as JSON."""
+    text = wallet.message(client)
+    body = json.dumps({"message": text, "signature": sign(wallet.account, text)})
+    for media_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+        refused = client.post("/api/auth/verify", content=body, headers={"Content-Type": media_type})
+        assert refused.status_code == 415 and "application/json" in refused.json()["detail"], media_type
+        assert "set-cookie" not in refused.headers
+    signed = client.post("/api/auth/verify", content=body, headers={"Content-Type": "application/json; charset=utf-8"})
+    assert signed.status_code == 200, "the nonce was never burnt by the refused posts"
 
 
 def test_nonce_rate_limit_is_429_with_retry_after(make_client) -> None:  # type: ignore[no-untyped-def]
