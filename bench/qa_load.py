@@ -137,8 +137,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="3 s per measurement instead of 8")
     parser.add_argument("--workers", type=int, default=None,
-                        help="uvicorn worker processes (default: 2 on SQLite, one per core; 4 on PostgreSQL, "
-                             "whose workers wait on round trips)")
+                        help="uvicorn worker processes (default 2: one per core)")
     parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -153,7 +152,7 @@ def main() -> int:
                    "QA_SECRET_KEY": "bench", "QA_RATE_IP_PER_MINUTE": "0", "QA_RATE_NONCE_PER_MINUTE": "0",
                    "QA_RATE_ADDRESS_PER_MINUTE": "0", "QA_NONCE_TTL_SECONDS": "3600", "QA_ADMIN_ADDRESSES": ""}
             settings = Settings(database_url=url, domain=env["QA_DOMAIN"], uri=env["QA_URI"], nonce_ttl_seconds=3600)
-            workers = args.workers or (2 if backend == "sqlite" else 4)
+            workers = args.workers or 2
             with service(env, port, workers=workers) as base:
                 rows.append((f"{backend} ({workers} workers)", measure(base, settings, seconds=seconds)))
     calibration = min(timeit.repeat("sum(range(10000))", number=200, repeat=5)) / 200 * 1e6

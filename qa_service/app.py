@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
 from .api import admin, auth, credits, pages, questions
-from .db import dispose, make_engine, migrate, reader_for
+from .db import AsyncStatements, dispose, make_engine, migrate, reader_for
 from .errors import RateLimited, ServiceError
 from .ratelimit import RateLimiter
 from .settings import Settings
@@ -104,10 +104,13 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     if run_migrations:
         migrate(engine)
     reader = reader_for(engine)
+    statements = AsyncStatements(engine)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await statements.open()
         yield
+        await statements.close()
         dispose(engine, reader)
 
     app = FastAPI(title="Automata Q&A", version=__version__, lifespan=lifespan,
@@ -115,6 +118,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.state.settings = settings
     app.state.engine = engine
     app.state.reader = reader
+    app.state.statements = statements
     app.state.address_limiter = RateLimiter(settings.rate_address_per_minute)
     app.state.nonce_limiter = RateLimiter(settings.rate_nonce_per_minute)
 

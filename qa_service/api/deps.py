@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 
 from .. import auth
+from ..db import AsyncStatements
 from ..errors import AuthError, Forbidden, RateLimited, UnsupportedMediaType
 from ..settings import Settings
 
@@ -37,6 +38,7 @@ class Context:
     settings: Settings
     db: Engine  # for writes; domain functions take a pooled connection only while they run
     read_db: Engine  # for reads only: on SQLite its transactions never wait for the writer lock
+    statements: AsyncStatements  # one write awaited (the sign-in's, on the hot path)
     now: dt.datetime
 
 
@@ -50,7 +52,7 @@ class Caller(Context):
 # pooled connection only while they run, never across an await.
 async def context(request: Request) -> Context:
     state = request.app.state
-    return Context(request, state.settings, state.engine, state.reader, dt.datetime.now(dt.timezone.utc))
+    return Context(request, state.settings, state.engine, state.reader, state.statements, dt.datetime.now(dt.timezone.utc))
 
 
 Ctx = Annotated[Context, Depends(context)]
@@ -121,7 +123,7 @@ async def signed_in(request: Request) -> Caller:
         wait = request.app.state.address_limiter.hit(address, time.monotonic())
         if wait is not None:
             raise RateLimited(f"too many requests from {address}; try again in {wait} s", wait)
-    return Caller(ctx.request, ctx.settings, ctx.db, ctx.read_db, ctx.now, address)
+    return Caller(ctx.request, ctx.settings, ctx.db, ctx.read_db, ctx.statements, ctx.now, address)
 
 
 Me = Annotated[Caller, Depends(signed_in)]
