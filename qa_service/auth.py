@@ -124,26 +124,24 @@ def _opened(rowcount: int, session: Session) -> Session:
     return session
 
 
-def sign_in(engine: Engine, *, settings: Settings, message: str, signature: str, now: dt.datetime) -> Session:
+async def sign_in(statements: AsyncStatements, *, settings: Settings, message: str, signature: str,
+                  now: dt.datetime) -> Session:
     """Check everything, burn the nonce, open a session. Any failure: AuthError with the reason."""
     session, params = _new_session(checked(settings=settings, message=message, signature=signature, now=now),
                                    settings=settings, now=now)
-    with single_statement(engine) as db:
-        return _opened(db.execute(OPEN_SESSION, params).rowcount, session)
-
-
-async def sign_in_async(statements: AsyncStatements, *, settings: Settings, message: str, signature: str,
-                        now: dt.datetime) -> Session:
-    """`sign_in` for the API's hot path: the same checks and statement, the statement awaited."""
-    session, params = _new_session(checked(settings=settings, message=message, signature=signature, now=now),
-                                   settings=settings, now=now)
-    return _opened(await statements.rowcount(OPEN_SESSION, params), session)
+    return _opened((await statements.run(OPEN_SESSION, params))[0], session)
 
 
 def session_address(engine: Engine, *, token: str, now: dt.datetime) -> str | None:
     with single_read(engine) as db:
         row = db.execute(SESSION_ADDRESS, {"hash": token_hash(token), "now": now}).first()
     return row[0] if row else None
+
+
+async def session_address_async(statements: AsyncStatements, *, token: str, now: dt.datetime) -> str | None:
+    """`session_address` for the async routes (the API's), awaited; the pages use the other."""
+    _count, row = await statements.run(SESSION_ADDRESS, {"hash": token_hash(token), "now": now}, write=False)
+    return None if row is None else str(row[0])
 
 
 def sign_out(engine: Engine, *, token: str, now: dt.datetime) -> None:

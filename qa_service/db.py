@@ -171,7 +171,7 @@ class AsyncStatements:
 
     def __init__(self, engine: Engine, *, max_size: int = 8) -> None:
         self.engine = engine
-        self._sql: dict[Executable, str] = {}
+        self._sql: dict[tuple[Executable, frozenset[str]], str] = {}
         self._pool = None
         if engine.dialect.name == "postgresql":
             from psycopg_pool import AsyncConnectionPool
@@ -181,20 +181,26 @@ class AsyncStatements:
                                              kwargs={"autocommit": True})
         self._opened = False
 
-    async def rowcount(self, statement: Executable, params: dict[str, object]) -> int:
+    async def run(self, statement: Executable, params: dict[str, object], *,
+                  write: bool = True) -> tuple[int, tuple[object, ...] | None]:
+        """(rows affected, the first row returned or None). A write on SQLite waits its turn
+        in the WriterLock, as `single_statement` does; a read takes no lock (`single_read`)."""
         if self._pool is None:
-            with single_statement(self.engine) as db:
-                return db.execute(statement, params).rowcount
+            with (single_statement if write else single_read)(self.engine) as db:
+                result = db.execute(statement, params)
+                row = result.first() if result.returns_rows else None
+                return result.rowcount, None if row is None else tuple(row)
         if not self._opened:  # opened by the app's lifespan; here for apps run without one
             await self.open()
         async with self._pool.connection() as connection:
-            cursor = await connection.execute(self._compiled(statement), params)
-            return cursor.rowcount
+            cursor = await connection.execute(self._compiled(statement, params), params)
+            return cursor.rowcount, await cursor.fetchone() if cursor.description else None
 
-    def _compiled(self, statement: Executable) -> str:
-        if statement not in self._sql:  # statements are module constants, built once
-            self._sql[statement] = str(statement.compile(dialect=self.engine.dialect))
-        return self._sql[statement]
+    def _compiled(self, statement: Executable, params: dict[str, object]) -> str:
+        key = (statement, frozenset(params))  # statements are module constants, built once
+        if key not in self._sql:
+            self._sql[key] = str(statement.compile(dialect=self.engine.dialect, column_keys=list(params)))
+        return self._sql[key]
 
     async def open(self) -> None:
         if self._pool is not None and not self._opened:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from . import credits
-from .db import single_statement, writing
+from .db import AsyncStatements, writing
 from .errors import Conflict, Invalid, NotFound, TooLarge
 from .models import Account, Alternative, CreditEntry, Question, SignIn
 from .settings import Settings
@@ -86,14 +86,16 @@ def get(db: Connection, question_id: int) -> QuestionView:
     return _views(db, [row])[0]
 
 
-def ask(engine: Engine, *, settings: Settings, address: str, text: str, consent_to_training: bool,
-        public: bool = False, language: str = "en", post: str | None = None, now: dt.datetime) -> QuestionView:
+async def ask(statements: AsyncStatements, *, settings: Settings, address: str, text: str,
+              consent_to_training: bool, public: bool = False, language: str = "en", post: str | None = None,
+              now: dt.datetime) -> QuestionView:
+    """Store a pending question (one INSERT, awaited: the API's hot path)."""
     text = _clean(text, limit=settings.max_question_chars, what="question")
     values = dict(asker=address, text=text, language=language, consent_to_training=consent_to_training,
                   public=public, status="pending", post=post, created_at=now, updated_at=now)
-    with single_statement(engine) as db:
-        new_id = db.execute(ADD_QUESTION, values).scalar_one()
-    return QuestionView(id=new_id, **values)
+    _count, row = await statements.run(ADD_QUESTION, values)
+    assert row is not None  # INSERT ... RETURNING id
+    return QuestionView(id=int(row[0]), **values)
 
 
 def withdraw(engine: Engine, *, address: str, question_id: int, now: dt.datetime) -> QuestionView:

@@ -114,7 +114,7 @@ async def signed_in(request: Request) -> Caller:
     token, from_cookie = session_token(request)
     if not token:
         raise AuthError("sign in first: no session cookie or bearer token")
-    address = auth.session_address(ctx.read_db, token=token, now=ctx.now)
+    address = await auth.session_address_async(ctx.statements, token=token, now=ctx.now)
     if address is None:
         raise AuthError("session expired or signed out: sign in again")
     if from_cookie and request.method not in ("GET", "HEAD", "OPTIONS"):

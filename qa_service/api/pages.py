@@ -71,11 +71,11 @@ def ask_page(ctx: Ctx, address: str | None = None, post: str | None = None) -> H
 
 
 @router.post("/ask/sign")
-def sign(ctx: Ctx, message: str = Form(max_length=4000), signature: str = Form(max_length=200)) -> Response:
+async def sign(ctx: Ctx, message: str = Form(max_length=4000), signature: str = Form(max_length=200)) -> Response:
     settings = ctx.settings
     same_origin(ctx.request, settings)
-    signed = auth.sign_in(ctx.db, settings=settings, message=message.replace("\r\n", "\n"), signature=signature.strip(),
-                          now=ctx.now)
+    signed = await auth.sign_in(ctx.statements, settings=settings, message=message.replace("\r\n", "\n"),
+                                signature=signature.strip(), now=ctx.now)
     response = _back()
     set_session_cookie(response, signed, secure=settings.secure_cookies, max_age=settings.session_ttl_seconds)
     return response
@@ -90,12 +90,13 @@ def _require(ctx: Context) -> str:
 
 
 @router.post("/ask/questions")
-def ask(ctx: Ctx, text: str = Form(max_length=100_000),
+async def ask(ctx: Ctx, text: str = Form(max_length=100_000),
         language: str = Form("en", max_length=35), consent_to_training: bool = Form(False),
         public: bool = Form(False), post: str | None = Form(None, max_length=300)) -> Response:
     me = _require(ctx)
-    questions.ask(ctx.db, settings=ctx.settings, address=me, text=text, consent_to_training=consent_to_training,
-                  public=public, language=language, post=post or None, now=ctx.now)
+    await questions.ask(ctx.statements, settings=ctx.settings, address=me, text=text,
+                        consent_to_training=consent_to_training, public=public, language=language,
+                        post=post or None, now=ctx.now)
     return _back()
 
 

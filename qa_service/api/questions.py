@@ -17,9 +17,9 @@ async def ask(request: Request) -> Response:
     """A hot path: reads and answers by hand (see api/deps.py)."""
     me = await signed_in(request)
     body = await json_body(request, QuestionIn)
-    question = questions.ask(me.db, settings=me.settings, address=me.address, text=body.text,
-                             consent_to_training=body.consent_to_training, public=body.public,
-                             language=body.language, post=body.post, now=me.now)
+    question = await questions.ask(me.statements, settings=me.settings, address=me.address, text=body.text,
+                                   consent_to_training=body.consent_to_training, public=body.public,
+                                   language=body.language, post=body.post, now=me.now)
     return json_response(question_out(question), status_code=201)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import MetaData, select
 
 from qa_service import auth
 from qa_service.app import create_app
-from qa_service.db import alembic_config, dispose, make_engine, migrate
+from qa_service.db import AsyncStatements, alembic_config, dispose, make_engine, migrate
 
 from .conftest import ORIGIN, make_settings, sign
 
@@ -66,7 +67,15 @@ def test_forget_expired_keeps_what_can_still_be_used(db_url: str, monkeypatch: p
     old_session_nonce = auth.issue_nonce(engine, settings=settings, now=start)
     asker = Account.create()
     text = auth.message_for(asker.address, old_session_nonce, settings=settings, now=start).to_text()
-    session = auth.sign_in(engine, settings=settings, message=text, signature=sign(asker, text), now=start)
+
+    async def sign_in() -> auth.Session:
+        statements = AsyncStatements(engine)
+        try:
+            return await auth.sign_in(statements, settings=settings, message=text, signature=sign(asker, text), now=start)
+        finally:
+            await statements.close()
+
+    session = asyncio.run(sign_in())
     two_days = start + dt.timedelta(days=2)
     fresh_unused = auth.issue_nonce(engine, settings=settings, now=two_days)
 
