@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, bindparam, delete, insert, select, update
 
-from .db import AsyncStatements, single_read, single_statement
+from .db import AsyncStatements, single_statement
 from .errors import AuthError
 from .models import SignIn
 from .settings import Settings
@@ -132,14 +132,8 @@ async def sign_in(statements: AsyncStatements, *, settings: Settings, message: s
     return _opened((await statements.run(OPEN_SESSION, params))[0], session)
 
 
-def session_address(engine: Engine, *, token: str, now: dt.datetime) -> str | None:
-    with single_read(engine) as db:
-        row = db.execute(SESSION_ADDRESS, {"hash": token_hash(token), "now": now}).first()
-    return row[0] if row else None
-
-
-async def session_address_async(statements: AsyncStatements, *, token: str, now: dt.datetime) -> str | None:
-    """`session_address` for the async routes (the API's), awaited; the pages use the other."""
+async def session_address(statements: AsyncStatements, *, token: str, now: dt.datetime) -> str | None:
+    """The address a live session token belongs to, or None (expired, signed out, unknown)."""
     _count, row = await statements.run(SESSION_ADDRESS, {"hash": token_hash(token), "now": now}, write=False)
     return None if row is None else str(row[0])
 

@@ -160,14 +160,14 @@ def single_statement(engine: Engine) -> Iterator[Connection]:
 
 
 class AsyncStatements:
-    """One write statement, its own transaction, awaited from async code.
+    """One statement, its own transaction, awaited from async code (`run`).
 
     On PostgreSQL it goes to psycopg's async connection pool directly, the statement compiled
     once for psycopg: the worker's event loop serves other requests while the round trip and
     the commit's WAL flush are under way, and SQLAlchemy's per-call work is skipped. That
     doubled sign-ins on PostgreSQL (~1,200 -> ~2,300/s, 2 workers); SQLAlchemy's own asyncio
     engine did worse than the blocking call. On SQLite (in process, no round trips) it is
-    `single_statement`, run inline."""
+    `single_statement` or `single_read`, run inline."""
 
     def __init__(self, engine: Engine, *, max_size: int = 8) -> None:
         self.engine = engine

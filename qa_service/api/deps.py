@@ -38,7 +38,7 @@ class Context:
     settings: Settings
     db: Engine  # for writes; domain functions take a pooled connection only while they run
     read_db: Engine  # for reads only: on SQLite its transactions never wait for the writer lock
-    statements: AsyncStatements  # one write awaited (the sign-in's, on the hot path)
+    statements: AsyncStatements  # one statement, awaited: sign-in, asking, session lookup
     now: dt.datetime
 
 
@@ -114,7 +114,7 @@ async def signed_in(request: Request) -> Caller:
     token, from_cookie = session_token(request)
     if not token:
         raise AuthError("sign in first: no session cookie or bearer token")
-    address = await auth.session_address_async(ctx.statements, token=token, now=ctx.now)
+    address = await auth.session_address(ctx.statements, token=token, now=ctx.now)
     if address is None:
         raise AuthError("session expired or signed out: sign in again")
     if from_cookie and request.method not in ("GET", "HEAD", "OPTIONS"):

@@ -25,9 +25,9 @@ router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _signed_in(ctx: Context) -> str | None:
+async def _signed_in(ctx: Context) -> str | None:
     token, _ = session_token(ctx.request)
-    return auth.session_address(ctx.read_db, token=token, now=ctx.now) if token else None
+    return await auth.session_address(ctx.statements, token=token, now=ctx.now) if token else None
 
 
 def _page(request: Request, name: str, status: int = 200, **context: object) -> HTMLResponse:
@@ -50,9 +50,9 @@ def home() -> RedirectResponse:
 
 
 @router.get("/ask", response_class=HTMLResponse)
-def ask_page(ctx: Ctx, address: str | None = None, post: str | None = None) -> HTMLResponse:
+async def ask_page(ctx: Ctx, address: str | None = None, post: str | None = None) -> HTMLResponse:
     request, settings = ctx.request, ctx.settings
-    me = _signed_in(ctx)
+    me = await _signed_in(ctx)
     if me is None:
         message = None
         problem = None
@@ -81,9 +81,9 @@ async def sign(ctx: Ctx, message: str = Form(max_length=4000), signature: str = 
     return response
 
 
-def _require(ctx: Context) -> str:
+async def _require(ctx: Context) -> str:
     same_origin(ctx.request, ctx.settings)
-    me = _signed_in(ctx)
+    me = await _signed_in(ctx)
     if me is None:
         raise AuthError("sign in first")
     return me
@@ -93,7 +93,7 @@ def _require(ctx: Context) -> str:
 async def ask(ctx: Ctx, text: str = Form(max_length=100_000),
         language: str = Form("en", max_length=35), consent_to_training: bool = Form(False),
         public: bool = Form(False), post: str | None = Form(None, max_length=300)) -> Response:
-    me = _require(ctx)
+    me = await _require(ctx)
     await questions.ask(ctx.statements, settings=ctx.settings, address=me, text=text,
                         consent_to_training=consent_to_training, public=public, language=language,
                         post=post or None, now=ctx.now)
@@ -101,15 +101,15 @@ async def ask(ctx: Ctx, text: str = Form(max_length=100_000),
 
 
 @router.post("/ask/questions/{question_id}/withdraw")
-def withdraw(question_id: int, ctx: Ctx) -> Response:
-    me = _require(ctx)
+async def withdraw(question_id: int, ctx: Ctx) -> Response:
+    me = await _require(ctx)
     questions.withdraw(ctx.db, address=me, question_id=question_id, now=ctx.now)
     return _back()
 
 
 @router.post("/ask/delete")
-def delete(ctx: Ctx, confirm: bool = Form(False)) -> Response:
-    me = _require(ctx)
+async def delete(ctx: Ctx, confirm: bool = Form(False)) -> Response:
+    me = await _require(ctx)
     if not confirm:
         raise ServiceError("tick the box to confirm that everything you left here should be deleted")
     questions.delete_account(ctx.db, address=me)
@@ -130,9 +130,9 @@ def logout(ctx: Ctx) -> Response:
 
 
 @router.get("/admin", response_class=HTMLResponse)
-def admin_page(ctx: Ctx, status: str = "pending") -> HTMLResponse:
+async def admin_page(ctx: Ctx, status: str = "pending") -> HTMLResponse:
     request = ctx.request
-    me = _signed_in(ctx)
+    me = await _signed_in(ctx)
     if me is None:
         return _page(request, "admin.html", me=None, status=401)
     if me not in ctx.settings.admins:
@@ -141,8 +141,8 @@ def admin_page(ctx: Ctx, status: str = "pending") -> HTMLResponse:
     return _page(request, "admin.html", me=me, questions=shown, shown_status=status)
 
 
-def _admin(ctx: Context) -> str:
-    me = _require(ctx)
+async def _admin(ctx: Context) -> str:
+    me = await _require(ctx)
     if me not in ctx.settings.admins:
         raise Forbidden("admins only")
     return me
@@ -151,7 +151,7 @@ def _admin(ctx: Context) -> str:
 @router.post("/admin/questions/{question_id}/answer")
 async def answer(question_id: int, ctx: Ctx) -> Response:
     form = await ctx.request.form()
-    me = _admin(ctx)
+    me = await _admin(ctx)
     text = str(form.get("text", ""))
     alternatives = [str(v) for k, v in form.multi_items() if k == "alternative" and str(v).strip()]  # best first
     result = questions.answer(ctx.db, settings=ctx.settings, question_id=question_id, text=text,
@@ -160,8 +160,8 @@ async def answer(question_id: int, ctx: Ctx) -> Response:
 
 
 @router.post("/admin/questions/{question_id}/reject")
-def reject(question_id: int, ctx: Ctx, reason: str = Form("", max_length=2000)) -> Response:
-    me = _admin(ctx)
+async def reject(question_id: int, ctx: Ctx, reason: str = Form("", max_length=2000)) -> Response:
+    me = await _admin(ctx)
     questions.reject(ctx.db, question_id=question_id, reason=reason, admin=me, now=ctx.now)
     return _back("/admin")
 

@@ -4,18 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from typing import Awaitable, Callable, TypeVar
 
 import pytest
 from alembic import command
 from eth_account import Account
 from fastapi.testclient import TestClient
-from sqlalchemy import MetaData, select
+from sqlalchemy import Engine, MetaData, select
 
 from qa_service import auth
 from qa_service.app import create_app
 from qa_service.db import AsyncStatements, alembic_config, dispose, make_engine, migrate
 
 from .conftest import ORIGIN, make_settings, sign
+
+
+T = TypeVar("T")
+
+
+def awaited(engine: Engine, call: Callable[[AsyncStatements], Awaitable[T]]) -> T:
+    """Run one of the async domain functions on `engine`, as the app would."""
+    async def run() -> T:
+        statements = AsyncStatements(engine)
+        try:
+            return await call(statements)
+        finally:
+            await statements.close()
+
+    return asyncio.run(run())
 
 
 def test_sign_ins_migration_keeps_open_sessions_and_unused_nonces(db_url: str) -> None:
@@ -38,7 +54,7 @@ def test_sign_ins_migration_keeps_open_sessions_and_unused_nonces(db_url: str) -
         rows = {r.nonce: r for r in db.execute(select(auth.SIGN_INS))}
     assert "unusedNonce123" in rows and rows["unusedNonce123"].token_hash is None
     assert "usedNonce45678" not in rows, "a used nonce without its session is dropped, never made usable again"
-    assert auth.session_address(engine, token=token, now=now) == "0x" + "Ab" * 20
+    assert awaited(engine, lambda st: auth.session_address(st, token=token, now=now)) == "0x" + "Ab" * 20
 
     app = create_app(make_settings(db_url))
     with TestClient(app, base_url=ORIGIN, headers={"Origin": ORIGIN}) as client:
@@ -67,20 +83,13 @@ def test_forget_expired_keeps_what_can_still_be_used(db_url: str, monkeypatch: p
     old_session_nonce = auth.issue_nonce(engine, settings=settings, now=start)
     asker = Account.create()
     text = auth.message_for(asker.address, old_session_nonce, settings=settings, now=start).to_text()
-
-    async def sign_in() -> auth.Session:
-        statements = AsyncStatements(engine)
-        try:
-            return await auth.sign_in(statements, settings=settings, message=text, signature=sign(asker, text), now=start)
-        finally:
-            await statements.close()
-
-    session = asyncio.run(sign_in())
+    session = awaited(engine, lambda st: auth.sign_in(st, settings=settings, message=text,
+                                                      signature=sign(asker, text), now=start))
     two_days = start + dt.timedelta(days=2)
     fresh_unused = auth.issue_nonce(engine, settings=settings, now=two_days)
 
     assert auth.forget_expired(engine, settings=settings, now=two_days) == 1  # only the old unused nonce
-    assert auth.session_address(engine, token=session.token, now=two_days) == asker.address
+    assert awaited(engine, lambda st: auth.session_address(st, token=session.token, now=two_days)) == asker.address
     later = start + dt.timedelta(days=9)  # the session ended on day 7; a day has passed since
     assert auth.forget_expired(engine, settings=settings, now=later) == 2  # the session and the nonce of day 2
     with engine.connect() as db:
