@@ -3,18 +3,21 @@ bound to it, and wallets that sign in the way a browser or a script would."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import secrets
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Awaitable, Callable, Iterator, TypeVar
 
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from qa_service import auth
 from qa_service.app import create_app
+from qa_service.db import AsyncStatements
 from qa_service.settings import Settings
 from tests.conftest import require
 
@@ -87,6 +90,21 @@ def make_client(db_url: str) -> Iterator[Callable[..., TestClient]]:
 @pytest.fixture
 def client(make_client) -> TestClient:  # type: ignore[no-untyped-def]
     return make_client()
+
+
+T = TypeVar("T")
+
+
+def awaited(engine: Engine, call: Callable[[AsyncStatements], Awaitable[T]]) -> T:
+    """Run one of the async domain functions on `engine`, as the app would."""
+    async def run() -> T:
+        statements = AsyncStatements(engine)
+        try:
+            return await call(statements)
+        finally:
+            await statements.close()
+
+    return asyncio.run(run())
 
 
 def sign(account, text: str) -> str:  # type: ignore[no-untyped-def]

@@ -236,6 +236,34 @@ def test_nonce_rate_limit_is_429_with_retry_after(make_client) -> None:  # type:
     assert int(limited.headers["retry-after"]) >= 1 and "detail" in limited.json()
 
 
+def test_writes_per_address_are_rate_limited_and_store_nothing(make_client, wallet: Wallet) -> None:  # type: ignore[no-untyped-def]
+    client = make_client(rate_address_per_minute=2)
+    token = wallet.sign_in(client)
+    ask(client, token, text="first")
+    ask(client, token, text="second")
+    limited = client.post("/api/questions", json={"text": "third", "consent_to_training": True}, headers=bearer(token))
+    assert limited.status_code == 429 and wallet.address in limited.json()["detail"]
+    assert int(limited.headers["retry-after"]) >= 1
+    assert [q["text"] for q in client.get("/api/questions/mine", headers=bearer(token)).json()] == ["second", "first"]
+    other = Wallet(Account.create())
+    ask(client, other.sign_in(client), text="another asker is not held back")
+
+
+def test_calls_per_ip_are_rate_limited(make_client) -> None:  # type: ignore[no-untyped-def]
+    client = make_client(rate_ip_per_minute=4)
+    codes = [client.get("/openapi.json").status_code for _ in range(6)]
+    assert codes == [200] * 4 + [429] * 2
+
+
+def test_session_cookie_is_secure_outside_localhost(make_client, wallet: Wallet) -> None:  # type: ignore[no-untyped-def]
+    client = make_client(domain="qa.example.org", uri="https://qa.example.org")
+    text = wallet.message(client)
+    response = client.post("/api/auth/verify", json={"message": text, "signature": sign(wallet.account, text)})
+    assert response.status_code == 200, response.text
+    cookie = response.headers["set-cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+
+
 def test_openapi_document_lists_the_api(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     for path in ("/api/auth/nonce", "/api/auth/verify", "/api/questions", "/api/credits/spend",

@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from typing import Awaitable, Callable, TypeVar
 
 import pytest
 from alembic import command
 from eth_account import Account
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, MetaData, select
+from sqlalchemy import MetaData, select
 
 from qa_service import auth
 from qa_service.app import create_app
-from qa_service.db import AsyncStatements, alembic_config, dispose, make_engine, migrate
+from qa_service.db import alembic_config, dispose, make_engine, migrate
 
-from .conftest import ORIGIN, make_settings, sign
-
-
-T = TypeVar("T")
-
-
-def awaited(engine: Engine, call: Callable[[AsyncStatements], Awaitable[T]]) -> T:
-    """Run one of the async domain functions on `engine`, as the app would."""
-    async def run() -> T:
-        statements = AsyncStatements(engine)
-        try:
-            return await call(statements)
-        finally:
-            await statements.close()
-
-    return asyncio.run(run())
+from .conftest import ORIGIN, awaited, make_settings, sign
 
 
 def test_sign_ins_migration_keeps_open_sessions_and_unused_nonces(db_url: str) -> None:
