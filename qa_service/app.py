@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
 from .api import admin, auth, credits, pages, questions
+from .api.deps import refusals
 from .db import AsyncStatements, dispose, make_engine, migrate, reader_for
 from .errors import RateLimited, ServiceError
 from .ratelimit import RateLimiter
@@ -113,7 +114,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
         await statements.close()
         dispose(engine, reader)
 
-    app = FastAPI(title="Automata Q&A", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="Automata Q&A", version=__version__, lifespan=lifespan, responses=refusals(413, 429),
                   description="Sign in with Ethereum, ask the author, earn credits.")
     app.state.settings = settings
     app.state.engine = engine
@@ -135,7 +136,8 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
             for e in exc.errors()
         ]
-        return JSONResponse({"detail": errors}, status_code=422)
+        detail = "; ".join(f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in errors)
+        return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
 
     for router in (auth.router, questions.router, credits.router, admin.router, pages.router):
         app.include_router(router)

@@ -11,6 +11,19 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Refusal(BaseModel):
+    """Every 4xx answer: what was refused and why. A 422 for a malformed body also lists each
+    field's problem in `errors`, as FastAPI does in its own `detail`."""
+    detail: str
+    errors: list[FieldError] | None = None
+
+
 class NonceOut(BaseModel):
     nonce: str
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from .. import auth
 from ..errors import RateLimited
 from ..schemas import NonceOut, SignInOut, VerifyIn
-from .deps import COOKIE, Ctx, context, documented, json_body, json_response, same_origin, session_token
+from .deps import COOKIE, Ctx, context, documented, json_body, json_response, refusals, same_origin, session_token
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -29,7 +29,7 @@ async def nonce(ctx: Ctx) -> NonceOut:
     return NonceOut(nonce=auth.issue_nonce(ctx.db, settings=ctx.settings, now=ctx.now))
 
 
-@router.post("/verify", response_model=SignInOut, openapi_extra=documented(VerifyIn))
+@router.post("/verify", response_model=SignInOut, openapi_extra=documented(VerifyIn), responses=refusals(401, 415, 422))
 async def verify(request: Request) -> Response:
     """A hot path: reads and answers by hand (see api/deps.py)."""
     ctx = await context(request)
@@ -42,7 +42,7 @@ async def verify(request: Request) -> Response:
     return response
 
 
-@router.post("/logout", status_code=204)
+@router.post("/logout", status_code=204, responses=refusals(403))
 def logout(ctx: Ctx) -> Response:
     token, from_cookie = session_token(ctx.request)
     if token:

@@ -6,9 +6,9 @@ from fastapi import APIRouter
 
 from .. import credits
 from ..schemas import BalanceOut, CreditEntryOut, CreditsOut, SpendIn
-from .deps import Me
+from .deps import Me, refusals
 
-router = APIRouter(prefix="/api/credits", tags=["credits"])
+router = APIRouter(prefix="/api/credits", tags=["credits"], responses=refusals(401))
 
 
 @router.get("", response_model=CreditsOut)
@@ -18,7 +18,7 @@ async def show(me: Me) -> CreditsOut:
     return CreditsOut(address=me.address, balance=total, entries=[CreditEntryOut(**e.__dict__) for e in entries])
 
 
-@router.post("/spend", response_model=BalanceOut)
+@router.post("/spend", response_model=BalanceOut, responses=refusals(400, 403, 409, 422))
 async def spend(body: SpendIn, me: Me) -> BalanceOut:
     left = credits.spend(me.db, address=me.address, amount=body.amount, idempotency_key=body.idempotency_key,
                          reason=body.reason, now=me.now)

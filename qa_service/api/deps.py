@@ -17,9 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
@@ -27,9 +27,27 @@ from sqlalchemy import Engine
 from .. import auth
 from ..db import AsyncStatements
 from ..errors import AuthError, Forbidden, RateLimited, UnsupportedMediaType
+from ..schemas import Refusal
 from ..settings import Settings
 
 COOKIE = "qa_session"
+
+REASONS = {
+    400: "The body could not be read: it is not UTF-8 text",
+    401: "Not signed in, the session ended, or the sign-in was refused (the detail says which check failed)",
+    403: "Not allowed: an admin-only call, or a cookie-carried write from another origin",
+    404: "No such question, or not the caller's",
+    409: "The question is no longer in a state that allows it, or the balance is too low",
+    413: "The body or a text is over its size limit",
+    415: "The body is not labelled application/json",
+    422: "The request is well formed but its values are not acceptable",
+    429: "Too many requests; the Retry-After header says when to try again",
+}
+
+
+def refusals(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The 4xx answers a route may give, for the OpenAPI document: each `{"detail": reason}`."""
+    return {status: {"model": Refusal, "description": REASONS[status]} for status in statuses}
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +75,16 @@ async def context(request: Request) -> Context:
 
 Ctx = Annotated[Context, Depends(context)]
 
+# A question id in a path: the ids are 32-bit on PostgreSQL (SERIAL), so anything else is
+# refused with a 422 before it reaches the database (which would fail on it with a 500).
+QuestionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the question's id")]
+
 
 M = TypeVar("M", bound=BaseModel)
 
 
 async def json_body(request: Request, model: type[M]) -> M:
-    """The request's JSON body as `model`; a 422 in FastAPI's own shape when it is not one.
+    """The request's JSON body as `model`; a 422 naming each field's problem when it is not one.
 
     As FastAPI does, a body labelled as anything but JSON is not read as JSON: that is what a
     cross-site form or a no-CORS fetch can send (text/plain), so they cannot sign anyone in."""
@@ -79,11 +101,7 @@ async def json_body(request: Request, model: type[M]) -> M:
 
 def documented(model: type[BaseModel]) -> dict[str, object]:
     """`openapi_extra` naming `model` as the JSON request body of a route that reads it itself."""
-    return {
-        "requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}},
-        "responses": {"422": {"description": "Validation Error", "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}}},
-    }
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
 
 
 def json_response(model: BaseModel, status_code: int = 200) -> Response:

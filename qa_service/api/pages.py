@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from .. import auth, credits, questions
 from ..errors import AuthError, Forbidden, ServiceError
-from .deps import COOKIE, Context, Ctx, same_origin, session_token
+from .deps import COOKIE, Context, Ctx, QuestionId, same_origin, session_token
 from .auth import set_session_cookie
 
 PREFIXES = ("/ask", "/admin")
@@ -101,7 +101,7 @@ async def ask(ctx: Ctx, text: str = Form(max_length=100_000),
 
 
 @router.post("/ask/questions/{question_id}/withdraw")
-async def withdraw(question_id: int, ctx: Ctx) -> Response:
+async def withdraw(question_id: QuestionId, ctx: Ctx) -> Response:
     me = await _require(ctx)
     questions.withdraw(ctx.db, address=me, question_id=question_id, now=ctx.now)
     return _back()
@@ -149,7 +149,7 @@ async def _admin(ctx: Context) -> str:
 
 
 @router.post("/admin/questions/{question_id}/answer")
-async def answer(question_id: int, ctx: Ctx) -> Response:
+async def answer(question_id: QuestionId, ctx: Ctx) -> Response:
     form = await ctx.request.form()
     me = await _admin(ctx)
     text = str(form.get("text", ""))
@@ -160,7 +160,7 @@ async def answer(question_id: int, ctx: Ctx) -> Response:
 
 
 @router.post("/admin/questions/{question_id}/reject")
-async def reject(question_id: int, ctx: Ctx, reason: str = Form("", max_length=2000)) -> Response:
+async def reject(question_id: QuestionId, ctx: Ctx, reason: str = Form("", max_length=2000)) -> Response:
     me = await _admin(ctx)
     questions.reject(ctx.db, question_id=question_id, reason=reason, admin=me, now=ctx.now)
     return _back("/admin")

@@ -7,12 +7,13 @@ from fastapi.responses import JSONResponse
 
 from .. import questions
 from ..schemas import QuestionIn, QuestionOut, question_out
-from .deps import COOKIE, Me, documented, json_body, json_response, signed_in
+from .deps import COOKIE, Me, QuestionId, documented, json_body, json_response, refusals, signed_in
 
-router = APIRouter(tags=["questions"])
+router = APIRouter(tags=["questions"], responses=refusals(401))
 
 
-@router.post("/api/questions", status_code=201, response_model=QuestionOut, openapi_extra=documented(QuestionIn))
+@router.post("/api/questions", status_code=201, response_model=QuestionOut, openapi_extra=documented(QuestionIn),
+             responses=refusals(403, 413, 415, 422))
 async def ask(request: Request) -> Response:
     """A hot path: reads and answers by hand (see api/deps.py)."""
     me = await signed_in(request)
@@ -28,12 +29,12 @@ async def mine(me: Me) -> list[QuestionOut]:
     return [question_out(q) for q in questions.mine(me.read_db, address=me.address)]
 
 
-@router.post("/api/questions/{question_id}/withdraw", response_model=QuestionOut)
-async def withdraw(question_id: int, me: Me) -> QuestionOut:
+@router.post("/api/questions/{question_id}/withdraw", response_model=QuestionOut, responses=refusals(403, 404, 409, 422))
+async def withdraw(question_id: QuestionId, me: Me) -> QuestionOut:
     return question_out(questions.withdraw(me.db, address=me.address, question_id=question_id, now=me.now))
 
 
-@router.delete("/api/account", status_code=200)
+@router.delete("/api/account", status_code=200, responses=refusals(403))
 def delete_account(me: Me) -> Response:
     removed = questions.delete_account(me.db, address=me.address)
     response = JSONResponse({"address": me.address, "questions_deleted": removed})
