@@ -123,3 +123,7 @@ def question_out(question, *, with_asker: bool = False) -> QuestionOut:  # type:
         asker=question.asker if with_asker else None,
         alternatives=[AlternativeOut(rank=a.rank, text=a.text) for a in question.alternatives],
     )
+
+class AccountDeletedOut(BaseModel):
+    address: str
+    questions_deleted: int

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 
 from .. import questions
-from ..schemas import QuestionIn, QuestionOut, question_out
+from ..schemas import AccountDeletedOut, QuestionIn, QuestionOut, question_out
 from .deps import COOKIE, Me, QuestionId, documented, json_body, json_response, refusals, signed_in
 
 router = APIRouter(tags=["questions"], responses=refusals(401))
@@ -34,9 +33,9 @@ async def withdraw(question_id: QuestionId, me: Me) -> QuestionOut:
     return question_out(questions.withdraw(me.db, address=me.address, question_id=question_id, now=me.now))
 
 
-@router.delete("/api/account", status_code=200, responses=refusals(403))
+@router.delete("/api/account", response_model=AccountDeletedOut, responses=refusals(403))
 def delete_account(me: Me) -> Response:
     removed = questions.delete_account(me.db, address=me.address)
-    response = JSONResponse({"address": me.address, "questions_deleted": removed})
+    response = json_response(AccountDeletedOut(address=me.address, questions_deleted=removed))
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=me.settings.secure_cookies)
     return response
