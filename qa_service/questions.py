@@ -9,6 +9,7 @@ hot paths the ORM Session cost three times as much as the statements themselves.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
@@ -59,8 +60,18 @@ class AnswerResult:
     token_id: int
 
 
+LANGUAGE_TAG = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"  # BCP 47, as far as a question needs
+
+
+def storable(value: str, *, what: str) -> str:
+    """`value`, if a database can store it: PostgreSQL's text cannot hold U+0000."""
+    if "\x00" in value:
+        raise Invalid(f"{what} contains a NUL character (U+0000), which cannot be stored: remove it")
+    return value
+
+
 def _clean(text: str, *, limit: int, what: str) -> str:
-    text = text.replace("\r\n", "\n").strip()
+    text = storable(text, what=what).replace("\r\n", "\n").strip()
     if not text:
         raise Invalid(f"{what} is empty")
     if len(text) > limit:
@@ -91,6 +102,10 @@ async def ask(statements: AsyncStatements, *, settings: Settings, address: str, 
               now: dt.datetime) -> QuestionView:
     """Store a pending question (one INSERT, awaited: the API's hot path)."""
     text = _clean(text, limit=settings.max_question_chars, what="question")
+    if not re.fullmatch(LANGUAGE_TAG, language):
+        raise Invalid(f"language {language[:40]!r} is not a language tag such as en or ko-KR")
+    if post is not None:
+        storable(post, what="post")
     values = dict(asker=address, text=text, language=language, consent_to_training=consent_to_training,
                   public=public, status="pending", post=post, created_at=now, updated_at=now)
     _count, row = await statements.run(ADD_QUESTION, values)
@@ -164,7 +179,7 @@ def answer(engine: Engine, *, settings: Settings, question_id: int, text: str, a
 
 
 def reject(engine: Engine, *, question_id: int, reason: str, admin: str, now: dt.datetime) -> QuestionView:
-    reason = reason.strip()[:2000]
+    reason = storable(reason, what="reason").strip()[:2000]
     with writing(engine) as db:
         return _decide(db, question_id, status="rejected", reject_reason=reason, answered_by=admin, updated_at=now)
 

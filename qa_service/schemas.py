@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
+
+from .errors import Invalid
+from .questions import LANGUAGE_TAG, storable
 
 
 class Strict(BaseModel):
+    """A request body: unknown fields refused, and no string the database cannot store."""
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str):
+            try:
+                storable(value, what=str(info.field_name))
+            except Invalid as exc:
+                raise ValueError(exc.detail) from None
+        return value
 
 
 class FieldError(BaseModel):
@@ -43,7 +59,7 @@ class QuestionIn(Strict):
     text: str
     consent_to_training: StrictBool
     public: StrictBool = False
-    language: str = Field(default="en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=35)
+    language: str = Field(default="en", pattern=LANGUAGE_TAG, max_length=35)
     post: str | None = Field(default=None, max_length=300)
 
 

@@ -86,3 +86,22 @@ def test_non_admin_cannot_answer_from_the_form(client: TestClient, wallet: Walle
     signed_in_by_paste(client, wallet)
     assert client.get("/admin").status_code == 403
     assert client.post("/admin/questions/1/answer", data={"text": "x"}).status_code == 403
+
+
+def test_form_input_the_database_cannot_hold_is_refused_with_the_reason(client: TestClient, wallet: Wallet, admin: Wallet) -> None:
+    signed_in_by_paste(client, wallet)
+    for data, reason in (({"text": "a\x00b", "consent_to_training": "true"}, "NUL character"),
+                         ({"text": "fine", "post": "x\x00", "consent_to_training": "true"}, "NUL character"),
+                         ({"text": "fine", "language": "<b>en</b>", "consent_to_training": "true"}, "not a language tag")):
+        refused = client.post("/ask/questions", data=data)
+        assert refused.status_code == 422 and reason in refused.text, refused.text
+    assert client.get("/api/questions/mine").json() == []
+    client.post("/ask/questions", data={"text": "A fair question", "consent_to_training": "true"})
+    question_id = client.get("/api/questions/mine").json()[0]["id"]
+    admin_client = TestClient(client.app, base_url=ORIGIN, headers={"Origin": ORIGIN})
+    signed_in_by_paste(admin_client, admin)
+    for path, data in ((f"/admin/questions/{question_id}/answer", {"text": "\x00"}),
+                       (f"/admin/questions/{question_id}/reject", {"reason": "\x00"})):
+        refused = admin_client.post(path, data=data)
+        assert refused.status_code == 422 and "NUL character" in refused.text, refused.text
+    assert client.get("/api/questions/mine").json()[0]["status"] == "pending"
