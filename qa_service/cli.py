@@ -1,11 +1,16 @@
-"""The `qa-service` command: serve, migrate. `main(argv) -> exit status`."""
+"""The `qa-service` command: serve, migrate, export. `main(argv) -> exit status`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,6 +22,13 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=1, help="processes (set QA_SECRET_KEY when > 1)")
     serve.add_argument("--log-level", default="info")
     commands.add_parser("migrate", help="bring the database schema up to date")
+    export = commands.add_parser("export", help="write the posts and the answered questions as a Hugging Face dataset folder")
+    export.add_argument("--content", type=Path, default=Path("content"), help="the blog's content folder (default content/)")
+    export.add_argument("--config", type=Path, default=Path("site.toml"), help="the blog's site.toml (default site.toml)")
+    export.add_argument("--out", type=Path, default=Path("dataset"), help="the dataset folder to write (default dataset/)")
+    export.add_argument("--test-percent", type=int, default=10, choices=range(0, 101), metavar="0-100",
+                        help="share of questions and posts in the test split (default 10)")
+    export.add_argument("--system", default=None, help="a system turn put before every sft conversation")
     args = parser.parse_args(argv)
 
     from .settings import Settings
@@ -33,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         migrate(make_engine(settings.database_url))
         print(f"schema up to date: {settings.database_url.split('@')[-1]}")
         return 0
+    if args.command == "export":
+        return _export(args, settings)
     if args.command == "serve":
         import uvicorn
 
@@ -44,3 +58,33 @@ def main(argv: list[str] | None = None) -> int:
                     workers=args.workers, log_level=args.log_level, proxy_headers=True)
         return 0
     return 2
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    from sitegen.errors import BuildError
+
+    from .dataset import ExportOptions, export
+    from .db import dispose, make_engine, migrate
+
+    if not settings.secret_key:
+        print("qa-service export: set QA_SECRET_KEY (the key of the askers' pseudonyms) so each asker "
+              "keeps the same pseudonym from one export to the next", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    options = ExportOptions(content=args.content, config=args.config, out=args.out,
+                            test_percent=args.test_percent, system=args.system)
+    try:
+        migrate(engine)
+        counts = export(options, engine, key=settings.key)
+    except BuildError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        print(f"qa-service export: nothing written; {args.out} is as it was", file=sys.stderr)
+        return 1
+    finally:
+        dispose(engine)
+    for config, splits in counts.items():
+        rows = f"{splits['train']} train, {splits['test']} test" if sum(splits.values()) else "no rows yet, left out"
+        print(f"{config}: {rows}")
+    print(f"dataset written to {args.out}/ (load it with datasets.load_dataset({str(args.out)!r}, 'sft'))")
+    return 0

@@ -135,6 +135,16 @@ def mine(engine: Engine, *, address: str) -> list[QuestionView]:
         return _views(db, rows)
 
 
+def for_training(engine: Engine) -> list[QuestionView]:
+    """Answered questions whose askers consented to training, oldest first, with their drafts.
+    Withdrawn, rejected and pending ones, and deleted accounts' questions, never appear."""
+    with engine.connect() as db, db.begin():
+        rows = list(db.execute(select(QUESTIONS).where(QUESTIONS.c.status == "answered",
+                                                       QUESTIONS.c.consent_to_training.is_(True))
+                               .order_by(QUESTIONS.c.id)))
+        return _views(db, rows)
+
+
 def list_for_admin(engine: Engine, *, status: str | None = "pending", limit: int = 200) -> list[QuestionView]:
     if status is not None and status not in STATUSES:
         raise Invalid(f"status must be one of {', '.join(STATUSES)}")

@@ -12,6 +12,7 @@ import io
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Callable
 
 import imagesize
 
@@ -97,17 +98,8 @@ def parse_documents(sources: list[SourceFile], config: SiteConfig) -> tuple[list
     return documents, assets, problems
 
 
-def build_files(options: BuildOptions) -> BuildResult:
-    """Everything but the write: the whole site as {output path: bytes}, or BuildError."""
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = now - clock
-        clock = now
-
+def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage: None) -> Site:
+    """The content graph of options.content, or BuildError naming every problem in it."""
     config = SiteConfig.load(options.config, base_url=options.base_url)
     sources, problems = read_sources(options.content)
     lap("read")
@@ -119,6 +111,22 @@ def build_files(options: BuildOptions) -> BuildResult:
     lap("assemble")
     if problems:
         raise BuildError(problems)
+    return site
+
+
+def build_files(options: BuildOptions) -> BuildResult:
+    """Everything but the write: the whole site as {output path: bytes}, or BuildError."""
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = now - clock
+        clock = now
+
+    site = read_site(options, lap)
+    problems: list[Problem] = []
     theme = Theme.load(options.theme_dir)
     files = render_site(site, theme)
     for asset in site.assets:

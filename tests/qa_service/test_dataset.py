@@ -1,0 +1,213 @@
+"""`qa-service export` as a trainer meets it: the folder loads with `datasets.load_dataset`,
+every config holds what the SPEC says and nothing it must not (no address, no question
+without consent, nothing withdrawn), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder: nothing to fetch, and no network here
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+import datasets  # noqa: E402
+import pytest  # noqa: E402
+from eth_account import Account  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+
+from qa_service.cli import main  # noqa: E402
+from qa_service.dataset.rows import pseudonym, split_of  # noqa: E402
+
+from .conftest import Wallet  # noqa: E402
+
+SECRET = "dataset-test-secret-key"
+SITE_TOML = """\
+title = "Test blog"
+base_url = "https://blog.example/"
+default_language = "ko-KR"
+languages = { "ko-KR" = "한국어", "en-GB" = "English" }
+"""
+POST = """\
+---
+title: 왜 쓰는가
+date: 2026-03-14T09:30:00+09:00
+tags: [AI, 글쓰기]
+revision: 2
+---
+
+서론입니다.
+
+## 기계를 위해
+
+언젠가 나를 닮은 기계가 읽는다.
+
+### 더 깊이
+
+세부.
+"""
+TRANSLATION = """\
+---
+title: Why I write
+date: 2026-03-14T09:30:00+09:00
+language: en-GB
+tags: [AI]
+revision: 2
+---
+
+An introduction.
+
+## For a machine
+
+One day a machine that writes like me reads this.
+"""
+DRAFT = "---\ntitle: Not yet\ndate: 2026-04-01\npublish: 0\n---\n\nSecret draft text.\n"
+
+
+@pytest.fixture
+def blog(tmp_path: Path) -> tuple[Path, Path]:
+    content = tmp_path / "content"
+    for rel, text in {"blog/why/index.md": POST, "blog/why/en-GB.md": TRANSLATION, "blog/draft/index.md": DRAFT}.items():
+        (content / rel).parent.mkdir(parents=True, exist_ok=True)
+        (content / rel).write_text(text, encoding="utf-8")
+    (tmp_path / "site.toml").write_text(SITE_TOML, encoding="utf-8")
+    return content, tmp_path / "site.toml"
+
+
+@pytest.fixture
+def export(blog: tuple[Path, Path], db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("QA_DATABASE_URL", db_url)
+    monkeypatch.setenv("QA_SECRET_KEY", SECRET)
+    content, config = blog
+
+    def run(out: Path = tmp_path / "dataset", *extra: str) -> Path:
+        assert main(["export", "--content", str(content), "--config", str(config), "--out", str(out), *extra]) == 0
+        return out
+
+    return run
+
+
+def load(folder: Path, config: str, tmp_path: Path) -> datasets.DatasetDict:
+    return datasets.load_dataset(str(folder), config, cache_dir=str(tmp_path / "hf-cache"))
+
+
+def answer(client: TestClient, admin_token: str, question_id: int, text: str, *alternatives: str) -> None:
+    response = client.post(f"/api/admin/questions/{question_id}/answer", headers={"Authorization": f"Bearer {admin_token}"},
+                           json={"text": text, "alternatives": [{"text": a} for a in alternatives]})
+    assert response.status_code == 200, response.text
+
+
+def ask(client: TestClient, token: str, text: str, *, consent: bool = True, language: str = "en") -> int:
+    response = client.post("/api/questions", headers={"Authorization": f"Bearer {token}"},
+                           json={"text": text, "consent_to_training": consent, "language": language})
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def test_every_config_loads_with_what_a_trainer_needs(client: TestClient, wallet: Wallet, admin: Wallet, export,  # type: ignore[no-untyped-def]
+                                                      tmp_path: Path) -> None:
+    asker = wallet.sign_in(client)
+    reviewer = admin.sign_in(client)
+    best = ask(client, asker, "What does temperature do?")
+    answer(client, reviewer, best, "It divides the logits.", "It adds noise.", "Magic.")
+    plain = ask(client, asker, "왜 쓰나요?", language="ko-KR")
+    answer(client, reviewer, plain, "기계를 위해.")
+    private = ask(client, asker, "Keep this out of training", consent=False)
+    answer(client, reviewer, private, "Kept out.")
+    taken_back = ask(client, asker, "Withdrawn later")
+    answer(client, reviewer, taken_back, "Answered, then withdrawn.")
+    assert client.post(f"/api/questions/{taken_back}/withdraw", headers={"Authorization": f"Bearer {asker}"}).status_code == 200
+    ask(client, asker, "Still pending")
+    rejected = ask(client, asker, "Off topic")
+    client.post(f"/api/admin/questions/{rejected}/reject", json={"reason": "no"}, headers={"Authorization": f"Bearer {reviewer}"})
+
+    folder = export()
+    sft = load(folder, "sft", tmp_path)["train"]
+    assert sorted(sft["question_id"]) == [best, plain], "only answered questions with consent, nothing withdrawn"
+    row = next(r for r in sft if r["question_id"] == best)
+    assert row["messages"] == [{"role": "user", "content": "What does temperature do?"},
+                               {"role": "assistant", "content": "It divides the logits."}]
+    assert row["asker"] == pseudonym(wallet.address, SECRET.encode()) and row["language"] == "en"
+
+    preference = load(folder, "preference", tmp_path)["train"]
+    assert [(r["rank"], r["chosen"][0]["content"], r["rejected"][0]["content"]) for r in preference] == [
+        (1, "It divides the logits.", "It adds noise."), (2, "It divides the logits.", "Magic.")]
+    assert preference[0]["prompt"] == [{"role": "user", "content": "What does temperature do?"}]
+
+    rewards = load(folder, "rewards", tmp_path)["train"]
+    scored = {(r["question_id"], r["completion"][0]["content"]): (r["label"], r["reward"]) for r in rewards}
+    assert scored == {(best, "It divides the logits."): (True, 1.0), (best, "It adds noise."): (False, -0.5),
+                      (best, "Magic."): (False, -1.0), (plain, "기계를 위해."): (True, 1.0)}
+
+    posts = load(folder, "posts", tmp_path)["train"]
+    sections = {(r["language"], tuple(r["heading_path"])): r for r in posts}
+    assert set(sections) == {("ko-KR", ()), ("ko-KR", ("기계를 위해",)), ("ko-KR", ("기계를 위해", "더 깊이")),
+                             ("en-GB", ()), ("en-GB", ("For a machine",))}, "published posts only, every language"
+    deep = sections[("ko-KR", ("기계를 위해", "더 깊이"))]
+    assert deep["text"] == "세부." and deep["slug"] == "why" and deep["revision"] == 2
+    assert deep["tags"] == ["AI", "글쓰기"] and deep["title"] == "왜 쓰는가" and deep["date"].startswith("2026-03-14T09:30:00+09:00")
+    assert deep["url"].startswith("https://blog.example/why/#") and sections[("en-GB", ())]["url"] == "https://blog.example/why/en-GB/"
+
+    everything = b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
+    for secret in (wallet.address, wallet.address.lower(), "Keep this out", "Withdrawn later", "Secret draft"):
+        assert secret.encode() not in everything, secret
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    assert "config_name: sft" in card and "config_name: rewards" in card
+
+
+def test_export_is_byte_identical_and_rows_never_change_split(client: TestClient, admin: Wallet, export,  # type: ignore[no-untyped-def]
+                                                              tmp_path: Path) -> None:
+    reviewer = admin.sign_in(client)
+    askers = [Wallet(Account.create()).sign_in(client) for _ in range(3)]
+    for i in range(24):
+        answer(client, reviewer, ask(client, askers[i % 3], f"Question {i}?"), f"Answer {i}.")
+    first = export(tmp_path / "first", "--test-percent", "50")
+    again = export(tmp_path / "again", "--test-percent", "50")
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
+    assert all((first / f).read_bytes() == (again / f).read_bytes() for f in files)
+
+    before = load(first, "sft", tmp_path)
+    assert before["train"].num_rows and before["test"].num_rows, "half of 24 questions in each split, roughly"
+    for i in range(24, 40):
+        answer(client, reviewer, ask(client, askers[0], f"Question {i}?"), f"Answer {i}.")
+    after = load(export(tmp_path / "later", "--test-percent", "50"), "sft", tmp_path)
+    for split in ("train", "test"):
+        assert set(before[split]["id"]) <= set(after[split]["id"]), f"a row left {split}"
+    assert len(set(after["train"]["asker"]) | set(after["test"]["asker"])) == 3
+
+
+def test_system_turn_and_a_failed_export_keeps_the_last_one(client: TestClient, wallet: Wallet, admin: Wallet, export,  # type: ignore[no-untyped-def]
+                                                           blog: tuple[Path, Path], tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    answer(client, admin.sign_in(client), ask(client, wallet.sign_in(client), "Hello?"), "Hi.")
+    folder = export(tmp_path / "dataset", "--system", "You are the author's automaton.")
+    messages = load(folder, "sft", tmp_path)["train"][0]["messages"]
+    assert [m["role"] for m in messages] == ["system", "user", "assistant"]
+    assert messages[0]["content"] == "You are the author's automaton."
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+    content, config = blog
+    (content / "blog/broken/index.md").parent.mkdir()
+    (content / "blog/broken/index.md").write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
+    assert main(["export", "--content", str(content), "--config", str(config), "--out", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert "blog/broken/index.md:" in err and "nothing written" in err
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+
+
+def test_export_needs_the_pseudonym_key(blog: tuple[Path, Path], db_url: str, monkeypatch: pytest.MonkeyPatch,
+                                        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("QA_DATABASE_URL", db_url)
+    monkeypatch.delenv("QA_SECRET_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env file to find
+    content, config = blog
+    assert main(["export", "--content", str(content), "--config", str(config), "--out", str(tmp_path / "d")]) == 2
+    assert "QA_SECRET_KEY" in capsys.readouterr().err and not (tmp_path / "d").exists()
+
+
+def test_splits_follow_the_share_asked_for() -> None:
+    keys = [f"question:{i}" for i in range(4000)]
+    share = sum(split_of(k, test_percent=10) == "test" for k in keys) / len(keys)
+    assert 0.08 < share < 0.12
+    assert all(split_of(k, test_percent=0) == "train" for k in keys[:200])
+    assert all(split_of(k, test_percent=100) == "test" for k in keys[:200])
