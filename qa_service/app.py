@@ -20,7 +20,7 @@ from pathlib import Path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
-from .api import admin, auth, credits, pages, questions
+from .api import admin, auth, credits, nft, pages, questions
 from .api.deps import refusals
 from .db import AsyncStatements, dispose, make_engine, migrate, reader_for
 from .errors import RateLimited, ServiceError
@@ -139,7 +139,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
         detail = "; ".join(f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in errors)
         return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
 
-    for router in (auth.router, questions.router, credits.router, admin.router, pages.router):
+    for router in (auth.router, questions.router, credits.router, admin.router, nft.router, pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
     app.add_middleware(Guard, max_body=settings.max_body_bytes, limiter=RateLimiter(settings.rate_ip_per_minute))

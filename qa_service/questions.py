@@ -135,6 +135,17 @@ def mine(engine: Engine, *, address: str) -> list[QuestionView]:
         return _views(db, rows)
 
 
+def answered(engine: Engine, *, token_id: int) -> QuestionView:
+    """The answered question that carries `token_id` (its NFT); NotFound for any other, a
+    withdrawn one included."""
+    with engine.connect() as db, db.begin():
+        row = db.execute(select(QUESTIONS).where(QUESTIONS.c.token_id == token_id,
+                                                 QUESTIONS.c.status == "answered")).first()
+        if row is None:
+            raise NotFound(f"no answer NFT {token_id}")
+        return _views(db, [row])[0]
+
+
 def for_training(engine: Engine) -> list[QuestionView]:
     """Answered questions whose askers consented to training, oldest first, with their drafts.
     Withdrawn, rejected and pending ones, and deleted accounts' questions, never appear."""

@@ -143,3 +143,17 @@ def question_out(question, *, with_asker: bool = False) -> QuestionOut:  # type:
 class AccountDeletedOut(BaseModel):
     address: str
     questions_deleted: int
+
+
+class NftAttribute(BaseModel):
+    trait_type: str
+    value: str | int
+    display_type: str | None = None  # "number" or "date" (seconds since 1970), as marketplaces read them
+
+
+class NftMetadata(BaseModel):
+    """EIP-721's ERC721 Metadata JSON Schema, with the `attributes` marketplaces show."""
+    name: str
+    description: str
+    image: str
+    attributes: list[NftAttribute]
