@@ -71,6 +71,18 @@ class Alternative(Base):
     text: Mapped[str] = mapped_column(Text)
 
 
+class Mint(Base):
+    """An answer NFT minted on chain (`qa-service mint`): which contract, to whom, in which transaction."""
+
+    __tablename__ = "mints"
+    token_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chain_id: Mapped[int]
+    contract: Mapped[str] = mapped_column(String(42))
+    owner: Mapped[str] = mapped_column(String(42), index=True)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    minted_at: Mapped[dt.datetime]
+
+
 class CreditEntry(Base):
     __tablename__ = "credit_entries"
     __table_args__ = (UniqueConstraint("address", "key", name="uq_credit_entries_address_key"),)

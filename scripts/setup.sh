@@ -34,6 +34,24 @@ ensure_venv() {
   fi
 }
 
+# ensure_contracts_npm: contracts/node_modules (solcjs, OpenZeppelin) exactly as
+# contracts/package-lock.json pins them. Reinstalls only when the lock file changed since the
+# last install. npm comes with the machine's Node.js; solcjs is wasm, so nothing is downloaded
+# but the npm packages themselves.
+ensure_contracts_npm() {
+  local dir="$ROOT/contracts"
+  local stamp="$dir/node_modules/.installed"
+  if [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ]; then
+    command -v npm >/dev/null 2>&1 || {
+      echo "setup: npm is needed for contracts/ (the AnswerNFT compile check); install Node.js and npm (Debian: apt-get install nodejs npm)" >&2
+      return 1
+    }
+    echo "setup: installing contracts/ npm packages (npm ci)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$stamp"
+  fi
+}
+
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"
   elif command -v sudo >/dev/null 2>&1; then sudo "$@"

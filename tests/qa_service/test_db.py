@@ -79,3 +79,19 @@ def test_forget_expired_keeps_what_can_still_be_used(db_url: str, monkeypatch: p
         left = {r.nonce for r in db.execute(select(auth.SIGN_INS))}
     assert left == set() and old_unused != fresh_unused
     dispose(engine)
+
+
+def test_migrations_build_exactly_the_models_schema(db_url: str) -> None:
+    """What Alembic's migrations create is what the models describe: no table, column, index
+    or constraint only one of them has."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from qa_service.models import Base
+
+    engine = make_engine(db_url)
+    migrate(engine)
+    with engine.connect() as db:
+        differences = compare_metadata(MigrationContext.configure(db), Base.metadata)
+    dispose(engine)
+    assert [d for d in differences if d[0] != "remove_table" or d[1].name != "alembic_version"] == []
