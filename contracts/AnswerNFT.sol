@@ -41,6 +41,15 @@ contract AnswerNFT is ERC721, Ownable, IERC4906 {
         }
     }
 
+    /// @notice For each id, whether it has been minted: the minter finds, in one call and
+    /// without relying on a revert, tokens it sent but did not get to record.
+    function minted(uint256[] calldata tokenIds) external view returns (bool[] memory result) {
+        result = new bool[](tokenIds.length);
+        for (uint256 i = 0; i < tokenIds.length; ++i) {
+            result[i] = _ownerOf(tokenIds[i]) != address(0);
+        }
+    }
+
     /// @notice Points every token's metadata elsewhere, and tells indexers (ERC-4906) to
     /// fetch all of it again.
     function setBaseURI(string calldata baseURI_) external onlyOwner {

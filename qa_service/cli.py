@@ -1,4 +1,4 @@
-"""The `qa-service` command: serve, migrate, export. `main(argv) -> exit status`."""
+"""The `qa-service` command: serve, migrate, export, deploy-nft, mint. `main(argv) -> exit status`."""
 
 from __future__ import annotations
 
@@ -29,6 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--test-percent", type=int, default=10, choices=range(0, 101), metavar="0-100",
                         help="share of questions and posts in the test split (default 10)")
     export.add_argument("--system", default=None, help="a system turn put before every sft conversation")
+    deploy = commands.add_parser("deploy-nft", help="deploy the AnswerNFT contract, owned by QA_MINTER_KEY (needs QA_RPC_URL)")
+    deploy.add_argument("--name", default=None, help="the collection's on-chain name (default QA_NFT_COLLECTION)")
+    deploy.add_argument("--symbol", default="ANSWER")
+    mint = commands.add_parser("mint", help="mint every answered question's NFT to its asker (needs QA_RPC_URL, QA_MINTER_KEY, QA_NFT_CONTRACT)")
+    mint.add_argument("--batch", type=int, default=20, choices=range(1, 201), metavar="1-200", help="tokens per transaction (default 20)")
     args = parser.parse_args(argv)
 
     from .settings import Settings
@@ -47,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "export":
         return _export(args, settings)
+    if args.command in ("deploy-nft", "mint"):
+        return _chain(args, settings)
     if args.command == "serve":
         import uvicorn
 
@@ -87,4 +94,59 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         rows = f"{splits['train']} train, {splits['test']} test" if sum(splits.values()) else "no rows yet, left out"
         print(f"{config}: {rows}")
     print(f"dataset written to {args.out}/ (load it with datasets.load_dataset({str(args.out)!r}, 'sft'))")
+    return 0
+
+
+def _chain(args: argparse.Namespace, settings: Settings) -> int:
+    """deploy-nft and mint: both sign with QA_MINTER_KEY and talk to QA_RPC_URL."""
+    import datetime as dt
+
+    needed = {"QA_RPC_URL": settings.rpc_url, "QA_MINTER_KEY": settings.minter_key}
+    if args.command == "mint":
+        needed["QA_NFT_CONTRACT"] = settings.nft_contract
+    missing = [name for name, value in needed.items() if not value]
+    if missing:
+        print(f"qa-service {args.command}: set {', '.join(missing)}", file=sys.stderr)
+        return 2
+    try:
+        from eth_account import Account
+
+        from . import minting
+        from .db import dispose, make_engine, migrate
+
+        w3 = minting.connect(str(settings.rpc_url))
+    except ImportError:
+        print(f"qa-service {args.command}: install the chain extra: pip install 'automata[chain]'", file=sys.stderr)
+        return 2
+    try:
+        minter = Account.from_key(str(settings.minter_key))
+    except (ValueError, TypeError):
+        print(f"qa-service {args.command}: QA_MINTER_KEY is not a private key (64 hex digits)", file=sys.stderr)
+        return 2
+    try:
+        if args.command == "deploy-nft":
+            address = minting.deploy(w3, minter, name=args.name or settings.nft_collection, symbol=args.symbol,
+                                     base_uri=f"{settings.uri}/nft/")
+            print(f"AnswerNFT deployed at {address} (owner {minter.address}); set QA_NFT_CONTRACT={address}")
+            return 0
+        engine = make_engine(settings.database_url)
+        try:
+            migrate(engine)
+            minted = minting.mint_pending(engine, w3, minter, contract_address=str(settings.nft_contract),
+                                          now=dt.datetime.now(dt.timezone.utc), batch=args.batch)
+        finally:
+            dispose(engine)
+    except minting.ChainError as error:
+        print(f"qa-service {args.command}: {error.detail}", file=sys.stderr)
+        return 1
+    except minting.REVERTS as error:  # refused while estimating gas: nothing was sent
+        print(f"qa-service {args.command}: {minting.explain(error.data if isinstance(error.data, str) else '')}; nothing sent", file=sys.stderr)
+        return 1
+    except minting.NODE_ERRORS as error:  # the node: unreachable, refusing, the minter out of funds
+        print(f"qa-service {args.command}: the node at QA_RPC_URL answered {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    for token in minted:
+        how = f"in {token.tx_hash}" if token.tx_hash else "already on chain, now recorded"
+        print(f"token {token.token_id} -> {token.owner} {how}")
+    print(f"{len(minted)} token(s) minted" if minted else "nothing to mint")
     return 0

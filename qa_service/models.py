@@ -76,7 +76,7 @@ class Mint(Base):
 
     __tablename__ = "mints"
     token_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    chain_id: Mapped[int]
+    chain_id: Mapped[int] = mapped_column(BigInteger)  # EIP-155 ids outgrow 32 bits
     contract: Mapped[str] = mapped_column(String(42))
     owner: Mapped[str] = mapped_column(String(42), index=True)
     tx_hash: Mapped[str] = mapped_column(String(66))

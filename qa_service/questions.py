@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from . import credits
 from .db import AsyncStatements, writing
 from .errors import Conflict, Invalid, NotFound, TooLarge
-from .models import Account, Alternative, CreditEntry, Question, SignIn
+from .models import Account, Alternative, CreditEntry, Mint, Question, SignIn
 from .settings import Settings
 
 STATUSES = ("pending", "answered", "rejected", "withdrawn")
@@ -211,5 +211,6 @@ def delete_account(engine: Engine, *, address: str) -> int:
         removed = db.execute(delete(QUESTIONS).where(QUESTIONS.c.asker == address)).rowcount
         db.execute(delete(CreditEntry.__table__).where(CreditEntry.__table__.c.address == address))
         db.execute(delete(SignIn.__table__).where(SignIn.__table__.c.address == address))
+        db.execute(delete(Mint.__table__).where(Mint.__table__.c.owner == address))  # the chain keeps its own record
         db.execute(delete(Account.__table__).where(Account.__table__.c.address == address))
     return removed

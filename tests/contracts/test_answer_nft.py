@@ -228,3 +228,9 @@ def test_a_batch_costs_less_than_single_mints(w3: Web3, artifact: dict[str, Any]
     assert [batched.functions.ownerOf(100 + i).call() for i in range(10)] == recipients
     assert single[0] < 100_000
     assert batch < sum(single)
+
+
+def test_minted_tells_which_ids_exist_without_reverting(w3: Web3, nft: Contract, owner: str, asker: str) -> None:
+    send(w3, nft.functions.mintBatch([asker, asker], [3, 7]), owner)
+    assert nft.functions.minted([3, 4, 7, 2**256 - 1]).call() == [True, False, True, False]
+    assert nft.functions.minted([]).call() == []

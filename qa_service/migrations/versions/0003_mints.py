@@ -20,7 +20,7 @@ def upgrade() -> None:
     op.create_table(
         "mints",
         sa.Column("token_id", sa.BigInteger, primary_key=True, autoincrement=False),
-        sa.Column("chain_id", sa.Integer, nullable=False),
+        sa.Column("chain_id", sa.BigInteger, nullable=False),  # EIP-155 ids outgrow 32 bits
         sa.Column("contract", sa.String(42), nullable=False),
         sa.Column("owner", sa.String(42), nullable=False, index=True),
         sa.Column("tx_hash", sa.String(66), nullable=False),
