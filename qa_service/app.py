@@ -122,6 +122,11 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.state.statements = statements
     app.state.address_limiter = RateLimiter(settings.rate_address_per_minute)
     app.state.nonce_limiter = RateLimiter(settings.rate_nonce_per_minute)
+    app.state.contract_wallets = None
+    if settings.signin_rpc_url:  # contract wallets sign in too, asked through this node (the chain extra)
+        from . import chain
+
+        app.state.contract_wallets = chain.contract_wallets(chain.connect(settings.signin_rpc_url))
 
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError) -> JSONResponse:

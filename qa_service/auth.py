@@ -9,6 +9,7 @@ own run time on SQLite).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import secrets
@@ -20,7 +21,7 @@ from .db import AsyncStatements, single_statement
 from .errors import AuthError
 from .models import SignIn
 from .settings import Settings
-from .siwe import SiweError, SiweMessage, generate_nonce
+from .siwe import ContractWallet, SiweError, SiweMessage, generate_nonce
 
 SIGN_INS = SignIn.__table__
 ADD_NONCE = insert(SIGN_INS)
@@ -94,14 +95,16 @@ def message_for(address: str, nonce: str, *, settings: Settings, now: dt.datetim
     )
 
 
-def checked(*, settings: Settings, message: str, signature: str, now: dt.datetime) -> SiweMessage:
+def checked(*, settings: Settings, message: str, signature: str, now: dt.datetime,
+            contract_wallet: ContractWallet | None = None) -> SiweMessage:
     """The message, if it is well formed, bound to this service, valid now and signed by its
-    address; else AuthError with the reason. No database: the nonce is checked by signing in."""
+    address (or, through `contract_wallet`, by the contract at it); else AuthError with the
+    reason. No database: the nonce is checked by signing in."""
     skew = dt.timedelta(seconds=settings.clock_skew_seconds)
     try:
         parsed = SiweMessage.parse(message)
         parsed.verify(signature, domain=settings.domain, uri=settings.uri, chain_id=settings.chain_id,
-                      now=now, skew=skew)
+                      now=now, skew=skew, contract_wallet=contract_wallet)
         issued = parsed.times[0]
     except SiweError as exc:
         raise AuthError(f"sign-in refused: {exc}") from None
@@ -125,10 +128,19 @@ def _opened(rowcount: int, session: Session) -> Session:
 
 
 async def sign_in(statements: AsyncStatements, *, settings: Settings, message: str, signature: str,
-                  now: dt.datetime) -> Session:
-    """Check everything, burn the nonce, open a session. Any failure: AuthError with the reason."""
-    session, params = _new_session(checked(settings=settings, message=message, signature=signature, now=now),
-                                   settings=settings, now=now)
+                  now: dt.datetime, contract_wallet: ContractWallet | None = None) -> Session:
+    """Check everything, burn the nonce, open a session. Any failure: AuthError with the reason.
+
+    A signature that is not the address's own key's is put to the contract at the address
+    (EIP-1271) when `contract_wallet` is given: in a worker thread, as it waits on a node."""
+    try:
+        parsed = checked(settings=settings, message=message, signature=signature, now=now)
+    except AuthError:
+        if contract_wallet is None:
+            raise
+        parsed = await asyncio.to_thread(checked, settings=settings, message=message, signature=signature, now=now,
+                                         contract_wallet=contract_wallet)
+    session, params = _new_session(parsed, settings=settings, now=now)
     return _opened((await statements.run(OPEN_SESSION, params))[0], session)
 
 

@@ -111,10 +111,10 @@ def _chain(args: argparse.Namespace, settings: Settings) -> int:
     try:
         from eth_account import Account
 
-        from . import minting
+        from . import chain, minting
         from .db import dispose, make_engine, migrate
 
-        w3 = minting.connect(str(settings.rpc_url))
+        w3 = chain.connect(str(settings.rpc_url))
     except ImportError:
         print(f"qa-service {args.command}: install the chain extra: pip install 'automata[chain]'", file=sys.stderr)
         return 2
@@ -139,10 +139,10 @@ def _chain(args: argparse.Namespace, settings: Settings) -> int:
     except minting.ChainError as error:
         print(f"qa-service {args.command}: {error.detail}", file=sys.stderr)
         return 1
-    except minting.REVERTS as error:  # refused while estimating gas: nothing was sent
+    except chain.REVERTS as error:  # refused while estimating gas: nothing was sent
         print(f"qa-service {args.command}: {minting.explain(error.data if isinstance(error.data, str) else '')}; nothing sent", file=sys.stderr)
         return 1
-    except minting.NODE_ERRORS as error:  # the node: unreachable, refusing, the minter out of funds
+    except chain.NODE_ERRORS as error:  # the node: unreachable, refusing, the minter out of funds
         print(f"qa-service {args.command}: the node at QA_RPC_URL answered {type(error).__name__}: {error}", file=sys.stderr)
         return 1
     for token in minted:

@@ -33,31 +33,6 @@ QUESTIONS = Question.__table__
 RECORD = InsertIgnore(MINTS)
 
 
-def _node_errors() -> tuple[type[BaseException], ...]:
-    """What a node or the way to it can raise: web3's own errors, HTTP and socket failures,
-    and JSON-RPC errors (web3 raises ValueError for some)."""
-    try:
-        from requests import RequestException
-        from web3.exceptions import Web3Exception
-    except ImportError:  # the chain extra is not installed: the CLI says so before any call
-        return (OSError, ValueError)
-    return (Web3Exception, RequestException, OSError, ValueError)
-
-
-NODE_ERRORS = _node_errors()
-
-
-def _reverts() -> tuple[type[BaseException], ...]:
-    try:
-        from web3.exceptions import ContractLogicError
-    except ImportError:
-        return ()
-    return (ContractLogicError,)
-
-
-REVERTS = _reverts()  # ContractCustomError and ContractPanicError are ContractLogicErrors
-
-
 class ChainError(ServiceError):
     """A transaction failed or the node refused it: nothing was recorded for it."""
 
@@ -95,12 +70,6 @@ def explain(revert_data: str) -> str:
             hint = HINTS.get(item["name"])
             return f"the contract refused: {item['name']}({args})" + (f"; {hint}" if hint else "")
     return f"the contract refused (revert data {revert_data or 'empty'})"
-
-
-def connect(rpc_url: str) -> Web3:
-    from web3 import HTTPProvider, Web3
-
-    return Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": 60}))
 
 
 def _send(w3: Web3, minter: LocalAccount, call: Any) -> dict[str, Any]:

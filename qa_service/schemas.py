@@ -46,7 +46,7 @@ class NonceOut(BaseModel):
 
 class VerifyIn(Strict):
     message: str = Field(max_length=4000)
-    signature: str = Field(max_length=200)
+    signature: str = Field(max_length=4000)  # a key's is 132 characters; contract wallets' (EIP-1271) are longer
 
 
 class SignInOut(BaseModel):

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     credits_chars_per_credit: int = 20
     credits_max: int = 500
 
+    signin_rpc_url: str | None = None  # a node of chain_id: sign-in for contract wallets (EIP-1271)
     nft_collection: str = "Automata answers"  # the NFTs' name before "#<id>", in metadata and images
     rpc_url: str | None = None
     minter_key: str | None = None

@@ -14,7 +14,7 @@ import re
 import secrets
 import string
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, Callable
 
 from eth_account import Account
 from eth_account.messages import encode_defunct
@@ -114,10 +114,20 @@ def _checksum(address: bytes) -> str:
     return "0x" + "".join([c.upper() if d in "89abcdef" else c for c, d in zip(plain, digest, strict=False)])
 
 
+def eip191_digest(text: str) -> bytes:
+    """The hash a personal_sign signature of `text` signs (EIP-191 version 0x45); what an
+    EIP-1271 contract wallet is asked about."""
+    message = text.encode("utf-8")
+    return _keccak(b"\x19Ethereum Signed Message:\n" + str(len(message)).encode() + message)
+
+
+# Asks a contract wallet (EIP-1271) whether it signed: (address, digest, signature) -> bool.
+ContractWallet = Callable[[str, bytes, bytes], bool]
+
+
 def _recover_native(text: str, raw: bytes) -> bytes:
     """coincurve's secp256k1 directly: a third of eth-account's time for the same answer."""
-    message = text.encode("utf-8")
-    digest = _keccak(b"\x19Ethereum Signed Message:\n" + str(len(message)).encode() + message)
+    digest = eip191_digest(text)
     try:
         public = coincurve.PublicKey.from_signature_and_message(raw[:64] + bytes([raw[64] - 27]), digest, hasher=None)
     except Exception as exc:  # coincurve raises ValueError / its own errors for bad signatures
@@ -128,6 +138,15 @@ def _recover_native(text: str, raw: bytes) -> bytes:
 def recover_address(text: str, signature: str | bytes) -> str:
     """The EIP-55 address that made an EIP-191 personal_sign signature of text."""
     return _checksum(_signer(text, signature))
+
+
+def _any_bytes(signature: str | bytes) -> bytes | None:
+    """A signature of any length (contract wallets make their own shapes), or None if it is
+    not hex."""
+    if isinstance(signature, bytes):
+        return signature
+    hex_part = signature[2:] if signature[:2] in ("0x", "0X") else signature
+    return bytes.fromhex(hex_part) if re.fullmatch(r"(?:[0-9a-fA-F]{2})+", hex_part) else None
 
 
 def _signer(text: str, signature: str | bytes) -> bytes:
@@ -332,9 +351,12 @@ class SiweMessage:
         uri: str | None = None,
         scheme: str | None = None,
         skew: dt.timedelta = dt.timedelta(0),
+        contract_wallet: ContractWallet | None = None,
     ) -> None:
         """Raise SiweError unless the message is bound to what was asked, is valid at `now`
-        (allowing `skew` either way), and was signed by its address."""
+        (allowing `skew` either way), and was signed by its address: by its key, or, when
+        that fails and `contract_wallet` is given, by the contract at the address (EIP-1271:
+        Safe, Argent and other smart accounts sign with signatures of their own shape)."""
         if domain is not None and self.domain != domain:
             raise SiweError(f"domain {self.domain!r} is not {domain!r}: this message was made for another site")
         if scheme is not None and self.scheme not in (None, scheme):
@@ -353,8 +375,16 @@ class SiweMessage:
             raise SiweError("message expired: sign in again")
         if not_before is not None and moment + skew < not_before:
             raise SiweError("message not yet valid (not-before is in the future)")
-        if _signer(self.to_text(), signature) != bytes.fromhex(self.address[2:]):
-            raise SiweError("signature does not match the address in the message")
+        text = self.to_text()
+        try:
+            if _signer(text, signature) == bytes.fromhex(self.address[2:]):
+                return
+            failure = SiweError("signature does not match the address in the message")
+        except SiweError as error:
+            failure = error
+        raw = _any_bytes(signature)
+        if contract_wallet is None or raw is None or not contract_wallet(self.address, eip191_digest(text), raw):
+            raise failure
 
     def with_(self, **changes: Any) -> "SiweMessage":
         return replace(self, **changes)

@@ -35,8 +35,8 @@ async def verify(request: Request) -> Response:
     ctx = await context(request)
     body = await json_body(request, VerifyIn)
     settings = ctx.settings
-    sign_in = await auth.sign_in(ctx.statements, settings=settings, message=body.message,
-                                 signature=body.signature, now=ctx.now)
+    sign_in = await auth.sign_in(ctx.statements, settings=settings, message=body.message, signature=body.signature,
+                                 now=ctx.now, contract_wallet=request.app.state.contract_wallets)
     response = json_response(SignInOut(address=sign_in.address, token=sign_in.token, expires_at=sign_in.expires_at))
     set_session_cookie(response, sign_in, secure=settings.secure_cookies, max_age=settings.session_ttl_seconds)
     return response

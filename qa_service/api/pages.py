@@ -71,11 +71,12 @@ async def ask_page(ctx: Ctx, address: str | None = None, post: str | None = None
 
 
 @router.post("/ask/sign")
-async def sign(ctx: Ctx, message: str = Form(max_length=4000), signature: str = Form(max_length=200)) -> Response:
+async def sign(ctx: Ctx, message: str = Form(max_length=4000), signature: str = Form(max_length=4000)) -> Response:
     settings = ctx.settings
     same_origin(ctx.request, settings)
     signed = await auth.sign_in(ctx.statements, settings=settings, message=message.replace("\r\n", "\n"),
-                                signature=signature.strip(), now=ctx.now)
+                                signature=signature.strip(), now=ctx.now,
+                                contract_wallet=ctx.request.app.state.contract_wallets)
     response = _back()
     set_session_cookie(response, signed, secure=settings.secure_cookies, max_age=settings.session_ttl_seconds)
     return response
