@@ -67,7 +67,9 @@ def test_rebuilds_on_change_and_keeps_the_last_good_build(dev: DevServer) -> Non
     source = dev.options.content / "blog/hello/index.md"
     source.write_text(post(title="Second version"), encoding="utf-8")
     assert wait_for(lambda: b"Second version" in fetch(dev.port, "/hello/")[2]), dev.out.getvalue()  # type: ignore[attr-defined]
-    assert "rebuilt after" in dev.out.getvalue() and "(content)" in dev.out.getvalue()  # type: ignore[attr-defined]
+    # The new site is swapped in before the rebuild is reported: wait for the report too.
+    assert wait_for(lambda: "rebuilt after" in dev.out.getvalue()), dev.out.getvalue()  # type: ignore[attr-defined]
+    assert "(content)" in dev.out.getvalue()  # type: ignore[attr-defined]
     source.write_text("---\ntitle: [broken\n---\n", encoding="utf-8")
     assert wait_for(lambda: "still serving the last good build" in dev.out.getvalue())  # type: ignore[attr-defined]
     assert re.search(r"blog/hello/index.md:\d+: malformed YAML", dev.out.getvalue())  # type: ignore[attr-defined]
@@ -92,7 +94,7 @@ def test_template_changes_rebuild_too(dev: DevServer) -> None:
         footer = theme / "templates/404.html"
         footer.write_text(footer.read_text(encoding="utf-8").replace("{{ t.not_found }}</h1>", "{{ t.not_found }}!!</h1>"), encoding="utf-8")
         assert wait_for(lambda: b"!!</h1>" in fetch(server.port, "/nope")[2]), server.out.getvalue()  # type: ignore[attr-defined]
-        assert "(template)" in server.out.getvalue()  # type: ignore[attr-defined]
+        assert wait_for(lambda: "(template)" in server.out.getvalue()), server.out.getvalue()  # type: ignore[attr-defined]
     finally:
         server.stop()
         dev.start()
