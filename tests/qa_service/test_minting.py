@@ -5,7 +5,6 @@ token lands in its asker's wallet once, and nothing is ever minted twice."""
 
 from __future__ import annotations
 
-import ast
 import re
 from typing import Callable, Iterator
 
@@ -13,38 +12,21 @@ import pytest
 from eth_account import Account
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from eth.vm.forks import CancunVM
-from eth_tester import EthereumTester, PyEVMBackend
-from eth_tester.exceptions import TransactionFailed
-from web3 import EthereumTesterProvider, Web3
+from web3 import Web3
 
-from qa_service import minting
+from qa_service import chain, minting
 from qa_service.cli import main
 from qa_service.db import dispose, make_engine
 
+from . import evm
 from .conftest import ORIGIN, Wallet
-
-
-class NodeLikeProvider(EthereumTesterProvider):
-    """eth-tester answering a revert as a JSON-RPC node does (error code 3 with the revert
-    data), where web3's tester provider raises eth-tester's own exception instead: the
-    service then meets the errors it meets in production."""
-
-    def make_request(self, method, params):  # type: ignore[no-untyped-def]
-        try:
-            return super().make_request(method, params)
-        except TransactionFailed as failed:
-            reason = str(failed.args[0]).removeprefix("execution reverted: ")
-            data = ast.literal_eval(reason) if reason.startswith(("b'", 'b"')) else b""
-            return {"jsonrpc": "2.0", "id": 0,
-                    "error": {"code": 3, "message": "execution reverted", "data": "0x" + data.hex()}}
 
 
 @pytest.fixture
 def node(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Web3]]:
-    w3 = Web3(NodeLikeProvider(EthereumTester(PyEVMBackend(vm_configuration=((0, CancunVM),)))))
+    w3 = evm.chain()
     url = "http://127.0.0.1:8545"
-    monkeypatch.setattr(minting, "connect", lambda rpc_url: w3 if rpc_url == url else pytest.fail(rpc_url))
+    monkeypatch.setattr(chain, "connect", lambda rpc_url: w3 if rpc_url == url else pytest.fail(rpc_url))
     yield url, w3
 
 
