@@ -45,9 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"qa-service: setting {'.'.join(str(p) for p in error['loc'])}: {error['msg']}", file=sys.stderr)
         return 2
     if args.command == "migrate":
-        from .db import make_engine, migrate
-
-        migrate(make_engine(settings.database_url))
+        _migrate(settings)
         print(f"schema up to date: {settings.database_url.split('@')[-1]}")
         return 0
     if args.command == "export":
@@ -57,14 +55,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         import uvicorn
 
-        from .db import make_engine, migrate
-
-        migrate(make_engine(settings.database_url))
+        _migrate(settings)
         print(f"Q&A service on http://{args.host}:{args.port}/ask (sign-in domain {settings.domain}, chain {settings.chain_id})")
         uvicorn.run("qa_service.app:create_app", factory=True, host=args.host, port=args.port,
                     workers=args.workers, log_level=args.log_level, proxy_headers=True)
         return 0
     return 2
+
+
+def _migrate(settings: Settings) -> None:
+    from .db import dispose, make_engine, migrate
+
+    engine = make_engine(settings.database_url)
+    try:
+        migrate(engine)
+    finally:
+        dispose(engine)
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
@@ -116,7 +122,8 @@ def _chain(args: argparse.Namespace, settings: Settings) -> int:
 
         w3 = chain.connect(str(settings.rpc_url))
     except ImportError:
-        print(f"qa-service {args.command}: install the chain extra: pip install 'automata[chain]'", file=sys.stderr)
+        print(f"qa-service {args.command}: web3 is missing: install the project with its chain extra (pip install -e '.[chain]')",
+              file=sys.stderr)
         return 2
     try:
         minter = Account.from_key(str(settings.minter_key))
@@ -148,5 +155,7 @@ def _chain(args: argparse.Namespace, settings: Settings) -> int:
     for token in minted:
         how = f"in {token.tx_hash}" if token.tx_hash else "already on chain, now recorded"
         print(f"token {token.token_id} -> {token.owner} {how}")
-    print(f"{len(minted)} token(s) minted" if minted else "nothing to mint")
+    sent = sum(1 for token in minted if token.tx_hash)
+    found = f", {len(minted) - sent} found on chain and recorded" if len(minted) > sent else ""
+    print(f"{sent} token(s) minted{found}" if minted else "nothing to mint")
     return 0
