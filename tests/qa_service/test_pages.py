@@ -52,6 +52,8 @@ def test_no_js_sign_in_ask_answer_and_credits(client: TestClient, wallet: Wallet
     assert "&lt;b&gt;Because&lt;/b&gt; it learns." in page.text
     balance = int(re.search(r"Credits: (\d+)", page.text).group(1))
     assert balance > 0
+    image = re.search(r'href="(/nft/\d+\.svg)"', page.text)
+    assert image and client.get(image.group(1)).headers["content-type"].startswith("image/svg+xml"), "the answer's NFT is linked"
     mine = client.get("/api/questions/mine").json()[0]
     assert [a["text"] for a in mine["alternatives"]] == ["Second best", "Third"]
 
