@@ -42,10 +42,13 @@ ensure_contracts_npm() {
   local dir="$ROOT/contracts"
   local stamp="$dir/node_modules/.installed"
   if [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ]; then
-    command -v npm >/dev/null 2>&1 || {
-      echo "setup: npm is needed for contracts/ (the AnswerNFT compile check); install Node.js and npm (Debian: apt-get install nodejs npm)" >&2
-      return 1
-    }
+    if ! command -v npm >/dev/null 2>&1; then
+      echo "setup: installing Debian packages: nodejs npm (contracts/ compiles with solcjs)"
+      apt_install nodejs npm || {
+        echo "setup: npm is needed for contracts/; install Node.js and npm (Debian: apt-get install nodejs npm)" >&2
+        return 1
+      }
+    fi
     echo "setup: installing contracts/ npm packages (npm ci)"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
     touch "$stamp"
