@@ -39,3 +39,42 @@ def test_ask_without_javascript(tmp_path: Path) -> None:
         page.screenshot(path=str(tmp_path / "ask.png"), full_page=True)  # type: ignore[attr-defined]
         assert (tmp_path / "ask.png").stat().st_size > 10_000
     assert not off_host(requests), off_host(requests)
+
+
+def test_an_answer_nft_image_renders_in_a_browser(tmp_path: Path) -> None:
+    import datetime as dt
+
+    import httpx
+
+    from qa_service import auth
+    from qa_service.settings import Settings
+
+    from .conftest import ADMIN
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {"QA_DATABASE_URL": f"sqlite:///{tmp_path / 'qa.sqlite3'}", "QA_DOMAIN": f"127.0.0.1:{port}",
+           "QA_URI": url, "QA_SECRET_KEY": "browser-test-secret", "QA_ADMIN_ADDRESSES": ADMIN.address}
+    settings = Settings(database_url=env["QA_DATABASE_URL"], domain=env["QA_DOMAIN"], uri=url)
+
+    def token(account) -> str:  # type: ignore[no-untyped-def]
+        nonce = httpx.get(f"{url}/api/auth/nonce").json()["nonce"]
+        text = auth.message_for(account.address, nonce, settings=settings, now=dt.datetime.now(dt.timezone.utc)).to_text()
+        return str(httpx.post(f"{url}/api/auth/verify", json={"message": text, "signature": sign(account, text)}).json()["token"])
+
+    with service(env, port):
+        asker = {"Authorization": f"Bearer {token(Account.create())}"}
+        question = httpx.post(f"{url}/api/questions", headers=asker, json={
+            "text": "기계 독자는 무엇을 배우나요? A long question that needs wrapping over several lines " * 2,
+            "consent_to_training": True, "public": True}).json()
+        httpx.post(f"{url}/api/admin/questions/{question['id']}/answer", json={"text": "문체를."},
+                   headers={"Authorization": f"Bearer {token(ADMIN)}"}).raise_for_status()
+        with chromium(javascript=True) as (page, requests):
+            page.goto(f"{url}/nft/{question['id']}.json")  # type: ignore[attr-defined]
+            page.set_content(f'<img id="nft" src="{url}/nft/{question["id"]}.svg">')  # type: ignore[attr-defined]
+            page.wait_for_function("document.getElementById('nft').complete")  # type: ignore[attr-defined]
+            width = page.locator("#nft").evaluate("img => img.naturalWidth")  # type: ignore[attr-defined]
+            assert width == 600, "the SVG decodes as a 600 px image"
+            page.locator("#nft").screenshot(path=str(tmp_path / "nft.png"))  # type: ignore[attr-defined]
+            assert (tmp_path / "nft.png").stat().st_size > 5_000
+        assert not off_host(requests), off_host(requests)
