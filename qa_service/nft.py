@@ -18,7 +18,7 @@ from .questions import QuestionView
 
 PRIVATE = "A reader's question, answered by the author. The asker kept the words private."
 WIDTH, HEIGHT, MARGIN, LINE = 600, 600, 48, 30
-COLUMNS = 48  # width units per line (about 480 px at 20 px): a Latin letter is 1, a Hangul or CJK character 2
+COLUMNS = 44  # width units per line (about 440 px at 20 px, room for wide letters): a Latin letter is 1, a Hangul or CJK character 2
 MAX_LINES = 11
 
 
