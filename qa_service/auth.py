@@ -40,6 +40,9 @@ OPEN_SESSION = (
     .values(token_hash=bindparam("hash"), address=bindparam("signer"), signed_in_at=bindparam("now"),
             expires_at=bindparam("until"))
 )
+NONCE_OPEN = select(SIGN_INS.c.nonce).where(
+    SIGN_INS.c.nonce == bindparam("issued"), SIGN_INS.c.token_hash.is_(None), SIGN_INS.c.nonce_expires_at > bindparam("now")
+)
 SESSION_ADDRESS = select(SIGN_INS.c.address).where(
     SIGN_INS.c.token_hash == bindparam("hash"), SIGN_INS.c.revoked_at.is_(None), SIGN_INS.c.expires_at > bindparam("now")
 )
@@ -132,16 +135,27 @@ async def sign_in(statements: AsyncStatements, *, settings: Settings, message: s
     """Check everything, burn the nonce, open a session. Any failure: AuthError with the reason.
 
     A signature that is not the address's own key's is put to the contract at the address
-    (EIP-1271) when `contract_wallet` is given: in a worker thread, as it waits on a node."""
+    (EIP-1271) when `contract_wallet` is given: in a worker thread, as it waits on a node, and
+    only for a message whose nonce could still sign in (no node call for replays or junk)."""
     try:
         parsed = checked(settings=settings, message=message, signature=signature, now=now)
-    except AuthError:
+    except AuthError as refused:
         if contract_wallet is None:
             raise
+        if not await _nonce_open(statements, message, now=now):
+            raise refused
         parsed = await asyncio.to_thread(checked, settings=settings, message=message, signature=signature, now=now,
                                          contract_wallet=contract_wallet)
     session, params = _new_session(parsed, settings=settings, now=now)
     return _opened((await statements.run(OPEN_SESSION, params))[0], session)
+
+
+async def _nonce_open(statements: AsyncStatements, message: str, *, now: dt.datetime) -> bool:
+    try:
+        nonce = SiweMessage.parse(message).nonce
+    except SiweError:
+        return False
+    return (await statements.run(NONCE_OPEN, {"issued": nonce, "now": now}, write=False))[1] is not None
 
 
 async def session_address(statements: AsyncStatements, *, token: str, now: dt.datetime) -> str | None:

@@ -69,3 +69,18 @@ def test_a_node_that_cannot_be_reached_is_a_401_with_the_reason(make_client, mon
     refused = signed_in(client, Account.create().address, owner)
     assert refused.status_code == 401 and "could not ask the contract wallet" in refused.json()["detail"]
     assert signed_in(client, owner.address, owner).status_code == 200, "keys need no node"
+
+
+def test_the_contract_is_asked_only_about_a_message_that_could_sign_in(make_client, w3: Web3) -> None:  # type: ignore[no-untyped-def]
+    owner = Account.create()
+    wallet = evm.deploy_wallet(w3, owner.address)
+    client = make_client(signin_rpc_url=RPC)
+    asked: list[str] = []
+    ask = client.app.state.contract_wallets
+    client.app.state.contract_wallets = lambda address, digest, signature: asked.append(address) or ask(address, digest, signature)
+    text = auth.message_for(wallet.address, "neverIssued123", settings=client.app.state.settings,
+                            now=dt.datetime.now(dt.timezone.utc)).to_text()
+    refused = client.post("/api/auth/verify", json={"message": text, "signature": sign(owner, text)})
+    assert refused.status_code == 401 and asked == [], "no node call for a nonce never issued"
+    response = signed_in(client, wallet.address, owner)
+    assert response.status_code == 200 and asked == [wallet.address]
