@@ -126,7 +126,8 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     if settings.signin_rpc_url:  # contract wallets sign in too, asked through this node (the chain extra)
         from . import chain
 
-        app.state.contract_wallets = chain.contract_wallets(chain.connect(settings.signin_rpc_url))
+        app.state.contract_wallets = chain.contract_wallets(chain.connect(settings.signin_rpc_url),
+                                                            chain_id=settings.chain_id)
 
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError) -> JSONResponse:

@@ -44,15 +44,23 @@ NODE_ERRORS = _node_errors()
 REVERTS = _reverts()
 
 
-def contract_wallets(w3: Web3) -> ContractWallet:
+def contract_wallets(w3: Web3, *, chain_id: int) -> ContractWallet:
     """EIP-1271 through `w3`: the contract at an address signed a digest if its
     isValidSignature(digest, signature) answers the magic value. An address without code
-    (a plain key) or a contract that reverts has not signed; a node that cannot be reached
-    refuses the sign-in with the reason (AuthError)."""
+    (a plain key) or a contract that reverts has not signed; a node that cannot be reached,
+    or that serves another chain than the messages name, refuses the sign-in with the
+    reason (AuthError)."""
     from eth_abi import encode
+
+    served: list[int] = []  # the node's chain id, asked once
 
     def signed(address: str, digest: bytes, signature: bytes) -> bool:
         try:
+            if not served:
+                served.append(int(w3.eth.chain_id))
+            if served[0] != chain_id:
+                raise AuthError(f"sign-in refused: the node at QA_SIGNIN_RPC_URL serves chain {served[0]}, "
+                                f"not {chain_id} (QA_CHAIN_ID): contract wallets cannot be asked")
             if not w3.eth.get_code(address):
                 return False
             answer = w3.eth.call({"to": address, "data": EIP1271_MAGIC + encode(["bytes32", "bytes"], [digest, signature])})

@@ -36,7 +36,7 @@ def signed_in(client: TestClient, address: str, signer, *, signature: Callable[[
 def test_a_contract_wallet_signs_in_with_its_owners_key(make_client, w3: Web3) -> None:  # type: ignore[no-untyped-def]
     owner = Account.create()
     wallet = evm.deploy_wallet(w3, owner.address)
-    client = make_client(signin_rpc_url=RPC)
+    client = make_client(signin_rpc_url=RPC, chain_id=w3.eth.chain_id)
     response = signed_in(client, wallet.address, owner)
     assert response.status_code == 200, response.text
     assert response.json()["address"] == wallet.address, "the session is the wallet's, not its owner's key's"
@@ -49,13 +49,13 @@ def test_a_contract_wallet_signs_in_with_its_owners_key(make_client, w3: Web3) -
 def test_anyone_else_is_refused_with_the_reason(make_client, w3: Web3) -> None:  # type: ignore[no-untyped-def]
     owner, stranger = Account.create(), Account.create()
     wallet = evm.deploy_wallet(w3, owner.address)
-    client = make_client(signin_rpc_url=RPC)
+    client = make_client(signin_rpc_url=RPC, chain_id=w3.eth.chain_id)
     for signature in (lambda t: sign(stranger, t), lambda t: "0x" + "ab" * 66, lambda t: "0x" + "00" * 300):
         refused = signed_in(client, wallet.address, owner, signature=signature)
         assert refused.status_code == 401 and "signature" in refused.json()["detail"], refused.text
     plain = Account.create()  # an address without code: nothing to ask, the key's signature decides
     assert signed_in(client, plain.address, stranger).status_code == 401
-    without_node = make_client()
+    without_node = make_client(chain_id=w3.eth.chain_id)
     assert signed_in(without_node, wallet.address, owner).status_code == 401, "no QA_SIGNIN_RPC_URL: keys only"
 
 
@@ -74,7 +74,7 @@ def test_a_node_that_cannot_be_reached_is_a_401_with_the_reason(make_client, mon
 def test_the_contract_is_asked_only_about_a_message_that_could_sign_in(make_client, w3: Web3) -> None:  # type: ignore[no-untyped-def]
     owner = Account.create()
     wallet = evm.deploy_wallet(w3, owner.address)
-    client = make_client(signin_rpc_url=RPC)
+    client = make_client(signin_rpc_url=RPC, chain_id=w3.eth.chain_id)
     asked: list[str] = []
     ask = client.app.state.contract_wallets
     client.app.state.contract_wallets = lambda address, digest, signature: asked.append(address) or ask(address, digest, signature)
@@ -84,3 +84,11 @@ def test_the_contract_is_asked_only_about_a_message_that_could_sign_in(make_clie
     assert refused.status_code == 401 and asked == [], "no node call for a nonce never issued"
     response = signed_in(client, wallet.address, owner)
     assert response.status_code == 200 and asked == [wallet.address]
+
+
+def test_a_node_of_another_chain_is_not_asked(make_client, w3: Web3) -> None:  # type: ignore[no-untyped-def]
+    owner = Account.create()
+    wallet = evm.deploy_wallet(w3, owner.address)
+    client = make_client(signin_rpc_url=RPC, chain_id=1)  # messages name mainnet; the node is the test chain
+    refused = signed_in(client, wallet.address, owner)
+    assert refused.status_code == 401 and f"serves chain {w3.eth.chain_id}, not 1" in refused.json()["detail"]
