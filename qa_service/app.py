@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pathlib import Path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -130,7 +130,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
                                                             chain_id=settings.chain_id)
 
     @app.exception_handler(ServiceError)
-    async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
+    async def service_error(request: Request, exc: ServiceError) -> Response:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
         if request.url.path.startswith(pages.PREFIXES) and request.method == "POST":
             return pages.error_page(request, exc)

@@ -19,11 +19,10 @@ from sqlalchemy import Engine, bindparam, delete, insert, select, update
 
 from .db import AsyncStatements, single_statement
 from .errors import AuthError
-from .models import SignIn
+from .models import SIGN_INS
 from .settings import Settings
 from .siwe import ContractWallet, SiweError, SiweMessage, generate_nonce
 
-SIGN_INS = SignIn.__table__
 ADD_NONCE = insert(SIGN_INS)
 # Nonces never used, and sessions, a day after they expired. Both are found through the
 # index on nonce_expires_at: a session ends at most session_ttl after its nonce's expiry.

@@ -61,9 +61,10 @@ def contract_wallets(w3: Web3, *, chain_id: int) -> ContractWallet:
             if served[0] != chain_id:
                 raise AuthError(f"sign-in refused: the node at QA_SIGNIN_RPC_URL serves chain {served[0]}, "
                                 f"not {chain_id} (QA_CHAIN_ID): contract wallets cannot be asked")
-            if not w3.eth.get_code(address):
+            wallet = w3.to_checksum_address(address)
+            if not w3.eth.get_code(wallet):
                 return False
-            answer = w3.eth.call({"to": address, "data": EIP1271_MAGIC + encode(["bytes32", "bytes"], [digest, signature])})
+            answer = w3.eth.call({"to": wallet, "data": EIP1271_MAGIC + encode(["bytes32", "bytes"], [digest, signature])})
         except REVERTS:
             return False
         except NODE_ERRORS as error:

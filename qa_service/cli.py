@@ -147,7 +147,7 @@ def _chain(args: argparse.Namespace, settings: Settings) -> int:
         print(f"qa-service {args.command}: {error.detail}", file=sys.stderr)
         return 1
     except chain.REVERTS as error:  # refused while estimating gas: nothing was sent
-        print(f"qa-service {args.command}: {minting.explain(error.data if isinstance(error.data, str) else '')}; nothing sent", file=sys.stderr)
+        print(f"qa-service {args.command}: {minting.explain(data if isinstance(data := getattr(error, 'data', None), str) else '')}; nothing sent", file=sys.stderr)
         return 1
     except chain.NODE_ERRORS as error:  # the node: unreachable, refusing, the minter out of funds
         print(f"qa-service {args.command}: the node at QA_RPC_URL answered {type(error).__name__}: {error}", file=sys.stderr)

@@ -15,11 +15,10 @@ from sqlalchemy.exc import IntegrityError
 
 from .errors import Conflict, Invalid
 from .db import InsertIgnore, writing
-from .models import Account, CreditEntry
+from .models import ACCOUNTS, LEDGER
 from .settings import Settings
 
-LEDGER = CreditEntry.__table__
-ADD_ACCOUNT = InsertIgnore(Account.__table__)
+ADD_ACCOUNT = InsertIgnore(ACCOUNTS)
 
 
 def award_amount(question_chars: int, answer_chars: int, *, settings: Settings) -> int:
@@ -66,7 +65,7 @@ def spend(engine: Engine, *, address: str, amount: int, idempotency_key: str, re
     key = f"spend:{idempotency_key}"
     with writing(engine) as db:
         db.execute(ADD_ACCOUNT.on(db), {"address": address, "created_at": now})
-        accounts = Account.__table__
+        accounts = ACCOUNTS
         db.execute(select(accounts.c.address).where(accounts.c.address == address).with_for_update())
         existing = db.execute(select(LEDGER.c.amount).where(LEDGER.c.address == address, LEDGER.c.key == key)).scalar()
         if existing is not None:

@@ -16,13 +16,13 @@ import os
 import threading
 import weakref
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Iterator, Literal, cast
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.dml import Insert
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -199,7 +199,8 @@ class AsyncStatements:
     def _compiled(self, statement: Executable, params: dict[str, object]) -> str:
         key = (statement, frozenset(params))  # statements are module constants, built once
         if key not in self._sql:
-            self._sql[key] = str(statement.compile(dialect=self.engine.dialect, column_keys=list(params)))
+            clause = cast(ClauseElement, statement)  # Core statements are both
+            self._sql[key] = str(clause.compile(dialect=self.engine.dialect, column_keys=list(params)))
         return self._sql[key]
 
     async def open(self) -> None:

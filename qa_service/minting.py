@@ -22,14 +22,12 @@ from sqlalchemy import Engine, select
 
 from .db import InsertIgnore, writing
 from .errors import ServiceError
-from .models import Mint, Question
+from .models import MINTS, QUESTIONS
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
     from web3 import Web3
 
-MINTS = Mint.__table__
-QUESTIONS = Question.__table__
 RECORD = InsertIgnore(MINTS)
 
 

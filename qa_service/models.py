@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from typing import cast
+
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -93,3 +95,17 @@ class CreditEntry(Base):
     reason: Mapped[str] = mapped_column(Text)
     question_id: Mapped[int | None]
     created_at: Mapped[dt.datetime]
+
+
+def _table(model: type[Base]) -> Table:
+    """A model's Core table, typed as one (SQLAlchemy types `__table__` as any FromClause)."""
+    return cast(Table, model.__table__)
+
+
+# The tables the domain modules run Core statements on.
+SIGN_INS = _table(SignIn)
+ACCOUNTS = _table(Account)
+QUESTIONS = _table(Question)
+ALTERNATIVES = _table(Alternative)
+LEDGER = _table(CreditEntry)
+MINTS = _table(Mint)

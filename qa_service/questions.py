@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
@@ -17,12 +18,10 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from . import credits
 from .db import AsyncStatements, writing
 from .errors import Conflict, Invalid, NotFound, TooLarge
-from .models import Account, Alternative, CreditEntry, Mint, Question, SignIn
+from .models import ACCOUNTS, ALTERNATIVES, LEDGER, MINTS, QUESTIONS, SIGN_INS
 from .settings import Settings
 
 STATUSES = ("pending", "answered", "rejected", "withdrawn")
-QUESTIONS = Question.__table__
-ALTERNATIVES = Alternative.__table__
 ADD_QUESTION = insert(QUESTIONS).returning(QUESTIONS.c.id)
 
 
@@ -106,11 +105,11 @@ async def ask(statements: AsyncStatements, *, settings: Settings, address: str, 
         raise Invalid(f"language {language[:40]!r} is not a language tag such as en or ko-KR")
     if post is not None:
         storable(post, what="post")
-    values = dict(asker=address, text=text, language=language, consent_to_training=consent_to_training,
-                  public=public, status="pending", post=post, created_at=now, updated_at=now)
+    values: dict[str, Any] = dict(asker=address, text=text, language=language, consent_to_training=consent_to_training,
+                                  public=public, status="pending", post=post, created_at=now, updated_at=now)
     _count, row = await statements.run(ADD_QUESTION, values)
     assert row is not None  # INSERT ... RETURNING id
-    return QuestionView(id=int(row[0]), **values)
+    return QuestionView(id=int(str(row[0])), **values)
 
 
 def withdraw(engine: Engine, *, address: str, question_id: int, now: dt.datetime) -> QuestionView:
@@ -209,8 +208,8 @@ def delete_account(engine: Engine, *, address: str) -> int:
     """Remove every trace of an asker: questions, answers, credits, sessions. Returns questions removed."""
     with writing(engine) as db:
         removed = db.execute(delete(QUESTIONS).where(QUESTIONS.c.asker == address)).rowcount
-        db.execute(delete(CreditEntry.__table__).where(CreditEntry.__table__.c.address == address))
-        db.execute(delete(SignIn.__table__).where(SignIn.__table__.c.address == address))
-        db.execute(delete(Mint.__table__).where(Mint.__table__.c.owner == address))  # the chain keeps its own record
-        db.execute(delete(Account.__table__).where(Account.__table__.c.address == address))
+        db.execute(delete(LEDGER).where(LEDGER.c.address == address))
+        db.execute(delete(SIGN_INS).where(SIGN_INS.c.address == address))
+        db.execute(delete(MINTS).where(MINTS.c.owner == address))  # the chain keeps its own record
+        db.execute(delete(ACCOUNTS).where(ACCOUNTS.c.address == address))
     return removed

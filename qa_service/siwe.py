@@ -24,7 +24,7 @@ try:  # native secp256k1; eth-account (pure Python fallback) when it is missing
     import coincurve
     from Crypto.Hash.keccak import new as keccak_new
 except ImportError:  # pragma: no cover
-    coincurve = None
+    coincurve = None  # type: ignore[assignment]
 
 __all__ = ["SiweError", "SiweMessage", "generate_nonce", "recover_address", "parse_datetime"]
 

@@ -12,7 +12,7 @@ import io
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Callable
+from typing import Callable, Mapping
 
 import imagesize
 
@@ -49,7 +49,7 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _image_size(files: dict[PurePosixPath, bytes], folder: PurePosixPath):
+def _image_size(files: dict[PurePosixPath, bytes], folder: PurePosixPath) -> Callable[[str], tuple[int, int] | None]:
     def size(src: str) -> tuple[int, int] | None:
         data = files.get(PurePosixPath(folder, src)) if not src.startswith("/") else None
         if data is None:
@@ -61,6 +61,11 @@ def _image_size(files: dict[PurePosixPath, bytes], folder: PurePosixPath):
         return (round(width), round(height)) if width > 0 and height > 0 else None
 
     return size
+
+
+def _beside(files: Mapping[PurePosixPath, bytes], folder: PurePosixPath) -> Callable[[str], bool]:
+    """Whether a file of that name sits in `folder` of the content."""
+    return lambda name: PurePosixPath(folder, name) in files
 
 
 def parse_documents(sources: list[SourceFile], config: SiteConfig) -> tuple[list[Document], dict[PurePosixPath, bytes], list[Problem]]:
@@ -90,7 +95,7 @@ def parse_documents(sources: list[SourceFile], config: SiteConfig) -> tuple[list
         document, found = parse_document(
             source.rel, text.removeprefix("\ufeff"), config, where, display=source.display,
             image_size=_image_size(by_rel, folder),
-            asset_exists=lambda name, folder=folder: PurePosixPath(folder, name) in by_rel,
+            asset_exists=_beside(by_rel, folder),
         )
         problems.extend(found)
         if document is not None:

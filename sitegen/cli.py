@@ -24,10 +24,10 @@ def _build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-url", default=None, help="override base_url from site.toml")
 
 
-def _options(args: argparse.Namespace, **extra: object) -> BuildOptions:
+def _options(args: argparse.Namespace, *, strict_alt: bool = False) -> BuildOptions:
     return BuildOptions(
         content=args.content, out=args.out, config=args.config, theme=args.theme,
-        drafts=args.drafts, base_url=args.base_url, **extra,
+        drafts=args.drafts, base_url=args.base_url, strict_alt=strict_alt,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Literal
+from typing import Any, Callable, Literal
 
 from markdown_it import MarkdownIt
 from mdit_py_plugins.gfm import gfm_plugin
@@ -66,24 +66,25 @@ def make_parser(site_host: str | None = None, link_prefix: str = "") -> Markdown
     return md
 
 
-def _sections(body: str, headings: list[dict], line_offset: int) -> tuple[Section, ...]:
+def _sections(body: str, headings: list[dict[str, Any]], line_offset: int) -> tuple[Section, ...]:
     """Split the source at its headings; each section keeps the path of enclosing headings."""
     lines = body.splitlines()
     cuts = sorted(headings, key=lambda h: h["line"])
     sections: list[Section] = []
     path: list[tuple[int, str]] = []
-    start, current = 0, ()
+    start = 0
+    current_path: tuple[str, ...] = ()
     for heading in cuts + [None]:
         end = heading["line"] - 1 if heading else len(lines)
         text = "\n".join(lines[start:end]).strip()
         if text:
-            sections.append(Section(current, text, start + 1 + line_offset))
+            sections.append(Section(current_path, text, start + 1 + line_offset))
         if heading is None:
             break
         while path and path[-1][0] >= heading["level"]:
             path.pop()
         path.append((heading["level"], heading["text"]))
-        current = tuple(t for _, t in path)
+        current_path = tuple(t for _, t in path)
         start = heading["line"]  # skip the heading line itself
     return tuple(sections)
 
@@ -98,7 +99,7 @@ def render_markdown(
 ) -> Rendered:
     """link_prefix goes before relative URLs: "../" for a translation at <slug>/<lang>/."""
     md = make_parser(site_host, link_prefix)
-    env: dict = {"image_size": image_size}
+    env: dict[str, Any] = {"image_size": image_size}
     tokens = md.parse(text, env)
     html = md.renderer.render(tokens, md.options, env)
     heads = env.get("headings", [])

@@ -140,8 +140,8 @@ def render_site(site: Site, theme: Theme) -> dict[str, bytes]:
         )
 
     page("tags.html", "tags/index.html", config.default_language, groups=site.tags)
-    for group in site.tags:
-        page("tag.html", f"tags/{group.tag.slug}/index.html", config.default_language, group=group)
+    for tag_group in site.tags:
+        page("tag.html", f"tags/{tag_group.tag.slug}/index.html", config.default_language, group=tag_group)
     page("404.html", "404.html", config.default_language)
 
     files.update(theme.static)

@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 from urllib.parse import unquote, urlsplit
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -120,7 +121,7 @@ class SiteServer(http.server.ThreadingHTTPServer):
 
 
 class _Events(FileSystemEventHandler):
-    def __init__(self, on_change) -> None:
+    def __init__(self, on_change: Callable[[Path], None]) -> None:
         self.on_change = on_change
 
     def on_any_event(self, event: FileSystemEvent) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
+from .content import Document
 from .site import Site
 
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -16,7 +17,8 @@ def sitemap(site: Site) -> bytes:
     ET.register_namespace("xhtml", XHTML)
     root = ET.Element(f"{{{SITEMAP}}}urlset")
 
-    def add(loc: str, lastmod: str | None = None, alternates: tuple = (), default=None) -> None:
+    def add(loc: str, lastmod: str | None = None, alternates: tuple[Document, ...] = (),
+            default: Document | None = None) -> None:
         url = ET.SubElement(root, f"{{{SITEMAP}}}url")
         ET.SubElement(url, f"{{{SITEMAP}}}loc").text = loc
         if lastmod:

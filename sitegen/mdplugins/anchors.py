@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
@@ -23,7 +25,7 @@ def heading_text(inline: Token) -> str:
 def anchors_plugin(md: MarkdownIt, *, min_level: int = 2, max_level: int = 6) -> None:
     def add_anchors(state: StateCore) -> None:
         used: set[str] = set()
-        headings: list[dict] = state.env.setdefault("headings", [])
+        headings: list[dict[str, Any]] = state.env.setdefault("headings", [])
         tokens = state.tokens
         for index, token in enumerate(tokens):
             if token.type != "heading_open":

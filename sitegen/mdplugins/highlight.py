@@ -7,6 +7,7 @@ from html import escape
 
 from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
@@ -15,7 +16,7 @@ _FORMATTER = HtmlFormatter(nowrap=True)
 
 
 @lru_cache(maxsize=64)
-def _lexer(name: str):
+def _lexer(name: str) -> Lexer | None:
     try:
         return get_lexer_by_name(ALIASES.get(name, name), stripnl=False, ensurenl=False)
     except ClassNotFound:

@@ -4,7 +4,7 @@ and every link and image target recorded in env["references"] for checking."""
 from __future__ import annotations
 
 import re
-from typing import Callable
+from typing import Any, Callable
 from urllib.parse import unquote, urljoin, urlsplit
 
 from markdown_it import MarkdownIt
@@ -29,7 +29,7 @@ def is_relative(target: str) -> bool:
 
 
 def _prefixed_html(html: str, prefix: str) -> str:
-    def fix(match: re.Match) -> str:
+    def fix(match: re.Match[str]) -> str:
         value = match.group(4)
         if not is_relative(value):
             return match.group(0)
@@ -49,7 +49,7 @@ _REL = re.compile(r"""\srel\s*=\s*(["'])(.*?)\1""", re.I | re.S)
 def _external_rel_html(html: str, site_host: str | None) -> str:
     """rel="nofollow noopener" on raw-HTML <a> tags that point at other hosts too."""
 
-    def fix(match: re.Match) -> str:
+    def fix(match: re.Match[str]) -> str:
         tag = match.group(0)
         href = _HREF.search(tag)
         if href is None or not is_external(href.group(2), site_host):
@@ -67,7 +67,7 @@ def _external_rel_html(html: str, site_host: str | None) -> str:
 def absolutize(html: str, page_url: str) -> str:
     """Every src/href made absolute against the page's URL: for feeds, read away from the site."""
 
-    def fix(match: re.Match) -> str:
+    def fix(match: re.Match[str]) -> str:
         start, end = match.span(4)
         offset = match.start(0)
         text = match.group(0)
@@ -92,7 +92,7 @@ def links_plugin(
     env["image_size"], if given, maps a local image path to its (width, height)."""
 
     def visit(state: StateCore) -> None:
-        refs: list[dict] = state.env.setdefault("references", [])
+        refs: list[dict[str, Any]] = state.env.setdefault("references", [])
         image_size: Callable[[str], tuple[int, int] | None] | None = state.env.get("image_size")
         for block in state.tokens:
             line = (block.map[0] + 1) if block.map else 0
@@ -136,7 +136,7 @@ def links_plugin(
     md.core.ruler.push("links_and_images", visit)
 
 
-def _scan_html(html: str, line: int, refs: list[dict]) -> None:
+def _scan_html(html: str, line: int, refs: list[dict[str, Any]]) -> None:
     """References in raw HTML (<img src>, <a href>, <video src> ...), with the line they are on."""
     for match in _HTML_REF.finditer(html):
         tag = match.group(1).lower()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from html import escape
+from typing import Any
 
 from latex2mathml.converter import convert
 from markdown_it import MarkdownIt
@@ -18,7 +19,7 @@ def to_mathml(latex: str, display: bool) -> str | None:
         return None
 
 
-def render_math(latex: str, options: dict) -> str:
+def render_math(latex: str, options: dict[str, Any]) -> str:
     display = bool(options.get("display_mode"))
     mathml = to_mathml(latex, display)
     if mathml is None:

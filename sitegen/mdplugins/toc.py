@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
@@ -11,7 +12,7 @@ from markdown_it.token import Token
 TRIGGERS = {"목차", "contents", "content", "toc", "indice"}
 
 
-def toc_html(headings: list[dict], label: str) -> str:
+def toc_html(headings: list[dict[str, Any]], label: str) -> str:
     """A nested <ol> of the headings, as an accessible nav."""
     if not headings:
         return ""
