@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     deploy.add_argument("--symbol", default="ANSWER")
     mint = commands.add_parser("mint", help="mint every answered question's NFT to its asker (needs QA_RPC_URL, QA_MINTER_KEY, QA_NFT_CONTRACT)")
     mint.add_argument("--batch", type=int, default=20, choices=range(1, 201), metavar="1-200", help="tokens per transaction (default 20)")
+    mint.add_argument("--dry-run", action="store_true", help="list the tokens not yet minted and their askers; send nothing")
     args = parser.parse_args(argv)
 
     from .settings import Settings
@@ -50,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "export":
         return _export(args, settings)
+    if args.command == "mint" and args.dry_run:
+        return _unminted(settings)
     if args.command in ("deploy-nft", "mint"):
         return _chain(args, settings)
     if args.command == "serve":
@@ -100,6 +103,23 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         rows = f"{splits['train']} train, {splits['test']} test" if sum(splits.values()) else "no rows yet, left out"
         print(f"{config}: {rows}")
     print(f"dataset written to {args.out}/ (load it with datasets.load_dataset({str(args.out)!r}, 'sft'))")
+    return 0
+
+
+def _unminted(settings: Settings) -> int:
+    """mint --dry-run: what the next `mint` would send, from the database alone (no node, no key)."""
+    from .db import dispose, make_engine, migrate
+    from .minting import unminted
+
+    engine = make_engine(settings.database_url)
+    try:
+        migrate(engine)
+        todo = unminted(engine)
+    finally:
+        dispose(engine)
+    for token_id, asker in todo:
+        print(f"token {token_id} -> {asker}")
+    print(f"{len(todo)} token(s) to mint" if todo else "nothing to mint")
     return 0
 
 

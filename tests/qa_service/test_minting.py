@@ -87,6 +87,11 @@ def test_deploy_then_mint_each_answer_once_to_its_asker(client: TestClient, admi
     withdrawn_id, _asker, session = tokens.pop()  # taken back before any mint: never minted
     assert client.post(f"/api/questions/{withdrawn_id}/withdraw", headers={"Authorization": f"Bearer {session}"}).status_code == 200
 
+    block = w3.eth.block_number
+    status, out, _err = cli("mint", "--dry-run")
+    assert status == 0 and "5 token(s) to mint" in out and w3.eth.block_number == block, "a dry run sends nothing"
+    assert all(f"token {t} -> {a}" in out for t, a, _s in tokens)
+
     status, out, err = cli("mint", "--batch", "3")
     assert status == 0, err
     assert "5 token(s) minted" in out and len(set(re.findall(r" in (0x[0-9a-f]{64})", out))) == 2, "batches of 3"
