@@ -1,30 +1,21 @@
 """OwnedWallet, the test-only EIP-1271 contract wallet (contracts/test/OwnedWallet.sol), on
 py-evm at the fork it was compiled for: isValidSignature answers the magic value 0x1626ba7e
-for its owner's signature and 0xffffffff for anything else, without reverting, and the
-checked-in artifact (tests/contracts/OwnedWallet.json) is what contracts/compile.js makes."""
+for its owner's signature and 0xffffffff for anything else, without reverting."""
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
-from eth.vm.forks import CancunVM
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_defunct
 from eth_account.signers.local import LocalAccount
-from eth_tester import EthereumTester, PyEVMBackend
 from eth_utils import keccak
-from web3 import EthereumTesterProvider, Web3
+from web3 import Web3
 from web3.contract import Contract
 
-from ..conftest import require
+from .. import evm
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACT = REPO / "tests" / "contracts" / "OwnedWallet.json"
 MAGIC_VALUE = bytes.fromhex("1626ba7e")  # bytes4(keccak256("isValidSignature(bytes32,bytes)"))
 INVALID = bytes.fromhex("ffffffff")
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -35,13 +26,7 @@ TEXT = "qa.example wants you to sign in with your Ethereum account"
 
 @pytest.fixture(scope="module")
 def artifact() -> dict[str, Any]:
-    return json.loads(ARTIFACT.read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def w3() -> Web3:
-    # The chain runs exactly the fork compile.js targets (its EVM_VERSION), not eth-tester's newest.
-    return Web3(EthereumTesterProvider(EthereumTester(PyEVMBackend(vm_configuration=((0, CancunVM),)))))
+    return evm.artifact(evm.OWNED_WALLET)
 
 
 @pytest.fixture
@@ -173,14 +158,3 @@ def test_the_wallet_answers_a_raw_eth_call_with_a_padded_bytes4(w3: Web3, wallet
     digest, signature = personal_sign(owner, TEXT)
     data = wallet.encode_abi("isValidSignature", args=[digest, signature])
     assert bytes(w3.eth.call({"to": wallet.address, "data": data})) == MAGIC_VALUE + b"\x00" * 28
-
-
-def test_checked_in_artifact_is_a_fresh_compile() -> None:
-    node = shutil.which("node")
-    require(node is not None, "node is not installed (contracts/compile.js needs it)")
-    require((REPO / "contracts" / "node_modules").is_dir(), "contracts/node_modules is missing: run npm ci in contracts/")
-    assert node is not None
-    result = subprocess.run([node, "contracts/compile.js", "--check"], cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
-    # compile.js checks every artifact it builds; this one must be among them.
-    assert "tests/contracts/OwnedWallet.json is up to date" in result.stdout

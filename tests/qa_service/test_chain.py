@@ -14,7 +14,7 @@ from web3 import Web3
 
 from qa_service import auth, chain
 
-from . import evm
+from .. import evm
 from .conftest import sign
 
 RPC = "http://127.0.0.1:8545"

@@ -18,7 +18,7 @@ from qa_service import chain, minting
 from qa_service.cli import main
 from qa_service.db import dispose, make_engine
 
-from . import evm
+from .. import evm
 from .conftest import ORIGIN, Wallet
 
 

@@ -1,5 +1,6 @@
-"""A real EVM for the service's tests: eth-tester with py-evm at the Cancun fork the
-contracts are compiled for, answering reverts as a JSON-RPC node does."""
+"""A real EVM for the tests: eth-tester with py-evm at the Cancun fork the contracts are
+compiled for (contracts/compile.js), answering reverts as a JSON-RPC node does, and the
+checked-in contract artifacts."""
 
 from __future__ import annotations
 
@@ -14,7 +15,13 @@ from eth_tester.exceptions import TransactionFailed
 from web3 import EthereumTesterProvider, Web3
 from web3.contract import Contract
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
+ANSWER_NFT = REPO / "qa_service/contracts/AnswerNFT.json"
+OWNED_WALLET = REPO / "tests/contracts/OwnedWallet.json"  # test-only: an EIP-1271 wallet
+
+
+def artifact(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 class NodeLikeProvider(EthereumTesterProvider):
@@ -38,7 +45,7 @@ def chain() -> Web3:
 
 def deploy_wallet(w3: Web3, owner: str) -> Contract:
     """tests/contracts/OwnedWallet.json: an EIP-1271 contract wallet that `owner`'s key signs for."""
-    artifact: dict[str, Any] = json.loads((REPO / "tests/contracts/OwnedWallet.json").read_text(encoding="utf-8"))
-    factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+    wallet = artifact(OWNED_WALLET)
+    factory = w3.eth.contract(abi=wallet["abi"], bytecode=wallet["bytecode"])
     receipt = w3.eth.wait_for_transaction_receipt(factory.constructor(owner).transact({"from": w3.eth.accounts[0]}))
-    return w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
+    return w3.eth.contract(address=receipt["contractAddress"], abi=wallet["abi"])
