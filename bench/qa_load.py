@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qa_service import auth  # noqa: E402
 from qa_service.settings import Settings  # noqa: E402
-from tests.qa_service.servers import free_port, service  # noqa: E402
+from tests.qa_service.servers import free_port, postgres_schema, service  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 LUA = Path(__file__).with_name("wrk_replay.lua")
@@ -130,16 +130,8 @@ def database(backend: str) -> Iterator[str]:
         with tempfile.TemporaryDirectory() as folder:
             yield f"sqlite:///{folder}/qa.sqlite3"
         return
-    import psycopg
-
-    schema = "bench_" + secrets.token_hex(4)
-    with psycopg.connect(PG, autocommit=True) as connection:
-        connection.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{PG}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(PG, autocommit=True) as connection:
-            connection.execute(f"DROP SCHEMA {schema} CASCADE")
+    with postgres_schema(PG, prefix="bench_") as url:
+        yield url
 
 
 def main() -> int:

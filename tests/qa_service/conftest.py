@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import secrets
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Iterator, TypeVar
 
@@ -20,6 +19,8 @@ from qa_service.app import create_app
 from qa_service.db import AsyncStatements
 from qa_service.settings import Settings
 from tests.conftest import require
+
+from .servers import postgres_schema
 
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 ORIGIN = "http://127.0.0.1:8001"
@@ -40,16 +41,8 @@ def postgres_available() -> bool:
 def pg_url() -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
     require(postgres_available(), "PostgreSQL is not reachable on 127.0.0.1:5432 (database test)")
-    import psycopg
-
-    schema = "t_" + secrets.token_hex(6)
-    with psycopg.connect(PG_SERVER, autocommit=True) as connection:
-        connection.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{PG_SERVER}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(PG_SERVER, autocommit=True) as connection:
-            connection.execute(f"DROP SCHEMA {schema} CASCADE")
+    with postgres_schema(PG_SERVER) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

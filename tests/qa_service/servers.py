@@ -54,3 +54,20 @@ def service(env: dict[str, str], port: int | None = None, *, workers: int = 1) -
             process.kill()
             process.wait()
         log.close()
+
+
+@contextlib.contextmanager
+def postgres_schema(server: str, prefix: str = "t_") -> Iterator[str]:
+    """A URL of `server` whose search_path is a fresh schema, dropped afterwards."""
+    import secrets
+
+    import psycopg
+
+    schema = prefix + secrets.token_hex(6)
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{server}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(server, autocommit=True) as connection:
+            connection.execute(f"DROP SCHEMA {schema} CASCADE")
