@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .errors import Conflict, Invalid
-from .db import InsertIgnore, writing
+from .db import InsertIgnore, storable, writing
 from .models import ACCOUNTS, LEDGER
 from .settings import Settings
 
@@ -62,11 +62,11 @@ def spend(engine: Engine, *, address: str, amount: int, idempotency_key: str, re
     """Spend credits once per idempotency key; a replay returns the balance again. Never below zero."""
     if amount <= 0:
         raise Invalid("amount must be a positive whole number")
-    key = f"spend:{idempotency_key}"
+    key = f"spend:{storable(idempotency_key, what='idempotency_key')}"
+    storable(reason, what="reason")
     with writing(engine) as db:
         db.execute(ADD_ACCOUNT.on(db), {"address": address, "created_at": now})
-        accounts = ACCOUNTS
-        db.execute(select(accounts.c.address).where(accounts.c.address == address).with_for_update())
+        db.execute(select(ACCOUNTS.c.address).where(ACCOUNTS.c.address == address).with_for_update())
         existing = db.execute(select(LEDGER.c.amount).where(LEDGER.c.address == address, LEDGER.c.key == key)).scalar()
         if existing is not None:
             if existing != -amount:

@@ -16,7 +16,7 @@ import os
 import threading
 import weakref
 from pathlib import Path
-from typing import Iterator, Literal, cast
+from typing import Any, Iterator, Literal, cast
 
 from alembic import command
 from alembic.config import Config
@@ -24,6 +24,8 @@ from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.dml import Insert
+
+from .errors import Invalid
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -182,7 +184,7 @@ class AsyncStatements:
         self._opened = False
 
     async def run(self, statement: Executable, params: dict[str, object], *,
-                  write: bool = True) -> tuple[int, tuple[object, ...] | None]:
+                  write: bool = True) -> tuple[int, tuple[Any, ...] | None]:
         """(rows affected, the first row returned or None). A write on SQLite waits its turn
         in the WriterLock, as `single_statement` does; a read takes no lock (`single_read`)."""
         if self._pool is None:
@@ -212,6 +214,14 @@ class AsyncStatements:
         if self._pool is not None and self._opened:
             self._opened = False
             await self._pool.close()
+
+
+def storable(value: str, *, what: str) -> str:
+    """`value`, if both databases can store it (PostgreSQL's text cannot hold U+0000); else
+    Invalid naming `what`. The domain modules pass every text they store through it."""
+    if "\x00" in value:
+        raise Invalid(f"{what} contains a NUL character (U+0000), which cannot be stored: remove it")
+    return value
 
 
 class InsertIgnore:

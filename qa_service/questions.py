@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from . import credits
-from .db import AsyncStatements, writing
+from .db import AsyncStatements, storable, writing
 from .errors import Conflict, Invalid, NotFound, TooLarge
 from .models import ACCOUNTS, ALTERNATIVES, LEDGER, MINTS, QUESTIONS, SIGN_INS
 from .settings import Settings
@@ -62,13 +62,6 @@ class AnswerResult:
 LANGUAGE_TAG = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"  # BCP 47, as far as a question needs
 
 
-def storable(value: str, *, what: str) -> str:
-    """`value`, if a database can store it: PostgreSQL's text cannot hold U+0000."""
-    if "\x00" in value:
-        raise Invalid(f"{what} contains a NUL character (U+0000), which cannot be stored: remove it")
-    return value
-
-
 def _clean(text: str, *, limit: int, what: str) -> str:
     text = storable(text, what=what).replace("\r\n", "\n").strip()
     if not text:
@@ -109,7 +102,7 @@ async def ask(statements: AsyncStatements, *, settings: Settings, address: str, 
                                   public=public, status="pending", post=post, created_at=now, updated_at=now)
     _count, row = await statements.run(ADD_QUESTION, values)
     assert row is not None  # INSERT ... RETURNING id
-    return QuestionView(id=int(str(row[0])), **values)
+    return QuestionView(id=int(row[0]), **values)
 
 
 def withdraw(engine: Engine, *, address: str, question_id: int, now: dt.datetime) -> QuestionView:

@@ -4,27 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from typing import Any
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
-
-from .errors import Invalid
-from .questions import LANGUAGE_TAG, storable
+from .questions import LANGUAGE_TAG
 
 
 class Strict(BaseModel):
-    """A request body: unknown fields refused, and no string the database cannot store."""
+    """A request body: unknown fields refused. (What may be stored is the domain's to check.)"""
     model_config = ConfigDict(extra="forbid")
-
-    @field_validator("*")
-    @classmethod
-    def _storable(cls, value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, str):
-            try:
-                storable(value, what=str(info.field_name))
-            except Invalid as exc:
-                raise ValueError(exc.detail) from None
-        return value
 
 
 class FieldError(BaseModel):
@@ -139,6 +126,7 @@ def question_out(question, *, with_asker: bool = False) -> QuestionOut:  # type:
         asker=question.asker if with_asker else None,
         alternatives=[AlternativeOut(rank=a.rank, text=a.text) for a in question.alternatives],
     )
+
 
 class AccountDeletedOut(BaseModel):
     address: str
