@@ -13,6 +13,7 @@ from .build import BuildOptions, build_files, build_site
 from .config import SiteConfig
 from .errors import BuildError
 from .scaffold import new_post
+from .theme import BUILTIN, copy_theme
 
 
 def _build_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,6 +48,9 @@ def parser() -> argparse.ArgumentParser:
     new.add_argument("--content", type=Path, default=Path("content"))
     new.add_argument("--config", type=Path, default=Path("site.toml"))
     _build_arguments(commands.add_parser("check", help="validate content without writing anything"))
+    theme = commands.add_parser("theme", help="show where the built-in theme is, or copy it out for customising")
+    theme.add_argument("--copy", type=Path, metavar="DIR", default=None,
+                       help="copy the built-in theme into DIR (theme/ beside site.toml is used by build and serve)")
     return root
 
 
@@ -55,6 +59,19 @@ def _problems(error: BuildError) -> int:
         print(problem, file=sys.stderr)
     print(f"sitegen: {len(error.problems)} problem(s); nothing was written", file=sys.stderr)
     return 1
+
+
+def _theme(copy_to: Path | None) -> int:
+    if copy_to is None:
+        names = sorted(p.relative_to(BUILTIN).as_posix() for p in BUILTIN.rglob("*") if p.is_file())
+        print(f"built-in theme: {BUILTIN.resolve()}")
+        print("\n".join(f"  {name}" for name in names))
+        print("copy it with `sitegen theme --copy theme`; a template your theme lacks comes from the built-in one")
+        return 0
+    written = copy_theme(copy_to)
+    print(f"copied {len(written)} files of the built-in theme into {copy_to}; edit them there "
+          f"(theme/ beside site.toml is used by default, or pass --theme {copy_to})")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
                             now=dt.datetime.now(dt.timezone.utc).astimezone())
             print(f"created {path}")
             return 0
+        if args.command == "theme":
+            return _theme(args.copy)
     except BuildError as error:
         return _problems(error)
     except KeyboardInterrupt:

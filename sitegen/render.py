@@ -17,6 +17,7 @@ import jinja2
 from .config import SiteConfig
 from .mdplugins.highlight import pygments_css
 from .site import Site
+from .theme import static_files, template_loader, theme_folders
 
 STRINGS = {
     "ko": {
@@ -63,10 +64,14 @@ class Theme:
     static: Mapping[str, bytes]  # fingerprinted output path -> bytes
     urls: Mapping[str, str]  # logical name ("style.css") -> fingerprinted output path
 
+    folders: tuple[Path, ...] = ()  # where names were looked up, the author's theme first
+
     @classmethod
-    def load(cls, folder: Path) -> "Theme":
+    def load(cls, folder: Path | None) -> "Theme":
+        """The author's theme folder (None or absent: none) over the built-in theme."""
+        folders = theme_folders(folder)
         env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(folder / "templates")),
+            loader=template_loader(folders),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -75,18 +80,14 @@ class Theme:
         )
         static: dict[str, bytes] = {}
         urls: dict[str, str] = {}
-        static_dir = folder / "static"
-        for path in sorted(static_dir.rglob("*")) if static_dir.is_dir() else []:
-            if not path.is_file():
-                continue
-            name = path.relative_to(static_dir).as_posix()
+        for name, path in static_files(folders).items():
             data = path.read_bytes()
             if name == "style.css":
                 data = data + b"\n/* code highlighting (Pygments) */\n" + pygments_css().encode()
             out = "assets/" + fingerprint(name, data)
             static[out] = data
             urls[name] = out
-        return cls(env, static, urls)
+        return cls(env, static, urls, folders)
 
 
 def _url(config: SiteConfig, path: str) -> str:
