@@ -7,6 +7,7 @@ A rebuild that fails prints its problems and keeps the last good site being serv
 from __future__ import annotations
 
 import enum
+import errno
 import http.server
 import posixpath
 import sys
@@ -21,7 +22,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from .build import BuildOptions, build_site
-from .errors import BuildError
+from .errors import BuildError, Problem
 from .meta import headers_for, parse_headers
 
 TYPES = {
@@ -166,7 +167,11 @@ class DevServer:
         return True
 
     def start(self) -> None:
-        self.server = SiteServer(self.options.out.resolve(), (self.host, self.port))
+        try:
+            self.server = SiteServer(self.options.out.resolve(), (self.host, self.port))
+        except OSError as exc:
+            what = "is in use (another server?)" if exc.errno == errno.EADDRINUSE else f"cannot be opened ({exc.strerror})"
+            raise BuildError([Problem(f"{self.host}:{self.port}", None, f"port {self.port} {what}: pass --port N with another number, or stop the other server")]) from None
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.observer = Observer()
@@ -217,7 +222,12 @@ def serve(options: BuildOptions, *, port: int = 8000, host: str = "127.0.0.1") -
     dev = DevServer(options, port=port, host=host)
     if not dev.rebuild("built") and not (options.out / "index.html").exists():
         return 1
-    dev.start()
+    try:
+        dev.start()
+    except BuildError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return 1
     try:
         while True:
             time.sleep(3600)

@@ -98,3 +98,19 @@ def test_template_changes_rebuild_too(dev: DevServer) -> None:
     finally:
         server.stop()
         dev.start()
+
+
+def test_a_port_in_use_is_one_line(make_site, capsys) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    from sitegen.serve import serve
+
+    options = make_site({"blog/hello/index.md": post()})
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert serve(options, port=port) == 1
+    err = capsys.readouterr().err
+    assert f"127.0.0.1:{port}: port {port} is in use (another server?): pass --port N" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
