@@ -152,7 +152,7 @@ def test_every_config_loads_with_what_a_trainer_needs(client: TestClient, wallet
     rejected = ask(client, asker, "Off topic")
     client.post(f"/api/admin/questions/{rejected}/reject", json={"reason": "no"}, headers={"Authorization": f"Bearer {reviewer}"})
 
-    folder = export()
+    folder = export(tmp_path / "dataset", "--test-percent", "0")  # the key is random: every row in train
     sft = load(folder, "sft", tmp_path)["train"]
     assert sorted(sft["id"]) == sorted([thread_id(best, KEY), thread_id(plain, KEY)]), \
         "only answered questions with consent, nothing withdrawn"
