@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from . import __version__
@@ -19,7 +20,7 @@ from .theme import BUILTIN, copy_theme
 
 def _build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--content", type=Path, default=Path("content"), help="content folder (default: content/)")
-    parser.add_argument("--out", type=Path, default=Path("public"), help="output folder (default: public/)")
+    parser.add_argument("--out", type=Path, default=Path("public"), help="output folder (default: public/; serve: a temporary folder)")
     parser.add_argument("--config", type=Path, default=Path("site.toml"), help="settings file (default: site.toml)")
     parser.add_argument("--theme", type=Path, default=None, help="theme folder (default: theme/ beside the config)")
     parser.add_argument("--drafts", action="store_true", help="build posts with publish: 0 too")
@@ -43,8 +44,10 @@ def parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="build the site into the output folder")
     _build_arguments(build)
     build.add_argument("--timings", action="store_true", help="print how long each stage took (read, parse, render ... write)")
-    serve = commands.add_parser("serve", help="build, serve on 127.0.0.1 and rebuild on change")
+    serve = commands.add_parser("serve", help="build, serve on 127.0.0.1 and rebuild on change (drafts shown)")
     _build_arguments(serve)
+    serve.set_defaults(out=None)  # a temporary folder: a preview never lands in public/
+    serve.add_argument("--no-drafts", action="store_true", help="preview only what `sitegen build` publishes")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
     init = commands.add_parser("init", help="start a new blog in DIR (default: here)")
@@ -129,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             from .serve import serve
 
-            return serve(_options(args), port=args.port, host=args.host)
+            options = replace(_options(args), drafts=not args.no_drafts, out=args.out or Path("public"))
+            return serve(options, port=args.port, host=args.host, scratch_out=args.out is None)
         if args.command == "new":
             language = args.lang
             if language is None:

@@ -26,6 +26,8 @@ STRINGS = {
         "source": "마크다운 원문", "ask": "저자에게 질문하기", "revision": "개정", "posts_tagged": "태그",
         "not_found": "페이지를 찾을 수 없습니다", "not_found_body": "주소를 확인하거나 홈에서 글을 찾아 보세요.",
         "feed": "피드", "all_posts": "모든 글", "published": "게시", "by": "글",
+        "draft": "초안: 아직 게시되지 않은 글입니다 (publish: 0)", "draft_short": "초안",
+        "no_posts": "아직 글이 없습니다.", "drafts_hidden": "초안 {n}개는 숨겨져 있습니다 (sitegen serve 또는 --drafts로 보기).",
     },
     "en": {
         "skip": "Skip to content", "home": "Home", "tags": "Tags", "about": "About",
@@ -33,6 +35,8 @@ STRINGS = {
         "source": "Markdown source", "ask": "Ask the author", "revision": "Revision", "posts_tagged": "Tagged",
         "not_found": "Page not found", "not_found_body": "Check the address, or find the post from the home page.",
         "feed": "Feed", "all_posts": "All posts", "published": "Published", "by": "by",
+        "draft": "Draft: not published yet (publish: 0)", "draft_short": "draft",
+        "no_posts": "No posts yet.", "drafts_hidden": "{n} draft(s) hidden (see them with sitegen serve, or --drafts).",
     },
 }
 MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August",
@@ -136,6 +140,7 @@ def render_site(site: Site, theme: Theme) -> dict[str, bytes]:
         path = "index.html" if number == 1 else f"page/{number}/index.html"
         page(
             "index.html", path, config.default_language, posts=chunk, number=number, total=len(chunks),
+            hidden_drafts=site.hidden_drafts,
             newer=None if number == 1 else ("" if number == 2 else f"page/{number - 1}/"),
             older=f"page/{number + 1}/" if number < len(chunks) else None,
         )
