@@ -152,13 +152,17 @@ def parse_documents(
             pass
         return meta
 
+    def beside(folder: PurePosixPath) -> Callable[[str], bool]:
+        return lambda name: PurePosixPath(folder, name) in by_rel
+
+    def reuse(rel: PurePosixPath) -> Callable[[str, int, str], Rendered]:
+        return lambda _body, offset, prefix: rendered[(rel, offset, prefix)]
+
     documents: list[Document] = []
     for source, where, text in texts:
         document, found = parse_document(
             source.rel, text, config, where, display=source.display,
-            asset_exists=lambda name, folder=source.rel.parent: PurePosixPath(folder, name) in by_rel,
-            render=lambda body, offset, prefix, rel=source.rel: rendered[(rel, offset, prefix)],
-            load_yaml=load_yaml,
+            asset_exists=beside(source.rel.parent), render=reuse(source.rel), load_yaml=load_yaml,
         )
         problems.extend(found)
         if document is not None:
@@ -194,7 +198,7 @@ def _rendered(
         sizes = {str(path): images.at(path) for path in under.get(folder, [])}
         job = Job(key, body, config.host, offset, prefix, str(folder), {k: v for k, v in sizes.items() if v})
         missing.append(((rel, offset, prefix), job))
-    for (slot, job), (data, asked) in zip(missing, _render_all([job for _, job in missing], workers)):
+    for (slot, job), (data, asked) in zip(missing, _render_all([job for _, job in missing], workers), strict=True):
         result[slot] = rendered_from_json(data)
         cache.put("markdown", job.key, {"rendered": data, "images": asked})
     return result
