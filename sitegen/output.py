@@ -68,14 +68,18 @@ def _unchanged(out: Path, path: str, entry: list[Any] | None, wanted: str) -> bo
     return entry is not None and entry[0] == wanted and _stat(out / path) == tuple(entry[1:])
 
 
+def _count_files(folder: Path) -> int:
+    return sum(len(names) for _dir, _dirs, names in os.walk(folder))
+
+
 def _write_site(files: Mapping[str, bytes], out: Path, previous: Manifest) -> Manifest:
     out.parent.mkdir(parents=True, exist_ok=True)
     digests = {path: file_digest(data) for path, data in files.items()}
     live = out.is_dir()
     if live and set(previous) == set(files) and all(
         _unchanged(out, path, previous[path], digests[path]) for path in files
-    ):
-        return previous
+    ) and _count_files(out) == len(files):
+        return previous  # the folder already is this site: nothing to write
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     manifest: Manifest = {}
     made: set[Path] = {staging}
@@ -97,21 +101,26 @@ def _write_site(files: Mapping[str, bytes], out: Path, previous: Manifest) -> Ma
             st = os.stat(target)
             manifest[path] = [digests[path], st.st_size, st.st_mtime_ns, st.st_ino]
         os.chmod(staging, 0o755)
-        if live:
-            if _exchange(staging, out):
-                shutil.rmtree(staging, ignore_errors=True)  # now the old site
-            else:
-                old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-                old.rmdir()
-                os.rename(out, old)
-                os.rename(staging, out)
-                shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(staging, out)
+        swap_in(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return manifest
+
+
+def swap_in(staging: Path, out: Path) -> None:
+    """Put the complete folder `staging` (a sibling of `out`) where `out` is: one atomic
+    exchange on Linux, else two renames; a reader sees the old folder or the new, never a mix."""
+    if not out.exists():
+        os.rename(staging, out)
+    elif _exchange(staging, out):
+        shutil.rmtree(staging, ignore_errors=True)  # now the old folder
+    else:
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        old.rmdir()
+        os.rename(out, old)
+        os.rename(staging, out)
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _exchange(a: Path, b: Path) -> bool:
