@@ -22,6 +22,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "equation": "수식", "previous_post": "이전 글", "next_post": "다음 글", "post_navigation": "글 이동",
         "related": "관련 글", "reading_time": "{minutes}분 분량", "series": "연재: {name}",
         "series_part": "{total}편 중 {number}편", "no_posts": "아직 글이 없습니다.", "tag_count": "{count}편",
+        "draft": "초안: 아직 게시되지 않은 글입니다 (publish: 0)", "draft_short": "초안",
+        "drafts_hidden": "초안 {n}개는 숨겨져 있습니다 (sitegen serve 또는 --drafts로 보기).",
     },
     "en": {
         "skip": "Skip to content", "menu": "Site menu", "home": "Home", "tags": "Tags", "all_posts": "All posts",
@@ -34,6 +36,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "post_navigation": "More posts", "related": "Related posts", "reading_time": "{minutes} min read",
         "series": "Series: {name}", "series_part": "part {number} of {total}", "no_posts": "No posts yet.",
         "tag_count": "{count} posts",
+        "draft": "Draft: not published yet (publish: 0)", "draft_short": "draft",
+        "drafts_hidden": "{n} draft(s) hidden (see them with sitegen serve, or --drafts).",
     },
 }
 # What a language calls itself, for the language switch when site.toml names it only with a

@@ -17,6 +17,7 @@ from .config import SiteConfig
 from .i18n import human_date, strings
 from .mdplugins.highlight import pygments_css
 from .site import Site
+from .theme import static_files, template_loader, theme_folders
 
 def fingerprint(name: str, data: bytes) -> str:
     """style.css -> style.3f2a9c1e.css: a new name whenever the content changes."""
@@ -33,10 +34,14 @@ class Theme:
     static: Mapping[str, bytes]  # fingerprinted output path -> bytes
     urls: Mapping[str, str]  # logical name ("style.css") -> fingerprinted output path
 
+    folders: tuple[Path, ...] = ()  # where names were looked up, the author's theme first
+
     @classmethod
-    def load(cls, folder: Path) -> "Theme":
+    def load(cls, folder: Path | None) -> "Theme":
+        """The author's theme folder (None or absent: none) over the built-in theme."""
+        folders = theme_folders(folder)
         env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(folder / "templates")),
+            loader=template_loader(folders),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -45,18 +50,14 @@ class Theme:
         )
         static: dict[str, bytes] = {}
         urls: dict[str, str] = {}
-        static_dir = folder / "static"
-        for path in sorted(static_dir.rglob("*")) if static_dir.is_dir() else []:
-            if not path.is_file():
-                continue
-            name = path.relative_to(static_dir).as_posix()
+        for name, path in static_files(folders).items():
             data = path.read_bytes()
             if name == "style.css":
                 data = data + b"\n/* code highlighting (Pygments) */\n" + pygments_css().encode()
             out = "assets/" + fingerprint(name, data)
             static[out] = data
             urls[name] = out
-        return cls(env, static, urls)
+        return cls(env, static, urls, folders)
 
 
 def _url(config: SiteConfig, path: str) -> str:
@@ -105,6 +106,7 @@ def render_site(site: Site, theme: Theme) -> dict[str, bytes]:
         path = "index.html" if number == 1 else f"page/{number}/index.html"
         page(
             "index.html", path, config.default_language, posts=chunk, number=number, total=len(chunks),
+            hidden_drafts=site.hidden_drafts,
             newer=None if number == 1 else ("" if number == 2 else f"page/{number - 1}/"),
             older=f"page/{number + 1}/" if number < len(chunks) else None,
         )
