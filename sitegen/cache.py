@@ -44,11 +44,11 @@ def digest(*parts: bytes | str) -> str:
     return h.hexdigest()
 
 
-def _plugin_source_digest() -> str:
-    """Our own Markdown plugins change output without a version bump: hash their source."""
+def _source_digest() -> str:
+    """Our own code (Markdown plugins, interface words ...) changes output without a version
+    bump: the stamp carries a digest of every module of the package."""
     folder = Path(__file__).parent
-    files = sorted((folder / "mdplugins").glob("*.py")) + [folder / "markdown.py", folder / "content.py"]
-    return digest(*(path.read_bytes() for path in files))
+    return digest(*(path.read_bytes() for path in sorted(folder.rglob("*.py"))))
 
 
 def stamp() -> str:
@@ -60,7 +60,7 @@ def stamp() -> str:
             versions.append(f"{name}={metadata.version(name)}")
         except metadata.PackageNotFoundError:
             versions.append(f"{name}=?")
-    return f"sitegen-cache/{FORMAT} sitegen={__version__} {' '.join(versions)} plugins={_plugin_source_digest()}"
+    return f"sitegen-cache/{FORMAT} sitegen={__version__} {' '.join(versions)} code={_source_digest()}"
 
 
 # --- JSON with the few YAML types JSON lacks -------------------------------------------------

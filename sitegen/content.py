@@ -127,10 +127,10 @@ def parse_document(
     display: str | None = None,
     image_size: Callable[[str], tuple[int, int] | None] | None = None,
     asset_exists: Callable[[str], bool] = lambda name: True,
-    render: Callable[[str, int, str], Rendered] | None = None,
+    render: Callable[[str, int, str, str], Rendered] | None = None,
     load_yaml: Callable[[str], Any] | None = None,
 ) -> tuple[Document | None, list[Problem]]:
-    """`render(body, line_offset, link_prefix)` and `load_yaml(text)` may be given to reuse
+    """`render(body, line_offset, link_prefix, language)` and `load_yaml(text)` may be given to reuse
     earlier results (the build cache); they must return what the defaults would."""
     name = display or str(source)
     yaml_text, body_line, body = split_frontmatter(text)
@@ -199,12 +199,13 @@ def parse_document(
             bad(key, f"'{key}' must be text")
 
     link_prefix = "../" if where.language_from_name else ""
+    body_language = language if is_language_tag(language) else config.default_language
     if render is not None:
-        rendered = render(body, body_line - 1, link_prefix)
+        rendered = render(body, body_line - 1, link_prefix, body_language)
     else:
         rendered = render_markdown(
             body, site_host=config.host, line_offset=body_line - 1, image_size=image_size,
-            link_prefix=link_prefix,
+            link_prefix=link_prefix, language=body_language,
         )
     if problems or date is None:
         return None, problems

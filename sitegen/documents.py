@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Mapping
 import imagesize
 
 from .cache import Cache, Unstorable, decode, digest, encode
-from .config import SiteConfig
+from .config import SiteConfig, is_language_tag
 from .content import Document, load_frontmatter, parse_document, split_frontmatter
 from .errors import Problem
 from .markdown import Rendered, render_markdown, rendered_from_json, rendered_to_json
@@ -75,6 +75,7 @@ class Job:
     site_host: str | None
     line_offset: int
     link_prefix: str
+    language: str
     folder: str
     sizes: dict[str, Size]  # the files under the folder that have a size
 
@@ -90,6 +91,7 @@ def render_job(job: Job) -> tuple[dict[str, Any], list[list[Any]]]:
 
     rendered = render_markdown(
         job.body, site_host=job.site_host, line_offset=job.line_offset, image_size=size, link_prefix=job.link_prefix,
+        language=job.language,
     )
     return rendered_to_json(rendered), asked
 
@@ -138,8 +140,6 @@ def parse_documents(
             continue
         texts.append((source, where, text.removeprefix("\ufeff")))
 
-    rendered = _rendered(texts, config, cache, images, by_rel, workers)
-
     def load_yaml(yaml_text: str) -> Any:
         key = digest(yaml_text)
         hit = cache.get("yaml", key)
@@ -152,11 +152,18 @@ def parse_documents(
             pass
         return meta
 
+    rendered = _rendered(_predict(texts, config, load_yaml), config, cache, images, by_rel, workers)
+
     def beside(folder: PurePosixPath) -> Callable[[str], bool]:
         return lambda name: PurePosixPath(folder, name) in by_rel
 
-    def reuse(rel: PurePosixPath) -> Callable[[str, int, str], Rendered]:
-        return lambda _body, offset, prefix: rendered[(rel, offset, prefix)]
+    def reuse(rel: PurePosixPath) -> Callable[[str, int, str, str], Rendered]:
+        def render(body: str, offset: int, prefix: str, language: str) -> Rendered:
+            slot = (rel, offset, prefix, language)
+            if slot not in rendered:  # only when parse_document chose otherwise than predicted
+                rendered.update(_rendered([(rel, body, offset, prefix, language)], config, cache, images, by_rel, 1))
+            return rendered[slot]
+        return render
 
     documents: list[Document] = []
     for source, where, text in texts:
@@ -170,34 +177,51 @@ def parse_documents(
     return documents, assets, problems
 
 
-def _rendered(
-    texts: list[tuple[SourceFile, Any, str]], config: SiteConfig, cache: Cache, images: Images,
-    by_rel: Mapping[PurePosixPath, bytes], workers: int,
-) -> dict[tuple[PurePosixPath, int, str], Rendered]:
-    """Every body's Rendered: from the cache when its input and images are unchanged, else rendered."""
-    wanted: list[tuple[PurePosixPath, int, str, str, str]] = []
+Request = tuple[PurePosixPath, str, int, str, str]  # source, body, line offset, link prefix, language
+Slot = tuple[PurePosixPath, int, str, str]
+
+
+def _predict(texts: list[tuple[SourceFile, Any, str]], config: SiteConfig, load_yaml: Callable[[str], Any]) -> list[Request]:
+    """What parse_document will ask to render, so that all of it can go to the workers at once
+    (a wrong guess costs only time: parse_document's request is rendered then)."""
+    requests: list[Request] = []
     for source, where, text in texts:
-        _yaml, body_line, body = split_frontmatter(text)
-        prefix = "../" if where.language_from_name else ""
-        key = digest(body, config.host or "", str(body_line - 1), prefix)
-        wanted.append((source.rel, body_line - 1, prefix, key, body))
-    hits = cache.get_many("markdown", (key for *_, key, _body in wanted))
-    result: dict[tuple[PurePosixPath, int, str], Rendered] = {}
-    missing: list[tuple[tuple[PurePosixPath, int, str], Job]] = []
+        yaml_text, body_line, body = split_frontmatter(text)
+        if yaml_text is None:
+            continue
+        try:
+            meta = load_yaml(yaml_text) if yaml_text.strip() else {}
+        except Exception:
+            continue
+        language = meta.get("language", where.language_from_name or config.default_language) if isinstance(meta, dict) else None
+        language = language if isinstance(language, str) and is_language_tag(language) else config.default_language
+        requests.append((source.rel, body, body_line - 1, "../" if where.language_from_name else "", language))
+    return requests
+
+
+def _rendered(
+    requests: list[Request], config: SiteConfig, cache: Cache, images: Images,
+    by_rel: Mapping[PurePosixPath, bytes], workers: int,
+) -> dict[Slot, Rendered]:
+    """Every body's Rendered: from the cache when its input and images are unchanged, else rendered."""
+    keys = [digest(body, config.host or "", str(offset), prefix, language) for _rel, body, offset, prefix, language in requests]
+    hits = cache.get_many("markdown", keys)
+    result: dict[Slot, Rendered] = {}
+    missing: list[tuple[Slot, Job]] = []
     under: dict[PurePosixPath, list[PurePosixPath]] | None = None
-    for rel, offset, prefix, key, body in wanted:
+    for (rel, body, offset, prefix, language), key in zip(requests, keys, strict=True):
         folder = rel.parent
         hit = hits.get(key)
         if hit is not None:
             measure = images.lookup(folder)
             if all(measure(src) == (tuple(size) if size else None) for src, size in hit["images"]):
-                result[(rel, offset, prefix)] = rendered_from_json(hit["rendered"])
+                result[(rel, offset, prefix, language)] = rendered_from_json(hit["rendered"])
                 continue
         if under is None:
             under = _subtree(by_rel)
         sizes = {str(path): images.at(path) for path in under.get(folder, [])}
-        job = Job(key, body, config.host, offset, prefix, str(folder), {k: v for k, v in sizes.items() if v})
-        missing.append(((rel, offset, prefix), job))
+        job = Job(key, body, config.host, offset, prefix, language, str(folder), {k: v for k, v in sizes.items() if v})
+        missing.append(((rel, offset, prefix, language), job))
     for (slot, job), (data, asked) in zip(missing, _render_all([job for _, job in missing], workers), strict=True):
         result[slot] = rendered_from_json(data)
         cache.put("markdown", job.key, {"rendered": data, "images": asked})
