@@ -55,6 +55,25 @@ ensure_contracts_npm() {
   fi
 }
 
+# ensure_mermaid_npm: node_modules/mermaid at the repository root, exactly as package-lock.json
+# pins it: sitegen draws ```mermaid diagrams with it in Chromium (found beside site.toml, as Node
+# finds packages). Only the browser bundle (dist/mermaid.min.js) is used; nothing runs in Node.
+ensure_mermaid_npm() {
+  local stamp="$ROOT/node_modules/.installed"
+  if [ ! -f "$stamp" ] || [ "$ROOT/package-lock.json" -nt "$stamp" ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+      echo "setup: installing Debian packages: nodejs npm (sitegen draws mermaid diagrams with the npm package)"
+      apt_install nodejs npm || {
+        echo "setup: npm is needed for mermaid diagrams; install Node.js and npm (Debian: apt-get install nodejs npm)" >&2
+        return 1
+      }
+    fi
+    echo "setup: installing the mermaid npm package (npm ci)"
+    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$stamp"
+  fi
+}
+
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"
   elif command -v sudo >/dev/null 2>&1; then sudo "$@"

@@ -19,6 +19,7 @@ import imagesize
 from . import feeds, meta, offline, output, sitemap
 from .config import SiteConfig
 from .content import Document, parse_document
+from .diagrams import Mermaid
 from .errors import BuildError, Problem
 from .references import check_references
 from .render import Theme, render_site
@@ -70,7 +71,9 @@ def _beside(files: Mapping[PurePosixPath, bytes], folder: PurePosixPath) -> Call
     return lambda name: PurePosixPath(folder, name) in files
 
 
-def parse_documents(sources: list[SourceFile], config: SiteConfig) -> tuple[list[Document], dict[PurePosixPath, bytes], list[Problem]]:
+def parse_documents(
+    sources: list[SourceFile], config: SiteConfig, diagrams: Mapping[str, str] | None = None,
+) -> tuple[list[Document], dict[PurePosixPath, bytes], list[Problem]]:
     """Markdown files become Documents; everything else is an asset copied as it is."""
     by_rel = {source.rel: source.data for source in sources}
     documents: list[Document] = []
@@ -97,7 +100,7 @@ def parse_documents(sources: list[SourceFile], config: SiteConfig) -> tuple[list
         document, found = parse_document(
             source.rel, text.removeprefix("\ufeff"), config, where, display=source.display,
             image_size=_image_size(by_rel, folder),
-            asset_exists=_beside(by_rel, folder),
+            asset_exists=_beside(by_rel, folder), diagrams=diagrams,
         )
         problems.extend(found)
         if document is not None:
@@ -105,12 +108,16 @@ def parse_documents(sources: list[SourceFile], config: SiteConfig) -> tuple[list
     return documents, assets, problems
 
 
-def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage: None) -> Site:
-    """The content graph of options.content, or BuildError naming every problem in it."""
+def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage: None, *,
+              diagrams: Mermaid | None = None) -> Site:
+    """The content graph of options.content, or BuildError naming every problem in it.
+    With `diagrams`, mermaid fences become the SVG it draws (its warnings stay on it)."""
     config = SiteConfig.load(options.config, base_url=options.base_url)
     sources, problems = read_sources(options.content)
     lap("read")
-    documents, assets, found = parse_documents(sources, config)
+    figures = diagrams.figures(sources) if diagrams is not None else {}
+    lap("diagrams")
+    documents, assets, found = parse_documents(sources, config, figures)
     problems += found
     lap("parse")
     site, found = assemble(config, documents, assets, drafts=options.drafts)
@@ -132,7 +139,8 @@ def build_files(options: BuildOptions) -> BuildResult:
         timings[stage] = now - clock
         clock = now
 
-    site = read_site(options, lap)
+    diagrams = Mermaid.beside(options.config)
+    site = read_site(options, lap, diagrams=diagrams)
     problems: list[Problem] = []
     if options.theme is not None and not options.theme.is_dir():
         raise missing_theme(options.theme)
@@ -167,6 +175,7 @@ def build_files(options: BuildOptions) -> BuildResult:
     files["_headers"] = meta.headers(site, files)
     lap("generate")
     errors, warnings = check_references(site, files, strict_alt=options.strict_alt)
+    warnings = [*diagrams.warnings, *warnings]
     problems += errors
     lap("check")
     if problems:

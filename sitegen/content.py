@@ -122,6 +122,7 @@ def parse_document(
     display: str | None = None,
     image_size: Callable[[str], tuple[int, int] | None] | None = None,
     asset_exists: Callable[[str], bool] = lambda name: True,
+    diagrams: Mapping[str, str] | None = None,
 ) -> tuple[Document | None, list[Problem]]:
     name = display or str(source)
     yaml_text, body_line, body = split_frontmatter(text)
@@ -191,7 +192,7 @@ def parse_document(
 
     rendered = render_markdown(
         body, site_host=config.host, line_offset=body_line - 1, image_size=image_size,
-        link_prefix="../" if where.language_from_name else "",
+        link_prefix="../" if where.language_from_name else "", diagrams=diagrams,
     )
     if problems or date is None:
         return None, problems

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Mapping
 
 from markdown_it import MarkdownIt
 from mdit_py_plugins.gfm import gfm_plugin
 
 from .mdplugins.anchors import anchors_plugin
+from .mdplugins.diagrams import diagrams_plugin
 from .mdplugins.highlight import highlight_code
 from .mdplugins.links import links_plugin
 from .mdplugins.math import math_plugin
@@ -59,6 +60,7 @@ def make_parser(site_host: str | None = None, link_prefix: str = "") -> Markdown
     """One parser per (host, prefix), built once; per-document state goes in `env`."""
     md = MarkdownIt("commonmark", {"html": True, "typographer": False, "highlight": highlight_code})
     md.use(gfm_plugin)
+    md.use(diagrams_plugin)
     md.use(math_plugin)
     md.use(anchors_plugin)
     md.use(toc_plugin)
@@ -96,10 +98,12 @@ def render_markdown(
     line_offset: int = 0,
     image_size: Callable[[str], tuple[int, int] | None] | None = None,
     link_prefix: str = "",
+    diagrams: Mapping[str, str] | None = None,
 ) -> Rendered:
-    """link_prefix goes before relative URLs: "../" for a translation at <slug>/<lang>/."""
+    """link_prefix goes before relative URLs: "../" for a translation at <slug>/<lang>/.
+    diagrams: {mermaid source: figure HTML} drawn by the build (sitegen.diagrams)."""
     md = make_parser(site_host, link_prefix)
-    env: dict[str, Any] = {"image_size": image_size}
+    env: dict[str, Any] = {"image_size": image_size, "diagrams": diagrams or {}}
     tokens = md.parse(text, env)
     html = md.renderer.render(tokens, md.options, env)
     heads = env.get("headings", [])
