@@ -92,11 +92,11 @@ async def _require(ctx: Context) -> str:
 
 @router.post("/ask/questions")
 async def ask(ctx: Ctx, text: str = Form(max_length=100_000),
-        language: str = Form("en", max_length=35), consent_to_training: bool = Form(False),
+        language: str = Form("", max_length=35), consent_to_training: bool = Form(False),
         public: bool = Form(False), post: str | None = Form(None, max_length=300)) -> Response:
     me = await _require(ctx)
     await questions.ask(ctx.statements, settings=ctx.settings, address=me, text=text,
-                        consent_to_training=consent_to_training, public=public, language=language,
+                        consent_to_training=consent_to_training, public=public, language=language or None,
                         post=post or None, now=ctx.now)
     return _back()
 
