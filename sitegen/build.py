@@ -16,6 +16,7 @@ from typing import Callable
 from . import feeds, meta, offline, output, sitemap
 from .cache import FOLDER, Cache, digest
 from .config import SiteConfig
+from .diagrams import Mermaid
 from .documents import parse_documents, worker_count
 from .errors import BuildError, Problem
 from .references import check_references
@@ -58,15 +59,19 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage: None, cache: Cache | None = None) -> Site:
-    """The content graph of options.content, or BuildError naming every problem in it."""
+def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage: None, cache: Cache | None = None, *,
+              diagrams: Mermaid | None = None) -> Site:
+    """The content graph of options.content, or BuildError naming every problem in it.
+    With `diagrams`, mermaid fences become the SVG it draws (its warnings stay on it)."""
     config = SiteConfig.load(options.config, base_url=options.base_url)
     sources, problems = read_sources(options.content)
     lap("read")
+    figures = diagrams.figures(sources) if diagrams is not None else {}
+    lap("diagrams")
     own = cache is None
     cache = options.open_cache() if cache is None else cache
     try:
-        documents, assets, found = parse_documents(sources, config, cache, workers=options.jobs or worker_count())
+        documents, assets, found = parse_documents(sources, config, cache, workers=options.jobs or worker_count(), diagrams=figures)
     finally:
         if own:
             cache.commit()
@@ -99,7 +104,8 @@ def build_files(options: BuildOptions, cache: Cache | None = None) -> BuildResul
         timings[stage] = now - clock
         clock = now
 
-    site = read_site(options, lap, cache)
+    diagrams = Mermaid.beside(options.config)
+    site = read_site(options, lap, cache, diagrams=diagrams)
     problems: list[Problem] = []
     if options.theme is not None and not options.theme.is_dir():
         raise missing_theme(options.theme)
@@ -134,6 +140,7 @@ def build_files(options: BuildOptions, cache: Cache | None = None) -> BuildResul
     files["_headers"] = meta.headers(site, files)
     lap("generate")
     errors, warnings = check_references(site, files, strict_alt=options.strict_alt)
+    warnings = [*diagrams.warnings, *warnings]
     problems += errors
     lap("check")
     if problems:

@@ -127,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "check":
             result = build_files(_options(args, strict_alt=True))
+            for warning in result.warnings:
+                print(f"warning: {warning}", file=sys.stderr)
             print(f"ok: {len(result.site.documents)} documents, {len(result.site.assets)} files, no problems")
             return 0
         if args.command == "serve":

@@ -127,6 +127,7 @@ def parse_document(
     display: str | None = None,
     image_size: Callable[[str], tuple[int, int] | None] | None = None,
     asset_exists: Callable[[str], bool] = lambda name: True,
+    diagrams: Mapping[str, str] | None = None,
     render: Callable[[str, int, str, str], Rendered] | None = None,
     load_yaml: Callable[[str], Any] | None = None,
 ) -> tuple[Document | None, list[Problem]]:
@@ -200,12 +201,12 @@ def parse_document(
 
     link_prefix = "../" if where.language_from_name else ""
     body_language = language if is_language_tag(language) else config.default_language
-    if render is not None:
+    if render is not None:  # the build's cached render (it knows the diagrams itself)
         rendered = render(body, body_line - 1, link_prefix, body_language)
     else:
         rendered = render_markdown(
             body, site_host=config.host, line_offset=body_line - 1, image_size=image_size,
-            link_prefix=link_prefix, language=body_language,
+            link_prefix=link_prefix, language=body_language, diagrams=diagrams,
         )
     if problems or date is None:
         return None, problems

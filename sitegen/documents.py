@@ -16,7 +16,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import imagesize
 
@@ -80,9 +80,38 @@ class Job:
     sizes: dict[str, Size]  # the files under the folder that have a size
 
 
-def render_job(job: Job) -> tuple[dict[str, Any], list[list[Any]]]:
-    """Render one body (in a worker process); also say which images it measured."""
+_FIGURES: Mapping[str, str] = {}  # the build's mermaid drawings; set before the workers fork
+
+
+class Asked(Mapping[str, str]):
+    """The drawings, noting each one the render looked up (and what it found)."""
+
+    def __init__(self, figures: Mapping[str, str], asked: list[list[Any]]):
+        self.figures = figures
+        self.asked = asked
+
+    def __getitem__(self, key: str) -> str:
+        found = self.figures.get(key)
+        self.asked.append([key, found])
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        raise TypeError("the drawings are looked up one by one, never listed")
+
+    def __len__(self) -> int:
+        return len(self.figures)
+
+    def __bool__(self) -> bool:
+        return True  # `env.get("diagrams") or {}` must keep this one
+
+
+def render_job(job: Job) -> tuple[dict[str, Any], list[list[Any]], list[list[Any]]]:
+    """Render one body (in a worker process); also say which images it measured and which
+    drawings it looked up, so that a cached result is reused only while they are the same."""
     asked: list[list[Any]] = []
+    drawings: list[list[Any]] = []
 
     def size(src: str) -> Size:
         found = None if src.startswith("/") else job.sizes.get(str(PurePosixPath(job.folder, src)))
@@ -91,9 +120,9 @@ def render_job(job: Job) -> tuple[dict[str, Any], list[list[Any]]]:
 
     rendered = render_markdown(
         job.body, site_host=job.site_host, line_offset=job.line_offset, image_size=size, link_prefix=job.link_prefix,
-        language=job.language,
+        language=job.language, diagrams=Asked(_FIGURES, drawings),
     )
-    return rendered_to_json(rendered), asked
+    return rendered_to_json(rendered), asked, drawings
 
 
 def worker_count() -> int:
@@ -103,7 +132,9 @@ def worker_count() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _render_all(jobs: list[Job], workers: int) -> list[tuple[dict[str, Any], list[list[Any]]]]:
+def _render_all(jobs: list[Job], workers: int, figures: Mapping[str, str]) -> list[tuple[dict[str, Any], list[list[Any]], list[list[Any]]]]:
+    global _FIGURES
+    _FIGURES = figures
     if workers <= 1 or len(jobs) < 16:
         return [render_job(job) for job in jobs]
     methods = multiprocessing.get_all_start_methods()
@@ -114,8 +145,11 @@ def _render_all(jobs: list[Job], workers: int) -> list[tuple[dict[str, Any], lis
 
 def parse_documents(
     sources: list[SourceFile], config: SiteConfig, cache: Cache, *, workers: int = 1,
+    diagrams: Mapping[str, str] | None = None,
 ) -> tuple[list[Document], dict[PurePosixPath, bytes], list[Problem]]:
-    """Markdown files become Documents; everything else is an asset copied as it is."""
+    """Markdown files become Documents; everything else is an asset copied as it is.
+    `diagrams`: {mermaid source: figure HTML} drawn by the build (sitegen.diagrams)."""
+    figures = diagrams or {}
     by_rel = {source.rel: source.data for source in sources}
     images = Images(by_rel)
     problems: list[Problem] = []
@@ -152,7 +186,7 @@ def parse_documents(
             pass
         return meta
 
-    rendered = _rendered(_predict(texts, config, load_yaml), config, cache, images, by_rel, workers)
+    rendered = _rendered(_predict(texts, config, load_yaml), config, cache, images, by_rel, workers, figures)
 
     def beside(folder: PurePosixPath) -> Callable[[str], bool]:
         return lambda name: PurePosixPath(folder, name) in by_rel
@@ -161,7 +195,7 @@ def parse_documents(
         def render(body: str, offset: int, prefix: str, language: str) -> Rendered:
             slot = (rel, offset, prefix, language)
             if slot not in rendered:  # only when parse_document chose otherwise than predicted
-                rendered.update(_rendered([(rel, body, offset, prefix, language)], config, cache, images, by_rel, 1))
+                rendered.update(_rendered([(rel, body, offset, prefix, language)], config, cache, images, by_rel, 1, figures))
             return rendered[slot]
         return render
 
@@ -201,7 +235,7 @@ def _predict(texts: list[tuple[SourceFile, Any, str]], config: SiteConfig, load_
 
 def _rendered(
     requests: list[Request], config: SiteConfig, cache: Cache, images: Images,
-    by_rel: Mapping[PurePosixPath, bytes], workers: int,
+    by_rel: Mapping[PurePosixPath, bytes], workers: int, figures: Mapping[str, str],
 ) -> dict[Slot, Rendered]:
     """Every body's Rendered: from the cache when its input and images are unchanged, else rendered."""
     keys = [digest(body, config.host or "", str(offset), prefix, language) for _rel, body, offset, prefix, language in requests]
@@ -214,7 +248,9 @@ def _rendered(
         hit = hits.get(key)
         if hit is not None:
             measure = images.lookup(folder)
-            if all(measure(src) == (tuple(size) if size else None) for src, size in hit["images"]):
+            if all(measure(src) == (tuple(size) if size else None) for src, size in hit["images"]) and all(
+                figures.get(source) == figure for source, figure in hit["diagrams"]
+            ):
                 result[(rel, offset, prefix, language)] = rendered_from_json(hit["rendered"])
                 continue
         if under is None:
@@ -222,9 +258,10 @@ def _rendered(
         sizes = {str(path): images.at(path) for path in under.get(folder, [])}
         job = Job(key, body, config.host, offset, prefix, language, str(folder), {k: v for k, v in sizes.items() if v})
         missing.append(((rel, offset, prefix, language), job))
-    for (slot, job), (data, asked) in zip(missing, _render_all([job for _, job in missing], workers), strict=True):
+    done = _render_all([job for _, job in missing], workers, figures)
+    for (slot, job), (data, asked, drawings) in zip(missing, done, strict=True):
         result[slot] = rendered_from_json(data)
-        cache.put("markdown", job.key, {"rendered": data, "images": asked})
+        cache.put("markdown", job.key, {"rendered": data, "images": asked, "diagrams": drawings})
     return result
 
 

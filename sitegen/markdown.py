@@ -15,6 +15,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.gfm import gfm_plugin
 
 from .mdplugins.anchors import anchors_plugin
+from .mdplugins.diagrams import diagrams_plugin
 from .mdplugins.highlight import code_blocks_plugin, highlight_code
 from .mdplugins.links import links_plugin
 from .mdplugins.math import math_plugin
@@ -89,6 +90,7 @@ def make_parser(site_host: str | None = None, link_prefix: str = "") -> Markdown
     md.use(gfm_plugin)
     md.use(tasks_plugin)
     md.use(code_blocks_plugin)
+    md.use(diagrams_plugin)  # after code_blocks_plugin: a fence it has no drawing for goes there
     md.use(math_plugin)
     md.use(anchors_plugin)
     md.use(toc_plugin)
@@ -127,11 +129,13 @@ def render_markdown(
     image_size: Callable[[str], tuple[int, int] | None] | None = None,
     link_prefix: str = "",
     language: str = "en",
+    diagrams: Mapping[str, str] | None = None,
 ) -> Rendered:
     """link_prefix goes before relative URLs: "../" for a translation at <slug>/<lang>/;
-    language is the page's, for the few words the body carries (code and equation labels)."""
+    language is the page's, for the few words the body carries (code and equation labels);
+    diagrams: {mermaid source: figure HTML} drawn by the build (sitegen.diagrams)."""
     md = make_parser(site_host, link_prefix)
-    env: dict[str, Any] = {"image_size": image_size, "language": language}
+    env: dict[str, Any] = {"image_size": image_size, "language": language, "diagrams": diagrams or {}}
     tokens = md.parse(text, env)
     html = md.renderer.render(tokens, md.options, env)
     heads = env.get("headings", [])
