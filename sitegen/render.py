@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,43 +14,10 @@ from typing import Any, Mapping
 import jinja2
 
 from .config import SiteConfig
+from .i18n import human_date, strings
 from .mdplugins.highlight import pygments_css
 from .site import Site
 from .theme import static_files, template_loader, theme_folders
-
-STRINGS = {
-    "ko": {
-        "skip": "본문으로 건너뛰기", "home": "홈", "tags": "태그", "about": "소개",
-        "newer": "← 최신 글", "older": "이전 글 →", "page": "페이지", "languages": "다른 언어로 읽기",
-        "source": "마크다운 원문", "ask": "저자에게 질문하기", "revision": "개정", "posts_tagged": "태그",
-        "not_found": "페이지를 찾을 수 없습니다", "not_found_body": "주소를 확인하거나 홈에서 글을 찾아 보세요.",
-        "feed": "피드", "all_posts": "모든 글", "published": "게시", "by": "글",
-        "draft": "초안: 아직 게시되지 않은 글입니다 (publish: 0)", "draft_short": "초안",
-        "no_posts": "아직 글이 없습니다.", "drafts_hidden": "초안 {n}개는 숨겨져 있습니다 (sitegen serve 또는 --drafts로 보기).",
-    },
-    "en": {
-        "skip": "Skip to content", "home": "Home", "tags": "Tags", "about": "About",
-        "newer": "← Newer posts", "older": "Older posts →", "page": "Page", "languages": "Read in",
-        "source": "Markdown source", "ask": "Ask the author", "revision": "Revision", "posts_tagged": "Tagged",
-        "not_found": "Page not found", "not_found_body": "Check the address, or find the post from the home page.",
-        "feed": "Feed", "all_posts": "All posts", "published": "Published", "by": "by",
-        "draft": "Draft: not published yet (publish: 0)", "draft_short": "draft",
-        "no_posts": "No posts yet.", "drafts_hidden": "{n} draft(s) hidden (see them with sitegen serve, or --drafts).",
-    },
-}
-MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August",
-             "September", "October", "November", "December"]
-
-
-def strings(language: str) -> dict[str, str]:
-    return STRINGS.get(language.split("-")[0].lower(), STRINGS["en"])
-
-
-def human_date(moment: dt.datetime, language: str) -> str:
-    if language.lower().startswith("ko"):
-        return f"{moment.year}년 {moment.month}월 {moment.day}일"
-    return f"{moment.day} {MONTHS_EN[moment.month - 1]} {moment.year}"
-
 
 def fingerprint(name: str, data: bytes) -> str:
     """style.css -> style.3f2a9c1e.css: a new name whenever the content changes."""

@@ -42,6 +42,18 @@ def test_no_web_fonts_imports_or_other_hosts() -> None:
     assert "@media print" in CSS and ":focus-visible" in CSS and ".skip-link:focus" in CSS
 
 
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_every_code_token_colour_meets_wcag_aa_on_the_code_background(dark: bool) -> None:
+    from sitegen.mdplugins.highlight import pygments_css
+
+    light_rules, dark_rules = pygments_css().split("@media (prefers-color-scheme: dark)")
+    tokens = [line for line in (dark_rules if dark else light_rules).splitlines() if line.strip().startswith(".highlight")]
+    colours = set(re.findall(r"(?<![-\w])color:\s*(#[0-9a-fA-F]{6})", "\n".join(tokens)))
+    background = (DARK if dark else LIGHT)["code-bg"]
+    assert len(colours) > 5
+    assert {c: round(contrast(c, background), 2) for c in colours if contrast(c, background) < 4.5} == {}
+
+
 # The built-in theme and the author's theme over it (sitegen/theme.py).
 
 from pathlib import Path  # noqa: E402
