@@ -7,7 +7,7 @@ heading anchors, a table of contents, Pygments highlighting and MathML, each a p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields
 from functools import lru_cache
 from typing import Any, Callable, Literal, Mapping
 
@@ -54,6 +54,33 @@ class Rendered:
     sections: tuple[Section, ...]
     has_math: bool
     has_code: bool
+
+
+_NESTED: dict[str, type] = {"headings": Heading, "references": Reference, "sections": Section}
+
+
+def rendered_to_json(rendered: Rendered) -> dict[str, Any]:
+    """A Rendered as plain JSON values (for the build cache and the render workers).
+    Exact: `rendered_from_json(rendered_to_json(r)) == r` (tests/sitegen/test_markdown.py)."""
+    data: dict[str, Any] = {}
+    for item in fields(Rendered):
+        value = getattr(rendered, item.name)
+        if item.name in _NESTED:
+            value = [[list(v) if isinstance(v, tuple) else v for v in astuple(entry)] for entry in value]
+        data[item.name] = value
+    return data
+
+
+def rendered_from_json(data: Mapping[str, Any]) -> Rendered:
+    values: dict[str, Any] = {}
+    for item in fields(Rendered):
+        value = data[item.name]
+        if item.name in _NESTED:
+            value = tuple(_NESTED[item.name](*(tuple(v) if isinstance(v, list) else v for v in entry)) for entry in value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        values[item.name] = value
+    return Rendered(**values)
 
 
 @lru_cache(maxsize=16)
