@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from pydantic import ValidationError
 
@@ -67,8 +68,13 @@ def main(argv: list[str] | None = None) -> int:
 
         _migrate(settings)
         print(f"Q&A service on http://{args.host}:{args.port}/ask (sign-in domain {settings.domain}, chain {settings.chain_id})")
+        from .serving import protocol
+
+        # The httptools protocol with a header size cap, a header deadline and a connection
+        # cap (serving.py); idle keep-alive connections close after 5 s (uvicorn's own).
         uvicorn.run("qa_service.app:create_app", factory=True, host=args.host, port=args.port,
-                    workers=args.workers, log_level=args.log_level, proxy_headers=True)
+                    workers=args.workers, log_level=args.log_level, proxy_headers=True,
+                    http=cast("type[asyncio.Protocol]", protocol(settings)), timeout_keep_alive=5)
         return 0
     return 2
 

@@ -102,3 +102,18 @@ ensure_postgres() {
     fi
   fi
 }
+
+# The shared rate-limit tests use Redis on 127.0.0.1:6379: Debian's redis-server installed
+# when missing, started (as a daemon, nothing saved to disk) when stopped.
+ensure_redis() {
+  if command -v redis-cli >/dev/null 2>&1 && redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    return 0
+  fi
+  if ! command -v redis-server >/dev/null 2>&1; then
+    echo "setup: installing Debian packages: redis-server (shared rate limits)"
+    apt_install redis-server || { echo "setup: could not install redis-server: the Redis tests will fail under CI" >&2; return 0; }
+  fi
+  echo "setup: starting redis-server on 127.0.0.1:6379"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no >/dev/null ||
+    echo "setup: could not start redis-server: the Redis tests will fail under CI" >&2
+}

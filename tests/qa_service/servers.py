@@ -25,8 +25,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def service(env: dict[str, str], port: int | None = None, *, workers: int = 1) -> Iterator[str]:
-    """`qa-service serve` in its own process; yields its base URL, stops it afterwards."""
+def service(env: dict[str, str], port: int | None = None, *, workers: int = 1,
+            started: list[subprocess.Popen[str]] | None = None) -> Iterator[str]:
+    """`qa-service serve` in its own process; yields its base URL, stops it afterwards.
+    `started`, when given, receives the process (for its pid)."""
     port = port or free_port()
     full_env = {**os.environ, **env}
     log = tempfile.TemporaryFile(mode="w+")
@@ -35,6 +37,8 @@ def service(env: dict[str, str], port: int | None = None, *, workers: int = 1) -
         env=full_env, stdout=log, stderr=subprocess.STDOUT, text=True,
     )
     url = f"http://127.0.0.1:{port}"
+    if started is not None:
+        started.append(process)
     try:
         deadline = time.monotonic() + 30
         while True:
