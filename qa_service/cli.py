@@ -1,4 +1,4 @@
-"""The `qa-service` command: serve, migrate, export, deploy-nft, mint. `main(argv) -> exit status`."""
+"""The `qa-service` command: serve, migrate, backup, restore, export, deploy-nft, mint. `main(argv) -> exit status`."""
 
 from __future__ import annotations
 
@@ -23,6 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=1, help="processes (set QA_SECRET_KEY when > 1)")
     serve.add_argument("--log-level", default="info")
     commands.add_parser("migrate", help="bring the database schema up to date")
+    backup = commands.add_parser("backup", help="write a consistent copy of the database while the service runs "
+                                                "(SQLite: online backup; PostgreSQL: pg_dump)")
+    backup.add_argument("--out", type=Path, required=True, help="the backup file to write (must not exist)")
+    restore = commands.add_parser("restore", help="bring a backup back into an empty database (QA_DATABASE_URL)")
+    restore.add_argument("file", type=Path, help="a file written by `qa-service backup`")
     export = commands.add_parser("export", help="write the posts and the answered questions as a Hugging Face dataset folder")
     export.add_argument("--content", type=Path, default=Path("content"), help="the blog's content folder (default content/)")
     export.add_argument("--config", type=Path, default=Path("site.toml"), help="the blog's site.toml (default site.toml)")
@@ -57,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         _migrate(settings)
         print(f"schema up to date: {settings.database_url.split('@')[-1]}")
         return 0
+    if args.command in ("backup", "restore"):
+        return _backup(args, settings)
     if args.command == "export":
         return _export(args, settings)
     if args.command == "mint" and args.dry_run:
@@ -87,6 +94,25 @@ def _migrate(settings: Settings) -> None:
         migrate(engine)
     finally:
         dispose(engine)
+
+
+def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    from . import backup
+    from .db import dispose, make_engine
+
+    try:
+        if args.command == "backup":
+            print(backup.backup(settings.database_url, args.out))
+            return 0
+        engine = make_engine(settings.database_url)
+        try:
+            print(backup.restore(settings.database_url, args.file, engine))
+        finally:
+            dispose(engine)
+        return 0
+    except backup.BackupError as error:
+        print(f"qa-service {args.command}: {error.detail}", file=sys.stderr)
+        return 1
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
