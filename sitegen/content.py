@@ -64,6 +64,9 @@ class Document:
     url: str  # output-relative: "hello/", "hello/en-GB/", "about/"
     source_url: str  # output-relative: "hello/index.md", "hello/en-GB.md"
     folder: str = field(default="")  # output-relative folder of its assets: "hello/"
+    # a digest of everything it was parsed from (set by the build; "" = unknown): pages that
+    # show it are re-rendered only when it changes (sitegen.fingerprint)
+    inputs: str = field(default="", compare=False, repr=False)
 
     @property
     def html(self) -> str:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Protocol
 
 import jinja2
 
 from .config import SiteConfig
 from .i18n import human_date, strings
 from .mdplugins.highlight import pygments_css
+from .fingerprint import Fingerprints, templates_digest
 from .site import Site
 from .theme import static_files, template_loader, theme_folders
 
@@ -65,7 +66,17 @@ def _url(config: SiteConfig, path: str) -> str:
     return config.base_path + path
 
 
-def render_site(site: Site, theme: Theme) -> dict[str, bytes]:
+class PageStore(Protocol):
+    """Pages rendered by an earlier build, by the digest of what they were rendered from."""
+
+    def reuse(self, path: str, inputs: str) -> bytes | None: ...
+
+    def remember(self, path: str, inputs: str, data: bytes) -> None: ...
+
+
+def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dict[str, bytes]:
+    """With a `store`, a page whose template context, globals and templates digest the same as
+    when the store saw it is taken from there instead of rendered (sitegen.fingerprint)."""
     config = site.config
     files: dict[str, bytes] = {}
     env = theme.env
@@ -79,12 +90,26 @@ def render_site(site: Site, theme: Theme) -> dict[str, bytes]:
         pages=site.pages,
     )
 
+    prints = Fingerprints({id(env): (env, templates_digest(theme.folders))})
+    shared: list[str] = []  # the globals' digest, taken once they are all set
+
     def page(template: str, path: str, language: str, **context: Any) -> None:
-        html = env.get_template(template).render(
+        context = dict(
             lang=language, t=strings(language), path=path,
             canonical=config.absolute(path.removesuffix("index.html")), **context,
         )
-        files[path] = html.encode("utf-8")
+        inputs = ""
+        if store is not None:
+            if not shared:
+                shared.append(prints.of((dict(env.globals), dict(env.filters), dict(env.tests))))
+            inputs = prints.of((shared[0], template, path, context))
+            data = store.reuse(path, inputs)
+            if data is not None:
+                files[path] = data
+                return
+        files[path] = env.get_template(template).render(**context).encode("utf-8")
+        if store is not None:
+            store.remember(path, inputs, files[path])
 
     for group in (*site.posts, *site.pages):
         for document in group.documents:
