@@ -138,16 +138,17 @@ def test_a_build_killed_at_any_moment_leaves_a_whole_site_and_a_usable_cache(tmp
     write_posts(1)
     subprocess.run(command, cwd=root, check=True, capture_output=True)
     start = time.monotonic()
-    probe = subprocess.run(command, cwd=root, check=True, capture_output=True)
-    whole = max(0.3, time.monotonic() - start) * 4  # a cold build takes longer than a warm one
+    subprocess.run([*command, "--no-cache", "--out", str(tmp_path / "probe")], cwd=root, check=True, capture_output=True)
+    cold = time.monotonic() - start  # the longest a build here takes (the machine may be busy)
     killed = 0
-    for step in range(10):
+    for step in range(16):
         version = 2 if step % 2 == 0 else 1
         write_posts(version)
-        if step % 3 == 0:
-            (root / FOLDER).exists() and [p.unlink() for p in (root / FOLDER).iterdir() if p.is_file()]
+        if step % 2 == 0:  # a cold build half of the time: kills land in the render as well as the write
+            for path in (root / FOLDER).glob("*"):
+                path.unlink()
         process = subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        time.sleep(whole * (step + 1) / 12)
+        time.sleep(cold * ((step * 7) % 16 + 1) / 20)  # spread over the build
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             killed += 1
@@ -159,4 +160,6 @@ def test_a_build_killed_at_any_moment_leaves_a_whole_site_and_a_usable_cache(tmp
         assert finished.returncode == 0, finished.stderr
         assert finished.stderr.count("build cache") <= 1, finished.stderr
         assert tree(out) == versions[version]
-    assert killed >= 3, f"only {killed} builds were killed before they finished: the timing probe was off ({probe.args})"
+        if killed >= 5:
+            break
+    assert killed >= 3, f"only {killed} builds were killed before they finished (cold build {cold:.2f} s)"
