@@ -20,7 +20,7 @@ from .errors import Problem
 from .markdown import Rendered, render_markdown
 from .slugs import tag_slug
 
-KNOWN_KEYS = {"title", "date", "language", "author", "desc", "img", "tags", "revision", "publish"}
+KNOWN_KEYS = {"title", "date", "language", "author", "desc", "img", "tags", "revision", "publish", "revised", "series"}
 _FENCE = re.compile(r"^---[ \t]*$")
 
 
@@ -64,6 +64,13 @@ class Document:
     url: str  # output-relative: "hello/", "hello/en-GB/", "about/"
     source_url: str  # output-relative: "hello/index.md", "hello/en-GB.md"
     folder: str = field(default="")  # output-relative folder of its assets: "hello/"
+    revised: dt.datetime | None = None  # when this revision was made (frontmatter `revised`)
+    series: str | None = None  # the series the post is part of (frontmatter `series`)
+
+    @property
+    def revision_date(self) -> dt.datetime:
+        """The date of the current revision: `revised`, else the first publication."""
+        return self.revised or self.date
 
     @property
     def html(self) -> str:
@@ -97,6 +104,11 @@ def _key_line(yaml_text: str, key: str) -> int:
     return 1
 
 
+def load_frontmatter(yaml_text: str) -> Any:
+    """The frontmatter's values (YAML, safe subset); yaml.YAMLError on bad syntax."""
+    return frontmatter.YAMLHandler().load(yaml_text)
+
+
 def parse_date(value: object) -> dt.datetime | None:
     """ISO 8601 date or date-time; an offset is kept, none means UTC."""
     if isinstance(value, dt.datetime):
@@ -122,13 +134,18 @@ def parse_document(
     display: str | None = None,
     image_size: Callable[[str], tuple[int, int] | None] | None = None,
     asset_exists: Callable[[str], bool] = lambda name: True,
+    diagrams: Mapping[str, str] | None = None,
+    render: Callable[[str, int, str, str], Rendered] | None = None,
+    load_yaml: Callable[[str], Any] | None = None,
 ) -> tuple[Document | None, list[Problem]]:
+    """`render(body, line_offset, link_prefix, language)` and `load_yaml(text)` may be given to reuse
+    earlier results (the build cache); they must return what the defaults would."""
     name = display or str(source)
     yaml_text, body_line, body = split_frontmatter(text)
     if yaml_text is None:
         return None, [Problem(name, 1, "no frontmatter: start the file with a '---' block holding title and date")]
     try:
-        meta = frontmatter.YAMLHandler().load(yaml_text) if yaml_text.strip() else {}
+        meta = (load_yaml or load_frontmatter)(yaml_text) if yaml_text.strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
@@ -185,15 +202,28 @@ def parse_document(
             img = None
         elif "://" not in img and not asset_exists(img):
             bad("img", f"'img' {img!r} is not a file beside the post: add it or fix the name")
+    revised = None
+    if meta.get("revised") is not None:
+        revised = parse_date(meta["revised"])
+        if revised is None:
+            bad("revised", f"'revised' {meta['revised']!r} is not an ISO 8601 date: write the date of this revision like 2026-03-14")
+    series = meta.get("series")
+    if series is not None and (not isinstance(series, (str, int, float)) or isinstance(series, bool) or not str(series).strip()):
+        bad("series", "'series' must be the series' name, like 'Account abstraction'")
+        series = None
     for key in ("author", "desc"):
         if key in meta and not isinstance(meta[key], (str, type(None))):
             bad(key, f"'{key}' must be text")
 
-    rendered = render_markdown(
-        body, site_host=config.host, line_offset=body_line - 1, image_size=image_size,
-        link_prefix="../" if where.language_from_name else "",
-        language=language if is_language_tag(language) else config.default_language,
-    )
+    link_prefix = "../" if where.language_from_name else ""
+    body_language = language if is_language_tag(language) else config.default_language
+    if render is not None:  # the build's cached render (it knows the diagrams itself)
+        rendered = render(body, body_line - 1, link_prefix, body_language)
+    else:
+        rendered = render_markdown(
+            body, site_host=config.host, line_offset=body_line - 1, image_size=image_size,
+            link_prefix=link_prefix, language=body_language, diagrams=diagrams,
+        )
     if problems or date is None:
         return None, problems
 
@@ -223,4 +253,6 @@ def parse_document(
         url=url,
         source_url=f"{folder}{source.name}",
         folder=folder,
+        revised=revised,
+        series=str(series).strip() if series is not None else None,
     ), []

@@ -113,7 +113,7 @@ async def delete(ctx: Ctx, confirm: bool = Form(False)) -> Response:
     me = await _require(ctx)
     if not confirm:
         raise ServiceError("tick the box to confirm that everything you left here should be deleted")
-    questions.delete_account(ctx.db, address=me)
+    questions.delete_account(ctx.db, address=me, now=ctx.now)
     response = _back()
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=ctx.settings.secure_cookies)
     return response

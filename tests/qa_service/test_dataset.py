@@ -149,8 +149,7 @@ def test_every_config_loads_with_what_a_trainer_needs(client: TestClient, wallet
     answer(client, reviewer, plain, "기계를 위해.")
     private = ask(client, asker, "Keep this out of training", consent=False)
     answer(client, reviewer, private, "Kept out.")
-    taken_back = ask(client, asker, "Withdrawn later")
-    answer(client, reviewer, taken_back, "Answered, then withdrawn.")
+    taken_back = ask(client, asker, "Withdrawn while pending")
     assert client.post(f"/api/questions/{taken_back}/withdraw", headers={"Authorization": f"Bearer {asker}"}).status_code == 200
     ask(client, asker, "Still pending")
     rejected = ask(client, asker, "Off topic")
