@@ -25,6 +25,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from .build import BuildOptions, build_site
+from .config import SiteConfig
 from .errors import BuildError, Problem
 from .meta import headers_for, parse_headers
 from .preview import EVENTS_PATH, RELOAD_JS, SCRIPT_PATH, error_page, inject_reload
@@ -223,7 +224,7 @@ class DevServer:
     port: int = 8000
     host: str = "127.0.0.1"
     debounce: float = 0.2
-    out = sys.stdout
+    out = None  # where messages go (a test sets a StringIO); None: the current sys.stdout
 
     def __post_init__(self) -> None:
         self._changes: dict[Path, ChangeKind] = {}
@@ -234,7 +235,7 @@ class DevServer:
         self.state = BuildState()
 
     def say(self, text: str) -> None:
-        print(text, file=self.out, flush=True)
+        print(text, file=self.out or sys.stdout, flush=True)
 
     def rebuild(self, reason: str) -> bool:
         start = time.perf_counter()
@@ -313,10 +314,16 @@ def serve(options: BuildOptions, *, port: int = 8000, host: str = "127.0.0.1", s
     if scratch_out:
         scratch = Path(tempfile.mkdtemp(prefix="sitegen-serve-"))
         options = replace(options, out=scratch / "site")
+    if not options.config.is_file():  # not a blog's folder: say so instead of serving an error page
+        try:
+            SiteConfig.load(options.config)
+        except BuildError as error:
+            for problem in error.problems:
+                print(problem, file=sys.stderr)
+            return 1
     try:
         dev = DevServer(options, port=port, host=host)
-        if not dev.rebuild("built") and not options.config.is_file():
-            return 1  # not a blog folder: the line above says what to do
+        dev.rebuild("built")
         try:
             dev.start()
         except BuildError as error:

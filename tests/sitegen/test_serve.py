@@ -215,3 +215,26 @@ def test_the_open_page_reloads_itself_and_shows_a_broken_build(dev: DevServer) -
         source.write_text(post(title="Third version"), encoding="utf-8")
         expect(page.locator("h1")).to_have_text("Third version", timeout=15000)  # type: ignore[attr-defined]
         assert not [e for e in errors if "Content Security Policy" in e], errors
+
+
+def test_a_first_build_that_fails_is_shown_in_the_browser(make_site) -> None:  # type: ignore[no-untyped-def]
+    options = make_site({"blog/hello/index.md": "---\ntitle: x\n---\nno date\n"})
+    server = DevServer(options, port=0)
+    server.out = io.StringIO()
+    assert not server.rebuild("built")
+    server.start()
+    try:
+        status, _, body = fetch(server.port, "/")
+    finally:
+        server.stop()
+    assert status == 500 and b"missing &#x27;date&#x27;" in body and b"blog/hello/index.md:1</code>" in body
+
+
+def test_serve_outside_a_blog_is_one_line(tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sitegen.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["serve", "--port", "0"]) == 1
+    out = capsys.readouterr()
+    assert "site.toml: no such file: run `sitegen init` to start a blog here" in out.out + out.err
+    assert "Traceback" not in out.out + out.err and list(tmp_path.iterdir()) == []
