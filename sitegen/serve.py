@@ -11,6 +11,7 @@ import errno
 import http.server
 import mimetypes
 import posixpath
+import secrets
 import shutil
 import sys
 import tempfile
@@ -25,6 +26,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from .build import BuildOptions, build_site
+from .config import SiteConfig
 from .errors import BuildError, Problem
 from .meta import headers_for, parse_headers
 from .preview import EVENTS_PATH, RELOAD_JS, SCRIPT_PATH, error_page, inject_reload
@@ -52,6 +54,7 @@ class BuildState:
     Waiters (the reload endpoint) are woken after every build, good or broken."""
 
     def __init__(self) -> None:
+        self.run = secrets.token_hex(4)  # tells this server's pages from a previous run's
         self.build = 0
         self.problems: tuple[Problem, ...] = ()
         self.stopping = False
@@ -68,6 +71,11 @@ class BuildState:
         with self.changed:
             self.changed.wait_for(lambda: self.build > than or self.stopping, timeout)
             return self.build > than
+
+    @property
+    def stamp(self) -> str:
+        """What a page served now carries: "<run>.<build>"."""
+        return f"{self.run}.{self.build}"
 
     def stop(self) -> None:
         with self.changed:
@@ -143,14 +151,14 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         kind = content_type(target)
         if state is not None and state.problems and kind.startswith("text/html"):
             # A broken build: the browser shows its problems, not a stale page.
-            self._answer(500, kind, error_page(state.problems, state.build), head=head)
+            self._answer(500, kind, error_page(state.problems, state.stamp), head=head)
             return
         try:
             data = target.read_bytes()
         except OSError:
             data, status = b"not found", 404
         if state is not None and kind.startswith("text/html"):
-            data = inject_reload(data, state.build)
+            data = inject_reload(data, state.stamp)
         self._answer(status, kind, data, head=head, extra=headers_for(url_path, self.server.rules()))
 
     def _answer(self, status: int, kind: str, data: bytes, *, head: bool, extra: dict[str, str] | None = None) -> None:
@@ -164,11 +172,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             self.wfile.write(data)
 
     def _events(self, state: BuildState) -> None:
-        """Server-sent events: "reload" once a build newer than ?since=N has finished."""
-        try:
-            since = int(parse_qs(urlsplit(self.path).query).get("since", ["0"])[0])
-        except ValueError:
-            since = 0
+        """Server-sent events: "reload" once a build newer than ?since=RUN.N has finished, at once
+        for a page served by an earlier run of the server."""
+        run, _, number = parse_qs(urlsplit(self.path).query).get("since", ["."])[0].partition(".")
+        since = int(number) if number.isdigit() and run == state.run else -1
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
@@ -223,7 +230,7 @@ class DevServer:
     port: int = 8000
     host: str = "127.0.0.1"
     debounce: float = 0.2
-    out = sys.stdout
+    out = None  # where messages go (a test sets a StringIO); None: the current sys.stdout
 
     def __post_init__(self) -> None:
         self._changes: dict[Path, ChangeKind] = {}
@@ -234,7 +241,7 @@ class DevServer:
         self.state = BuildState()
 
     def say(self, text: str) -> None:
-        print(text, file=self.out, flush=True)
+        print(text, file=self.out or sys.stdout, flush=True)
 
     def rebuild(self, reason: str) -> bool:
         start = time.perf_counter()
@@ -313,10 +320,16 @@ def serve(options: BuildOptions, *, port: int = 8000, host: str = "127.0.0.1", s
     if scratch_out:
         scratch = Path(tempfile.mkdtemp(prefix="sitegen-serve-"))
         options = replace(options, out=scratch / "site")
+    if not options.config.is_file():  # not a blog's folder: say so instead of serving an error page
+        try:
+            SiteConfig.load(options.config)
+        except BuildError as error:
+            for problem in error.problems:
+                print(problem, file=sys.stderr)
+            return 1
     try:
         dev = DevServer(options, port=port, host=host)
-        if not dev.rebuild("built") and not options.config.is_file():
-            return 1  # not a blog folder: the line above says what to do
+        dev.rebuild("built")
         try:
             dev.start()
         except BuildError as error:

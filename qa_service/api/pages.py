@@ -7,6 +7,7 @@ origin only (SameSite=Strict cookie plus an Origin/Referer check).
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from eth_utils import is_address, to_checksum_address
@@ -16,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 
 from .. import auth, credits, questions
 from ..errors import AuthError, Forbidden, ServiceError
-from .deps import COOKIE, Context, Ctx, QuestionId, same_origin, session_token
+from .deps import COOKIE, Context, Ctx, QuestionId, nonce_allowed, same_origin, session_token
 from .auth import set_session_cookie
 
 PREFIXES = ("/ask", "/admin")
@@ -60,7 +61,8 @@ async def ask_page(ctx: Ctx, address: str | None = None, post: str | None = None
             if not is_address(address.strip()):
                 problem = "That is not an Ethereum address: 0x followed by 40 hex digits."
             else:
-                nonce = auth.issue_nonce(ctx.db, settings=settings, now=ctx.now)
+                await nonce_allowed(request)
+                nonce = await auth.issue_nonce(ctx.statements, settings=settings, now=ctx.now)
                 message = auth.message_for(to_checksum_address(address.strip()), nonce, settings=settings,
                                            now=ctx.now).to_text()
         return _page(request, "ask.html", me=None, message=message, address=address or "", problem=problem, post=post)
@@ -104,7 +106,7 @@ async def ask(ctx: Ctx, text: str = Form(max_length=100_000),
 @router.post("/ask/questions/{question_id}/withdraw")
 async def withdraw(question_id: QuestionId, ctx: Ctx) -> Response:
     me = await _require(ctx)
-    questions.withdraw(ctx.db, address=me, question_id=question_id, now=ctx.now)
+    await asyncio.to_thread(questions.withdraw, ctx.db, address=me, question_id=question_id, now=ctx.now)
     return _back()
 
 
@@ -113,7 +115,7 @@ async def delete(ctx: Ctx, confirm: bool = Form(False)) -> Response:
     me = await _require(ctx)
     if not confirm:
         raise ServiceError("tick the box to confirm that everything you left here should be deleted")
-    questions.delete_account(ctx.db, address=me, now=ctx.now)
+    await asyncio.to_thread(questions.delete_account, ctx.db, address=me, now=ctx.now)
     response = _back()
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=ctx.settings.secure_cookies)
     return response
@@ -155,15 +157,15 @@ async def answer(question_id: QuestionId, ctx: Ctx) -> Response:
     me = await _admin(ctx)
     text = str(form.get("text", ""))
     alternatives = [str(v) for k, v in form.multi_items() if k == "alternative" and str(v).strip()]  # best first
-    result = questions.answer(ctx.db, settings=ctx.settings, question_id=question_id, text=text,
-                              alternatives=alternatives, admin=me, now=ctx.now)
+    result = await asyncio.to_thread(questions.answer, ctx.db, settings=ctx.settings, question_id=question_id, text=text,
+                                     alternatives=alternatives, admin=me, now=ctx.now)
     return _back(f"/admin?answered={result.question.id}&credits={result.credits_awarded}")
 
 
 @router.post("/admin/questions/{question_id}/reject")
 async def reject(question_id: QuestionId, ctx: Ctx, reason: str = Form("", max_length=2000)) -> Response:
     me = await _admin(ctx)
-    questions.reject(ctx.db, question_id=question_id, reason=reason, admin=me, now=ctx.now)
+    await asyncio.to_thread(questions.reject, ctx.db, question_id=question_id, reason=reason, admin=me, now=ctx.now)
     return _back("/admin")
 
 
