@@ -138,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"built {pages} pages, {len(result.files)} files into {args.out} in {(time.perf_counter() - start) * 1000:.0f} ms")
             if args.timings:
                 print("  ".join(f"{stage} {seconds * 1000:.0f} ms" for stage, seconds in result.timings.items()))
+                print(", ".join(f"{what} {n}" for what, n in sorted(result.counts.items())) or "no build cache")
             return 0
         if args.command == "check":
             result = build_files(_options(args, strict_alt=True))
