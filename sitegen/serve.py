@@ -1,7 +1,9 @@
 """`sitegen serve`: build, serve the output on 127.0.0.1 with the headers `_headers` gives
 a static host, and rebuild when content, theme or settings change.
 
-A rebuild that fails prints its problems and keeps the last good site being served.
+Pages it sends carry a reload script (sitegen.preview) that the written files never have;
+the open page reloads after every rebuild. A rebuild that fails prints its problems, keeps
+the last good files on disk, and every page shows the problems until the next good build.
 """
 
 from __future__ import annotations
