@@ -56,9 +56,10 @@ USAGE = {
              "args=SFTConfig(dataset_text_field='text'))` on `select_columns(['text'])`.",
     "sft": "`SFTTrainer(model=model, processing_class=tokenizer, args=SFTConfig(output_dir=...), "
            "train_dataset=sft['train'].select_columns(['messages']))`: conversational, so the tokenizer needs a chat template.",
-    "preference": "`DPOTrainer(model=model, processing_class=tokenizer, args=DPOConfig(output_dir=...), "
+    "preference": "`DPOTrainer(model=model, ref_model=reference, processing_class=tokenizer, args=DPOConfig(output_dir=...), "
                   "train_dataset=preference['train'].select_columns(['prompt', 'chosen', 'rejected']))`; the same "
-                  "columns suit RewardTrainer.",
+                  "columns suit RewardTrainer. `reference` is the policy as DPO starts (a model loaded from a path may leave it out: "
+                  "TRL reloads one).",
     "rewards": "`KTOTrainer` on `select_columns(['prompt', 'completion', 'label'])`; `reward` for reward-weighted methods.",
     "ilql": "offline RL: group rows by `trajectory`, order by `turn`, and use (`prompt`, `completion`, `reward`, `done`) "
             "as (state, action, reward, terminal).",
