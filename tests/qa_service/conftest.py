@@ -133,3 +133,16 @@ def wallet() -> Wallet:
 @pytest.fixture
 def admin() -> Wallet:
     return Wallet(ADMIN)
+
+
+def http_sign_in(url: str, account) -> str:  # type: ignore[no-untyped-def]
+    """Sign `account` in to a real server at `url` (QA_DOMAIN and QA_URI as ORIGIN names
+    them); its bearer token."""
+    import httpx
+
+    nonce = httpx.get(f"{url}/api/auth/nonce").json()["nonce"]
+    text = auth.message_for(account.address, nonce, settings=make_settings("sqlite://"),
+                            now=dt.datetime.now(dt.timezone.utc)).to_text()
+    response = httpx.post(f"{url}/api/auth/verify", json={"message": text, "signature": sign(account, text)})
+    assert response.status_code == 200, response.text
+    return str(response.json()["token"])

@@ -5,7 +5,6 @@ and on PostgreSQL; a non-empty database is refused."""
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import secrets
 import threading
 import time
@@ -17,12 +16,11 @@ import pytest
 from eth_account import Account
 from sqlalchemy import select
 
-from qa_service import auth
 from qa_service.cli import main
 from qa_service.db import dispose, make_engine
 from qa_service.models import QUESTIONS
 
-from .conftest import ORIGIN, PG_SERVER, make_settings, sign
+from .conftest import ORIGIN, PG_SERVER, http_sign_in
 from .servers import service
 
 
@@ -47,16 +45,6 @@ def empty_database(db_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
             connection.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
-def signed_in(url: str) -> str:
-    asker = Account.create()
-    nonce = httpx.get(f"{url}/api/auth/nonce").json()["nonce"]
-    text = auth.message_for(asker.address, nonce, settings=make_settings("sqlite://"),
-                            now=dt.datetime.now(dt.timezone.utc)).to_text()
-    response = httpx.post(f"{url}/api/auth/verify", json={"message": text, "signature": sign(asker, text)})
-    assert response.status_code == 200, response.text
-    return str(response.json()["token"])
-
-
 def test_backup_under_write_load_then_restore_finds_every_acknowledged_write(
         db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     env = {"QA_DATABASE_URL": db_url, "QA_URI": ORIGIN, "QA_DOMAIN": ORIGIN.split("//")[1],
@@ -75,10 +63,12 @@ def test_backup_under_write_load_then_restore_finds_every_acknowledged_write(
                     assert response.status_code == 201, response.text
                     acknowledged.append((time.monotonic(), int(response.json()["id"])))
 
-        writers = [threading.Thread(target=write, args=(signed_in(url),)) for _ in range(4)]
+        writers = [threading.Thread(target=write, args=(http_sign_in(url, Account.create()),)) for _ in range(4)]
         for thread in writers:
             thread.start()
-        time.sleep(1.5)
+        deadline = time.monotonic() + 60
+        while len(acknowledged) < 30 and time.monotonic() < deadline:  # under load, however slow the machine
+            time.sleep(0.1)
         began = time.monotonic()
         assert main(["backup", "--out", str(out)]) == 0
         assert "backup" in capsys.readouterr().out
