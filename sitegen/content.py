@@ -66,6 +66,9 @@ class Document:
     folder: str = field(default="")  # output-relative folder of its assets: "hello/"
     revised: dt.datetime | None = None  # when this revision was made (frontmatter `revised`)
     series: str | None = None  # the series the post is part of (frontmatter `series`)
+    # a digest of everything it was parsed from (set by the build; "" = unknown): pages that
+    # show it are re-rendered only when it changes (sitegen.fingerprint)
+    inputs: str = field(default="", compare=False, repr=False)
 
     @property
     def revision_date(self) -> dt.datetime:

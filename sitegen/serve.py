@@ -1,7 +1,9 @@
 """`sitegen serve`: build, serve the output on 127.0.0.1 with the headers `_headers` gives
 a static host, and rebuild when content, theme or settings change.
 
-A rebuild that fails prints its problems and keeps the last good site being served.
+Pages it sends carry a reload script (sitegen.preview) that the written files never have;
+the open page reloads after every rebuild. A rebuild that fails prints its problems, keeps
+the last good files on disk, and every page shows the problems until the next good build.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import errno
 import http.server
 import mimetypes
 import posixpath
+import secrets
 import shutil
 import sys
 import tempfile
@@ -53,6 +56,7 @@ class BuildState:
     Waiters (the reload endpoint) are woken after every build, good or broken."""
 
     def __init__(self) -> None:
+        self.run = secrets.token_hex(4)  # tells this server's pages from a previous run's
         self.build = 0
         self.problems: tuple[Problem, ...] = ()
         self.stopping = False
@@ -69,6 +73,11 @@ class BuildState:
         with self.changed:
             self.changed.wait_for(lambda: self.build > than or self.stopping, timeout)
             return self.build > than
+
+    @property
+    def stamp(self) -> str:
+        """What a page served now carries: "<run>.<build>"."""
+        return f"{self.run}.{self.build}"
 
     def stop(self) -> None:
         with self.changed:
@@ -144,14 +153,14 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         kind = content_type(target)
         if state is not None and state.problems and kind.startswith("text/html"):
             # A broken build: the browser shows its problems, not a stale page.
-            self._answer(500, kind, error_page(state.problems, state.build), head=head)
+            self._answer(500, kind, error_page(state.problems, state.stamp), head=head)
             return
         try:
             data = target.read_bytes()
         except OSError:
             data, status = b"not found", 404
         if state is not None and kind.startswith("text/html"):
-            data = inject_reload(data, state.build)
+            data = inject_reload(data, state.stamp)
         self._answer(status, kind, data, head=head, extra=headers_for(url_path, self.server.rules()))
 
     def _answer(self, status: int, kind: str, data: bytes, *, head: bool, extra: dict[str, str] | None = None) -> None:
@@ -165,11 +174,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             self.wfile.write(data)
 
     def _events(self, state: BuildState) -> None:
-        """Server-sent events: "reload" once a build newer than ?since=N has finished."""
-        try:
-            since = int(parse_qs(urlsplit(self.path).query).get("since", ["0"])[0])
-        except ValueError:
-            since = 0
+        """Server-sent events: "reload" once a build newer than ?since=RUN.N has finished, at once
+        for a page served by an earlier run of the server."""
+        run, _, number = parse_qs(urlsplit(self.path).query).get("since", ["."])[0].partition(".")
+        since = int(number) if number.isdigit() and run == state.run else -1
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
