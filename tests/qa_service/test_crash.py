@@ -30,14 +30,14 @@ def test_kill_9_under_concurrent_writes_loses_no_acknowledged_write_and_pays_onc
     asked: list[int] = []  # acknowledged (201) questions
     answered: list[int] = []  # acknowledged (200) answers
     tokens: list[str] = []
-    for cycle in range(3):
+    for _cycle in range(3):
         started: list = []  # type: ignore[type-arg]
         with service(env, port, started=started):
             if not tokens:
                 tokens = [http_sign_in(url, Account.create()) for _ in range(3)] + [http_sign_in(url, ADMIN)]
             stop = threading.Event()
 
-            def ask(token: str) -> None:
+            def ask(token: str, stop: threading.Event) -> None:
                 with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as client:
                     while not stop.is_set():
                         try:
@@ -47,7 +47,7 @@ def test_kill_9_under_concurrent_writes_loses_no_acknowledged_write_and_pays_onc
                         assert response.status_code == 201, response.text
                         asked.append(int(response.json()["id"]))
 
-            def answer(token: str) -> None:  # the author answers, retrying the same questions
+            def answer(token: str, stop: threading.Event) -> None:  # the author answers, retrying the same questions
                 with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as client:
                     while not stop.is_set():
                         if not asked:
@@ -62,8 +62,8 @@ def test_kill_9_under_concurrent_writes_loses_no_acknowledged_write_and_pays_onc
                         if response.status_code == 200:
                             answered.append(qid)
 
-            threads = [threading.Thread(target=ask, args=(t,)) for t in tokens[:3]]
-            threads += [threading.Thread(target=answer, args=(tokens[3],)) for _ in range(2)]
+            threads = [threading.Thread(target=ask, args=(t, stop)) for t in tokens[:3]]
+            threads += [threading.Thread(target=answer, args=(tokens[3], stop)) for _ in range(2)]
             for thread in threads:
                 thread.start()
             deadline = time.monotonic() + 60
