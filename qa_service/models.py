@@ -49,7 +49,8 @@ class Question(Base):
     consent_to_training: Mapped[bool] = mapped_column(Boolean)
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), index=True)  # pending answered rejected withdrawn
-    post: Mapped[str | None] = mapped_column(String(300))  # the blog post it was asked from
+    post: Mapped[str | None] = mapped_column(String(300))  # the slug of the blog post it was asked from
+    post_revision: Mapped[int | None]  # the revision of that post the reader saw
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
     answer: Mapped[str | None] = mapped_column(Text)

@@ -18,10 +18,11 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from . import credits
 from .db import AsyncStatements, storable, writing
 from .errors import Conflict, Invalid, NotFound, TooLarge
+from .i18n import N_
 from .models import ACCOUNTS, ALTERNATIVES, LEDGER, MINTS, QUESTIONS, SIGN_INS
 from .settings import Settings
 
-STATUSES = ("pending", "answered", "rejected", "withdrawn")
+STATUSES = (N_("pending"), N_("answered"), N_("rejected"), N_("withdrawn"))
 ADD_QUESTION = insert(QUESTIONS).returning(QUESTIONS.c.id)
 
 
@@ -43,6 +44,7 @@ class QuestionView:
     post: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    post_revision: int | None = None
     answer: str | None = None
     answered_by: str | None = None
     answered_at: dt.datetime | None = None
@@ -60,14 +62,31 @@ class AnswerResult:
 
 
 LANGUAGE_TAG = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"  # BCP 47, as far as a question needs
+# A post's slug: its folder name, as in the blog's URL (Hangul kept; nothing a URL would escape).
+SLUG = re.compile(r"[^\s/?#%<>\"'\\`{}|^\[\]]{1,200}")
+MAX_REVISION = 1_000_000
+
+
+def post_slug(value: str) -> tuple[str, str | None]:
+    """(slug, language) of a post named by its slug or by the path of its page on the blog:
+    "why-i-write", "why-i-write/", "/why-i-write/en-GB/" (a translation: its language too).
+    Invalid when it names no post."""
+    parts = [part for part in storable(value, what=N_("post")).strip().split("/") if part]
+    language = None
+    if len(parts) >= 2 and re.fullmatch(LANGUAGE_TAG, parts[-1]):
+        language = parts.pop()
+    if not parts or not SLUG.fullmatch(parts[-1]):
+        raise Invalid(N_("%(post)r is not a post's slug such as why-i-write"), post=value[:60])
+    return parts[-1], language
 
 
 def _clean(text: str, *, limit: int, what: str) -> str:
     text = storable(text, what=what).replace("\r\n", "\n").strip()
     if not text:
-        raise Invalid(f"{what} is empty")
+        raise Invalid(N_("%(what)s is empty"), what=what)
     if len(text) > limit:
-        raise TooLarge(f"{what} is {len(text)} characters; the limit is {limit}")
+        raise TooLarge(N_("%(what)s is %(length)d characters; the limit is %(limit)d"), what=what, length=len(text),
+                       limit=limit)
     return text
 
 
@@ -85,21 +104,25 @@ def _views(db: Connection, rows: list) -> list[QuestionView]:  # type: ignore[ty
 def get(db: Connection, question_id: int) -> QuestionView:
     row = db.execute(select(QUESTIONS).where(QUESTIONS.c.id == question_id)).first()
     if row is None:
-        raise NotFound(f"no question {question_id}")
+        raise NotFound(N_("no question %(id)d"), id=question_id)
     return _views(db, [row])[0]
 
 
 async def ask(statements: AsyncStatements, *, settings: Settings, address: str, text: str,
               consent_to_training: bool, public: bool = False, language: str = "en", post: str | None = None,
-              now: dt.datetime) -> QuestionView:
-    """Store a pending question (one INSERT, awaited: the API's hot path)."""
-    text = _clean(text, limit=settings.max_question_chars, what="question")
+              post_revision: int | None = None, now: dt.datetime) -> QuestionView:
+    """Store a pending question (one INSERT, awaited: the API's hot path). `post` is the slug
+    (or page path) of the post it was asked from, `post_revision` the revision read."""
+    text = _clean(text, limit=settings.max_question_chars, what=N_("question"))
     if not re.fullmatch(LANGUAGE_TAG, language):
-        raise Invalid(f"language {language[:40]!r} is not a language tag such as en or ko-KR")
+        raise Invalid(N_("language %(language)r is not a language tag such as en or ko-KR"), language=language[:40])
     if post is not None:
-        storable(post, what="post")
+        post, _language = post_slug(post)
+    if post_revision is not None and (post is None or not 1 <= post_revision <= MAX_REVISION):
+        raise Invalid(N_("post_revision must be a whole number from 1, given with the post it is of"))
     values: dict[str, Any] = dict(asker=address, text=text, language=language, consent_to_training=consent_to_training,
-                                  public=public, status="pending", post=post, created_at=now, updated_at=now)
+                                  public=public, status="pending", post=post, post_revision=post_revision,
+                                  created_at=now, updated_at=now)
     _count, row = await statements.run(ADD_QUESTION, values)
     assert row is not None  # INSERT ... RETURNING id
     return QuestionView(id=int(row[0]), **values)
@@ -116,7 +139,7 @@ def withdraw(engine: Engine, *, address: str, question_id: int, now: dt.datetime
         if question is None:
             row = db.execute(select(QUESTIONS.c.asker).where(QUESTIONS.c.id == question_id)).first()
             if row is None or row.asker != address:
-                raise NotFound(f"no question {question_id} of yours")
+                raise NotFound(N_("no question %(id)d of yours"), id=question_id)
             question = get(db, question_id)  # already withdrawn: nothing to change
     return question
 
@@ -166,7 +189,7 @@ def _decide(db: Connection, question_id: int, **values: object) -> QuestionView:
     ).rowcount
     question = get(db, question_id)
     if changed != 1:
-        raise Conflict(f"question {question_id} is {question.status}, not pending")
+        raise Conflict(N_("question %(id)d is %(status)s, not pending"), id=question_id, status=question.status)
     return question
 
 
@@ -174,7 +197,7 @@ def answer(engine: Engine, *, settings: Settings, question_id: int, text: str, a
            admin: str, now: dt.datetime) -> AnswerResult:
     """Answer a pending question once: store it with its ranked alternatives, pay the asker
     exactly once and give the answer its token id. A second answer is a 409."""
-    text = _clean(text, limit=settings.max_answer_chars, what="answer")
+    text = _clean(text, limit=settings.max_answer_chars, what=N_("answer"))
     if len(alternatives) > settings.max_alternatives:
         raise Invalid(f"at most {settings.max_alternatives} alternatives")
     drafts = [_clean(a, limit=settings.max_answer_chars, what=f"alternative {i}") for i, a in enumerate(alternatives, 1)]
@@ -192,7 +215,10 @@ def answer(engine: Engine, *, settings: Settings, question_id: int, text: str, a
 
 
 def reject(engine: Engine, *, question_id: int, reason: str, admin: str, now: dt.datetime) -> QuestionView:
-    reason = storable(reason, what="reason").strip()[:2000]
+    """Turn a pending question down with the reason its asker will read (required)."""
+    reason = storable(reason, what=N_("reason")).strip()[:2000]
+    if not reason:
+        raise Invalid(N_("give a reason for rejecting: the asker reads it"))
     with writing(engine) as db:
         return _decide(db, question_id, status="rejected", reject_reason=reason, answered_by=admin, updated_at=now)
 

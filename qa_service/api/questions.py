@@ -19,7 +19,8 @@ async def ask(request: Request) -> Response:
     body = await json_body(request, QuestionIn)
     question = await questions.ask(me.statements, settings=me.settings, address=me.address, text=body.text,
                                    consent_to_training=body.consent_to_training, public=body.public,
-                                   language=body.language, post=body.post, now=me.now)
+                                   language=body.language, post=body.post, post_revision=body.post_revision,
+                                   now=me.now)
     return json_response(question_out(question), status_code=201)
 
 

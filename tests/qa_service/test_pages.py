@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from html import unescape
 from urllib.parse import urlencode
 
 from fastapi.testclient import TestClient
+from sqlalchemy import insert
+
+from qa_service.models import MINTS
 
 from .conftest import ORIGIN, Wallet, sign
 
@@ -52,10 +56,21 @@ def test_no_js_sign_in_ask_answer_and_credits(client: TestClient, wallet: Wallet
     assert "&lt;b&gt;Because&lt;/b&gt; it learns." in page.text
     balance = int(re.search(r"Credits: (\d+)", page.text).group(1))
     assert balance > 0
+    assert "will be minted" in page.text and "/nft/" not in page.text, "no NFT link before the token is on chain"
+    record_mint(client, question_id, owner=wallet.address)
+    page = client.get("/ask")
     image = re.search(r'href="(/nft/\d+\.svg)"', page.text)
-    assert image and client.get(image.group(1)).headers["content-type"].startswith("image/svg+xml"), "the answer's NFT is linked"
+    assert image and client.get(image.group(1)).headers["content-type"].startswith("image/svg+xml"), "the minted NFT is linked"
+    assert "will be minted" not in page.text
     mine = client.get("/api/questions/mine").json()[0]
     assert [a["text"] for a in mine["alternatives"]] == ["Second best", "Third"]
+
+
+def record_mint(client: TestClient, token_id: int, *, owner: str) -> None:
+    """What `qa-service mint` records once a token's transaction is in a block."""
+    with client.app.state.engine.begin() as db:
+        db.execute(insert(MINTS).values(token_id=token_id, chain_id=1, contract="0x" + "ab" * 20, owner=owner,
+                                        tx_hash="0x" + "cd" * 32, minted_at=dt.datetime.now(dt.timezone.utc)))
 
 
 def test_cross_site_form_posts_are_refused(client: TestClient, wallet: Wallet) -> None:
