@@ -39,7 +39,7 @@ from eth_account import Account
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qa_service import auth  # noqa: E402
-from qa_service.settings import Settings  # noqa: E402
+from qa_service.settings import Settings, new_secret  # noqa: E402
 from tests.qa_service.servers import free_port, postgres_schema, service  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
@@ -150,7 +150,7 @@ def main() -> int:
         with database(backend) as url:
             port = free_port()
             env = {"QA_DATABASE_URL": url, "QA_DOMAIN": f"127.0.0.1:{port}", "QA_URI": f"http://127.0.0.1:{port}",
-                   "QA_SECRET_KEY": "bench", "QA_RATE_IP_PER_MINUTE": "0", "QA_RATE_NONCE_PER_MINUTE": "0",
+                   "QA_SECRET_KEY": new_secret(), "QA_RATE_IP_PER_MINUTE": "0", "QA_RATE_NONCE_PER_MINUTE": "0",
                    "QA_RATE_ADDRESS_PER_MINUTE": "0", "QA_NONCE_TTL_SECONDS": "3600", "QA_ADMIN_ADDRESSES": ""}
             settings = Settings(database_url=url, domain=env["QA_DOMAIN"], uri=env["QA_URI"], nonce_ttl_seconds=3600)
             workers = args.workers or 2

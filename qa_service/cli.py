@@ -28,7 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--out", type=Path, default=Path("dataset"), help="the dataset folder to write (default dataset/)")
     export.add_argument("--test-percent", type=int, default=10, choices=range(0, 101), metavar="0-100",
                         help="share of questions and posts in the test split (default 10)")
-    export.add_argument("--system", default=None, help="a system turn put before every sft conversation")
+    export.add_argument("--system", default=None, help="a system turn put before every conversation, in every config")
+    export.add_argument("--pii", choices=("scrub", "drop"), default="scrub",
+                        help="scrub: replace personal data and secrets with typed placeholders (default); "
+                             "drop: leave out every row in which any was found")
+    commands.add_parser("secret", help="print a new QA_SECRET_KEY (32 random bytes, hex)")
     deploy = commands.add_parser("deploy-nft", help="deploy the AnswerNFT contract, owned by QA_MINTER_KEY (needs QA_RPC_URL)")
     deploy.add_argument("--name", default=None, help="the collection's on-chain name (default QA_NFT_COLLECTION)")
     deploy.add_argument("--symbol", default="ANSWER")
@@ -37,8 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     mint.add_argument("--dry-run", action="store_true", help="list the tokens not yet minted and their askers; send nothing")
     args = parser.parse_args(argv)
 
-    from .settings import Settings
+    from .settings import Settings, new_secret
 
+    if args.command == "secret":
+        print(new_secret())
+        return 0
     try:
         settings = Settings()
     except ValidationError as exc:
@@ -83,15 +90,16 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     from .db import dispose, make_engine, migrate
 
     if not settings.secret_key:
-        print("qa-service export: set QA_SECRET_KEY (the key of the askers' pseudonyms) so each asker "
-              "keeps the same pseudonym from one export to the next", file=sys.stderr)
+        print("qa-service export: set QA_SECRET_KEY (the key of the dataset's pseudonyms, at least 32 random bytes; "
+              "`qa-service secret` prints one) and keep it: the same key keeps every id the same from one export to "
+              "the next", file=sys.stderr)
         return 2
     engine = make_engine(settings.database_url)
     options = ExportOptions(content=args.content, config=args.config, out=args.out,
-                            test_percent=args.test_percent, system=args.system)
+                            test_percent=args.test_percent, system=args.system, pii=args.pii)
     try:
         migrate(engine)
-        counts = export(options, engine, key=settings.key)
+        summary = export(options, engine, key=settings.key)
     except BuildError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
@@ -99,9 +107,14 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     finally:
         dispose(engine)
-    for config, splits in counts.items():
-        rows = f"{splits['train']} train, {splits['test']} test" if sum(splits.values()) else "no rows yet, left out"
-        print(f"{config}: {rows}")
+    for config, splits in summary.rows.items():
+        rows = f"{splits.get('train', 0)} train, {splits.get('test', 0)} test" if sum(splits.values()) else "no rows yet, left out"
+        dropped = f" ({summary.dropped[config]} left out: personal data found)" if summary.dropped.get(config) else ""
+        print(f"{config}: {rows}{dropped}")
+    scrubbed = ", ".join(f"{kind} in {n} row(s)" for kind, n in sorted(summary.pii.items()))
+    if scrubbed and args.pii == "scrub":
+        print(f"scrubbed: {scrubbed}")
+    print(f"removed.jsonl: {summary.removed} thread(s) removed since earlier exports")
     print(f"dataset written to {args.out}/ (load it with datasets.load_dataset({str(args.out)!r}, 'sft'))")
     return 0
 

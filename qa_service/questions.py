@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from . import credits
 from .db import AsyncStatements, storable, writing
+from .language import detect
 from .errors import Conflict, Invalid, NotFound, TooLarge
 from .i18n import N_
 from .models import ACCOUNTS, ALTERNATIVES, LEDGER, MINTS, QUESTIONS, SIGN_INS
@@ -109,11 +110,13 @@ def get(db: Connection, question_id: int) -> QuestionView:
 
 
 async def ask(statements: AsyncStatements, *, settings: Settings, address: str, text: str,
-              consent_to_training: bool, public: bool = False, language: str = "en", post: str | None = None,
+              consent_to_training: bool, public: bool = False, language: str | None = None, post: str | None = None,
               post_revision: int | None = None, now: dt.datetime) -> QuestionView:
     """Store a pending question (one INSERT, awaited: the API's hot path). `post` is the slug
-    (or page path) of the post it was asked from, `post_revision` the revision read."""
+    (or page path) of the post it was asked from, `post_revision` the revision read. Without
+    a language, the question's is detected from its text."""
     text = _clean(text, limit=settings.max_question_chars, what=N_("question"))
+    language = language or detect(text)
     if not re.fullmatch(LANGUAGE_TAG, language):
         raise Invalid(N_("language %(language)r is not a language tag such as en or ko-KR"), language=language[:40])
     if post is not None:
@@ -169,6 +172,23 @@ def for_training(engine: Engine) -> list[QuestionView]:
                                                        QUESTIONS.c.consent_to_training.is_(True))
                                .order_by(QUESTIONS.c.id)))
         return _views(db, rows)
+
+
+def training_batches(engine: Engine, *, batch: int = 1000) -> Iterator[list[QuestionView]]:
+    """What `for_training` returns, `batch` questions at a time, read in one transaction by
+    keyset pagination (id > the last one seen): no statement carries more than `batch` bound
+    parameters (PostgreSQL allows 65,535), and memory holds one batch, whatever the table size."""
+    with engine.connect() as db, db.begin():
+        last = 0
+        while True:
+            rows = list(db.execute(select(QUESTIONS).where(QUESTIONS.c.status == "answered",
+                                                           QUESTIONS.c.consent_to_training.is_(True),
+                                                           QUESTIONS.c.id > last)
+                                   .order_by(QUESTIONS.c.id).limit(batch)))
+            if not rows:
+                return
+            yield _views(db, rows)
+            last = rows[-1].id
 
 
 def list_for_admin(engine: Engine, *, status: str | None = "pending", limit: int = 200) -> list[QuestionView]:

@@ -46,7 +46,7 @@ class QuestionIn(Strict):
     text: str
     consent_to_training: StrictBool
     public: StrictBool = False
-    language: str = Field(default="en", pattern=LANGUAGE_TAG, max_length=35)
+    language: str | None = Field(default=None, pattern=LANGUAGE_TAG, max_length=35)  # None: detected from the text
     post: str | None = Field(default=None, max_length=300)  # the slug of the post asked from
     post_revision: int | None = Field(default=None, ge=1, le=1_000_000, strict=True)  # the revision read
 

@@ -3,14 +3,51 @@ file) at the edge and passed to `create_app`; nothing reads the environment else
 
 from __future__ import annotations
 
+import base64
+import math
+import re
 import secrets
 import warnings
+import zlib
+from collections import Counter
 from functools import cached_property
 from urllib.parse import urlsplit
 
 from eth_utils import is_address, to_checksum_address
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def new_secret() -> str:
+    """32 random bytes as 64 hex digits: what `qa-service secret` prints."""
+    return secrets.token_hex(32)
+
+
+def secret_bytes(value: str) -> bytes:
+    """The key's bytes: hex and base64 (url-safe or not) are decoded, anything else is taken as UTF-8."""
+    text = value.strip()
+    if re.fullmatch(r"(?:[0-9a-fA-F]{2})+", text):
+        return bytes.fromhex(text)
+    if re.fullmatch(r"[A-Za-z0-9+/_-]+={0,2}", text):
+        try:
+            return base64.urlsafe_b64decode(text.replace("+", "-").replace("/", "_") + "=" * (-len(text) % 4))
+        except ValueError:
+            pass
+    return text.encode()
+
+
+def strong_secret(value: str) -> bool:
+    """At least 32 bytes, and random-looking: a key must not be guessable from the public list
+    of NFT holders. The test is the characters' empirical entropy (>= 128 bits in all, >= 3.5
+    bits a character) and its compressibility (a repeated pattern shrinks), which a short
+    word, a repeated pattern or a padded string fails and a key from `qa-service secret`,
+    `openssl rand -hex 32` or `-base64 32` passes."""
+    if len(secret_bytes(value)) < 32:
+        return False
+    counts = Counter(value)
+    per_char = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    repeats = len(zlib.compress(value.encode(), 9)) < 0.8 * len(value)
+    return per_char >= 3.5 and per_char * len(value) >= 128 and not repeats
 
 
 class Settings(BaseSettings):
@@ -21,7 +58,7 @@ class Settings(BaseSettings):
     uri: str = "http://127.0.0.1:8001"  # ... and as its URI
     chain_id: int = 1
     admin_addresses: str = ""  # comma-separated; they review and answer
-    secret_key: str = ""  # keys the askers' pseudonyms; set it when running several processes
+    secret_key: str = ""  # keys the dataset's pseudonyms: at least 32 random bytes (`qa-service secret` makes one)
     site_url: str | None = None  # the blog, for a link back
 
     session_ttl_seconds: int = 7 * 24 * 3600
@@ -57,6 +94,14 @@ class Settings(BaseSettings):
                 raise ValueError(f"QA_ADMIN_ADDRESSES: {item!r} is not an Ethereum address")
         return value
 
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_is_strong(cls, value: str) -> str:
+        if value and not strong_secret(value):
+            raise ValueError("QA_SECRET_KEY must be at least 32 random bytes (64 hex digits or 43 base64 characters); "
+                             "`qa-service secret` prints a new one")
+        return value
+
     @field_validator("uri")
     @classmethod
     def _uri_is_absolute(cls, value: str) -> str:
@@ -71,7 +116,7 @@ class Settings(BaseSettings):
     @cached_property
     def key(self) -> bytes:
         if self.secret_key:
-            return self.secret_key.encode()
+            return secret_bytes(self.secret_key)
         warnings.warn("QA_SECRET_KEY is not set: using a random key for this process only", RuntimeWarning, stacklevel=2)
         return secrets.token_bytes(32)
 

@@ -34,26 +34,31 @@ ensure_venv() {
   fi
 }
 
-# ensure_contracts_npm: contracts/node_modules (solcjs, OpenZeppelin) exactly as
-# contracts/package-lock.json pins them. Reinstalls only when the lock file changed since the
-# last install. npm comes with the machine's Node.js; solcjs is wasm, so nothing is downloaded
+# ensure_npm DIR WHY: DIR/node_modules exactly as DIR/package-lock.json pins them (npm ci).
+# Reinstalls only when the lock file changed since the last install; nothing is downloaded
 # but the npm packages themselves.
-ensure_contracts_npm() {
-  local dir="$ROOT/contracts"
+ensure_npm() {
+  local dir="$ROOT/$1" why=$2
   local stamp="$dir/node_modules/.installed"
   if [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ]; then
     if ! command -v npm >/dev/null 2>&1; then
-      echo "setup: installing Debian packages: nodejs npm (contracts/ compiles with solcjs)"
+      echo "setup: installing Debian packages: nodejs npm ($why)"
       apt_install nodejs npm || {
-        echo "setup: npm is needed for contracts/; install Node.js and npm (Debian: apt-get install nodejs npm)" >&2
+        echo "setup: npm is needed for $1/; install Node.js and npm (Debian: apt-get install nodejs npm)" >&2
         return 1
       }
     fi
-    echo "setup: installing contracts/ npm packages (npm ci)"
+    echo "setup: installing $1/ npm packages (npm ci)"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
     touch "$stamp"
   fi
 }
+
+# contracts/: solcjs (wasm) and OpenZeppelin, for compiling the contracts.
+ensure_contracts_npm() { ensure_npm contracts "contracts/ compiles with solcjs"; }
+
+# tests/axe/: axe-core, injected into every built page by the accessibility tests.
+ensure_axe_npm() { ensure_npm tests/axe "the accessibility tests run axe-core"; }
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"

@@ -24,6 +24,7 @@ from .references import check_references
 from .render import Theme, render_site
 from .site import Site, assemble, locate
 from .sources import SourceFile, read_sources
+from .theme import missing_theme, template_problem
 
 
 @dataclass(frozen=True)
@@ -31,13 +32,14 @@ class BuildOptions:
     content: Path = Path("content")
     out: Path = Path("public")
     config: Path = Path("site.toml")
-    theme: Path | None = None  # default: theme/ beside the config file
+    theme: Path | None = None  # default: theme/ beside the config file, else the built-in theme
     drafts: bool = False
     base_url: str | None = None
     strict_alt: bool = False  # missing alt text is a problem (sitegen check), not only a warning
 
     @property
     def theme_dir(self) -> Path:
+        """The author's theme folder (it may not exist: then the built-in theme is used alone)."""
         return self.theme or self.config.parent / "theme"
 
 
@@ -132,8 +134,16 @@ def build_files(options: BuildOptions) -> BuildResult:
 
     site = read_site(options, lap)
     problems: list[Problem] = []
+    if options.theme is not None and not options.theme.is_dir():
+        raise missing_theme(options.theme)
     theme = Theme.load(options.theme_dir)
-    files = render_site(site, theme)
+    try:
+        files = render_site(site, theme)
+    except Exception as error:  # a template the author wrote or edited: one line, never a traceback
+        problem = template_problem(error, theme.folders)
+        if problem is None:
+            raise
+        raise BuildError([problem]) from None
     for asset in site.assets:
         if asset.url in files:
             problems.append(Problem(str(options.content / asset.source), None, f"two files claim /{asset.url}: the build writes a page there; rename the file"))

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from . import __version__
 from .build import BuildOptions, build_files, build_site
-from .config import SiteConfig
-from .errors import BuildError
-from .scaffold import new_post
+from .config import SiteConfig, is_language_tag
+from .errors import BuildError, Problem
+from .scaffold import FIRST_POST, init_files, init_site, new_post
+from .theme import BUILTIN, copy_theme
 
 
 def _build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--content", type=Path, default=Path("content"), help="content folder (default: content/)")
-    parser.add_argument("--out", type=Path, default=Path("public"), help="output folder (default: public/)")
+    parser.add_argument("--out", type=Path, default=Path("public"), help="output folder (default: public/; serve: a temporary folder)")
     parser.add_argument("--config", type=Path, default=Path("site.toml"), help="settings file (default: site.toml)")
     parser.add_argument("--theme", type=Path, default=None, help="theme folder (default: theme/ beside the config)")
     parser.add_argument("--drafts", action="store_true", help="build posts with publish: 0 too")
@@ -36,17 +39,28 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--version", action="version", version=f"sitegen {__version__}")
     commands = root.add_subparsers(dest="command", required=True)
     _build_arguments(commands.add_parser("build", help="build the site into the output folder"))
-    serve = commands.add_parser("serve", help="build, serve on 127.0.0.1 and rebuild on change")
+    serve = commands.add_parser("serve", help="build, serve on 127.0.0.1 and rebuild on change (drafts shown)")
     _build_arguments(serve)
+    serve.set_defaults(out=None)  # a temporary folder: a preview never lands in public/
+    serve.add_argument("--no-drafts", action="store_true", help="preview only what `sitegen build` publishes")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
-    new = commands.add_parser("new", help="scaffold content/blog/SLUG/index.md")
-    new.add_argument("slug")
+    init = commands.add_parser("init", help="start a new blog in DIR (default: here)")
+    init.add_argument("dir", nargs="?", type=Path, default=Path("."))
+    init.add_argument("--title", default=None, help="the blog's title (default: My blog)")
+    init.add_argument("--base-url", default="http://127.0.0.1:8000/", help="where the site will live (default: the preview address)")
+    init.add_argument("--language", default=None, help="BCP 47 tag of the blog's language (default: from $LANG, else en-GB)")
+    init.add_argument("--author", default="", help="your name, for feeds and pages")
+    new = commands.add_parser("new", help="scaffold content/blog/SLUG/index.md from a slug or a title")
+    new.add_argument("slug", help='a slug (my-post) or a title ("My Second Post!") to derive one from')
     new.add_argument("--title", default=None)
     new.add_argument("--lang", default=None, help="language tag (default: the site's)")
     new.add_argument("--content", type=Path, default=Path("content"))
     new.add_argument("--config", type=Path, default=Path("site.toml"))
     _build_arguments(commands.add_parser("check", help="validate content without writing anything"))
+    theme = commands.add_parser("theme", help="show where the built-in theme is, or copy it out for customising")
+    theme.add_argument("--copy", type=Path, metavar="DIR", default=None,
+                       help="copy the built-in theme into DIR (theme/ beside site.toml is used by build and serve)")
     return root
 
 
@@ -55,6 +69,42 @@ def _problems(error: BuildError) -> int:
         print(problem, file=sys.stderr)
     print(f"sitegen: {len(error.problems)} problem(s); nothing was written", file=sys.stderr)
     return 1
+
+
+def _locale_language() -> str:
+    """ko_KR.UTF-8 -> ko-KR; anything unusable -> en-GB."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "").split(".")[0].replace("_", "-")
+        if value:
+            return value if is_language_tag(value) and value.count("-") == 1 else "en-GB"
+    return "en-GB"
+
+
+def _init(args: argparse.Namespace) -> int:
+    language = args.language or _locale_language()
+    if not is_language_tag(language):
+        raise BuildError([Problem("--language", None, f"{language!r} is not a BCP 47 tag such as ko-KR or en-GB")])
+    title = args.title or ("내 블로그" if language.lower().startswith("ko") else "My blog")
+    files = init_files(title=title, base_url=args.base_url, language=language, author=args.author,
+                       now=dt.datetime.now(dt.timezone.utc).astimezone())
+    init_site(args.dir, files)
+    where = "" if args.dir == Path(".") else f"cd {args.dir} && "
+    print(f"started a blog in {args.dir}: site.toml, content/blog/{FIRST_POST}/index.md, content/about/index.md, .gitignore")
+    print(f"next: {where}sitegen serve   (preview on http://127.0.0.1:8000/; `sitegen new \"A title\"` starts a post)")
+    return 0
+
+
+def _theme(copy_to: Path | None) -> int:
+    if copy_to is None:
+        names = sorted(p.relative_to(BUILTIN).as_posix() for p in BUILTIN.rglob("*") if p.is_file())
+        print(f"built-in theme: {BUILTIN.resolve()}")
+        print("\n".join(f"  {name}" for name in names))
+        print("copy it with `sitegen theme --copy theme`; a template your theme lacks comes from the built-in one")
+        return 0
+    written = copy_theme(copy_to)
+    print(f"copied {len(written)} files of the built-in theme into {copy_to}; edit them there "
+          f"(theme/ beside site.toml is used by default, or pass --theme {copy_to})")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             from .serve import serve
 
-            return serve(_options(args), port=args.port, host=args.host)
+            options = replace(_options(args), drafts=not args.no_drafts, out=args.out or Path("public"))
+            return serve(options, port=args.port, host=args.host, scratch_out=args.out is None)
         if args.command == "new":
             language = args.lang
             if language is None:
@@ -84,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
                             now=dt.datetime.now(dt.timezone.utc).astimezone())
             print(f"created {path}")
             return 0
+        if args.command == "init":
+            return _init(args)
+        if args.command == "theme":
+            return _theme(args.copy)
     except BuildError as error:
         return _problems(error)
     except KeyboardInterrupt:

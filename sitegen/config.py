@@ -62,7 +62,7 @@ class SiteConfig:
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise BuildError([Problem(name, None, "no such file: create site.toml or pass --config FILE")]) from None
+            raise BuildError([Problem(name, None, "no such file: run `sitegen init` to start a blog here, or pass --config FILE")]) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise BuildError([Problem(name, None, f"cannot read ({exc}): make it a readable UTF-8 file")]) from None
         return cls.parse(text, name=name, base_url=base_url)

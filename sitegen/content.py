@@ -192,6 +192,7 @@ def parse_document(
     rendered = render_markdown(
         body, site_host=config.host, line_offset=body_line - 1, image_size=image_size,
         link_prefix="../" if where.language_from_name else "",
+        language=language if is_language_tag(language) else config.default_language,
     )
     if problems or date is None:
         return None, problems

@@ -15,9 +15,10 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.gfm import gfm_plugin
 
 from .mdplugins.anchors import anchors_plugin
-from .mdplugins.highlight import highlight_code
+from .mdplugins.highlight import code_blocks_plugin, highlight_code
 from .mdplugins.links import links_plugin
 from .mdplugins.math import math_plugin
+from .mdplugins.tasks import tasks_plugin
 from .mdplugins.toc import toc_plugin
 
 
@@ -59,6 +60,8 @@ def make_parser(site_host: str | None = None, link_prefix: str = "") -> Markdown
     """One parser per (host, prefix), built once; per-document state goes in `env`."""
     md = MarkdownIt("commonmark", {"html": True, "typographer": False, "highlight": highlight_code})
     md.use(gfm_plugin)
+    md.use(tasks_plugin)
+    md.use(code_blocks_plugin)
     md.use(math_plugin)
     md.use(anchors_plugin)
     md.use(toc_plugin)
@@ -96,10 +99,12 @@ def render_markdown(
     line_offset: int = 0,
     image_size: Callable[[str], tuple[int, int] | None] | None = None,
     link_prefix: str = "",
+    language: str = "en",
 ) -> Rendered:
-    """link_prefix goes before relative URLs: "../" for a translation at <slug>/<lang>/."""
+    """link_prefix goes before relative URLs: "../" for a translation at <slug>/<lang>/;
+    language is the page's, for the few words the body carries (code and equation labels)."""
     md = make_parser(site_host, link_prefix)
-    env: dict[str, Any] = {"image_size": image_size}
+    env: dict[str, Any] = {"image_size": image_size, "language": language}
     tokens = md.parse(text, env)
     html = md.renderer.render(tokens, md.options, env)
     heads = env.get("headings", [])

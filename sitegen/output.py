@@ -11,6 +11,8 @@ import tempfile
 from pathlib import Path
 from typing import Mapping
 
+from .errors import BuildError, Problem
+
 
 def safe_path(path: str) -> str:
     """Refuse absolute paths and paths that climb out of the output folder."""
@@ -21,7 +23,18 @@ def safe_path(path: str) -> str:
 
 
 def write_site(files: Mapping[str, bytes], out: Path) -> None:
-    out = out.resolve()
+    """Swap files in as the folder `out`; an output folder that cannot be written is a BuildError."""
+    blocking = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise BuildError([Problem(str(blocking), None, "is a file where the output folder should be: pass --out DIR, or move the file")])
+    try:
+        _write_site(files, out.resolve())
+    except OSError as exc:
+        raise BuildError([Problem(str(exc.filename or out), None, f"cannot write the output ({exc.strerror or exc}): "
+                                  "pass --out DIR with a folder you can write to, or fix its permissions")]) from None
+
+
+def _write_site(files: Mapping[str, bytes], out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
@@ -30,14 +43,20 @@ def write_site(files: Mapping[str, bytes], out: Path) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(files[path])
         os.chmod(staging, 0o755)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            old.rmdir()
-            os.rename(out, old)
-            os.rename(staging, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(staging, out)
+        swap_in(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def swap_in(staging: Path, out: Path) -> None:
+    """Put the complete folder `staging` (a sibling of `out`) where `out` is, replacing the
+    previous one with two renames: a reader sees the old folder or the new, never a mix."""
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        old.rmdir()
+        os.rename(out, old)
+        os.rename(staging, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(staging, out)

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,38 +14,10 @@ from typing import Any, Mapping
 import jinja2
 
 from .config import SiteConfig
+from .i18n import human_date, strings
 from .mdplugins.highlight import pygments_css
 from .site import Site
-
-STRINGS = {
-    "ko": {
-        "skip": "본문으로 건너뛰기", "home": "홈", "tags": "태그", "about": "소개",
-        "newer": "← 최신 글", "older": "이전 글 →", "page": "페이지", "languages": "다른 언어로 읽기",
-        "source": "마크다운 원문", "ask": "저자에게 질문하기", "revision": "개정", "posts_tagged": "태그",
-        "not_found": "페이지를 찾을 수 없습니다", "not_found_body": "주소를 확인하거나 홈에서 글을 찾아 보세요.",
-        "feed": "피드", "all_posts": "모든 글", "published": "게시", "by": "글",
-    },
-    "en": {
-        "skip": "Skip to content", "home": "Home", "tags": "Tags", "about": "About",
-        "newer": "← Newer posts", "older": "Older posts →", "page": "Page", "languages": "Read in",
-        "source": "Markdown source", "ask": "Ask the author", "revision": "Revision", "posts_tagged": "Tagged",
-        "not_found": "Page not found", "not_found_body": "Check the address, or find the post from the home page.",
-        "feed": "Feed", "all_posts": "All posts", "published": "Published", "by": "by",
-    },
-}
-MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August",
-             "September", "October", "November", "December"]
-
-
-def strings(language: str) -> dict[str, str]:
-    return STRINGS.get(language.split("-")[0].lower(), STRINGS["en"])
-
-
-def human_date(moment: dt.datetime, language: str) -> str:
-    if language.lower().startswith("ko"):
-        return f"{moment.year}년 {moment.month}월 {moment.day}일"
-    return f"{moment.day} {MONTHS_EN[moment.month - 1]} {moment.year}"
-
+from .theme import static_files, template_loader, theme_folders
 
 def fingerprint(name: str, data: bytes) -> str:
     """style.css -> style.3f2a9c1e.css: a new name whenever the content changes."""
@@ -63,10 +34,14 @@ class Theme:
     static: Mapping[str, bytes]  # fingerprinted output path -> bytes
     urls: Mapping[str, str]  # logical name ("style.css") -> fingerprinted output path
 
+    folders: tuple[Path, ...] = ()  # where names were looked up, the author's theme first
+
     @classmethod
-    def load(cls, folder: Path) -> "Theme":
+    def load(cls, folder: Path | None) -> "Theme":
+        """The author's theme folder (None or absent: none) over the built-in theme."""
+        folders = theme_folders(folder)
         env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(folder / "templates")),
+            loader=template_loader(folders),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -75,18 +50,14 @@ class Theme:
         )
         static: dict[str, bytes] = {}
         urls: dict[str, str] = {}
-        static_dir = folder / "static"
-        for path in sorted(static_dir.rglob("*")) if static_dir.is_dir() else []:
-            if not path.is_file():
-                continue
-            name = path.relative_to(static_dir).as_posix()
+        for name, path in static_files(folders).items():
             data = path.read_bytes()
             if name == "style.css":
                 data = data + b"\n/* code highlighting (Pygments) */\n" + pygments_css().encode()
             out = "assets/" + fingerprint(name, data)
             static[out] = data
             urls[name] = out
-        return cls(env, static, urls)
+        return cls(env, static, urls, folders)
 
 
 def _url(config: SiteConfig, path: str) -> str:
@@ -135,6 +106,7 @@ def render_site(site: Site, theme: Theme) -> dict[str, bytes]:
         path = "index.html" if number == 1 else f"page/{number}/index.html"
         page(
             "index.html", path, config.default_language, posts=chunk, number=number, total=len(chunks),
+            hidden_drafts=site.hidden_drafts,
             newer=None if number == 1 else ("" if number == 2 else f"page/{number - 1}/"),
             older=f"page/{number + 1}/" if number < len(chunks) else None,
         )

@@ -7,30 +7,72 @@ A rebuild that fails prints its problems and keeps the last good site being serv
 from __future__ import annotations
 
 import enum
+import errno
 import http.server
+import mimetypes
 import posixpath
+import shutil
 import sys
+import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from .build import BuildOptions, build_site
-from .errors import BuildError
+from .errors import BuildError, Problem
 from .meta import headers_for, parse_headers
+from .preview import EVENTS_PATH, RELOAD_JS, SCRIPT_PATH, error_page, inject_reload
 
+# Real MIME types for what posts carry (images, video, fonts, ...), the same on every machine:
+# Python's own table, not /etc/mime.types, with charsets on text and a few names it lacks.
+_MIME = mimetypes.MimeTypes()
 TYPES = {
     ".html": "text/html; charset=utf-8", ".md": "text/markdown; charset=utf-8",
     ".txt": "text/plain; charset=utf-8", ".xml": "application/xml; charset=utf-8",
     ".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
     ".webmanifest": "application/manifest+json", ".svg": "image/svg+xml",
-    ".json": "application/json",
+    ".json": "application/json", ".ico": "image/x-icon", ".webp": "image/webp", ".avif": "image/avif",
+    ".woff2": "font/woff2", ".woff": "font/woff", ".mp4": "video/mp4", ".webm": "video/webm",
 }
+
+
+def content_type(path: Path) -> str:
+    suffix = path.suffix.lower()
+    return TYPES.get(suffix) or _MIME.guess_type(path.name, strict=False)[0] or "application/octet-stream"
+
+
+class BuildState:
+    """The last build as the dev server's pages see it: its number and its problems (none = good).
+    Waiters (the reload endpoint) are woken after every build, good or broken."""
+
+    def __init__(self) -> None:
+        self.build = 0
+        self.problems: tuple[Problem, ...] = ()
+        self.stopping = False
+        self.changed = threading.Condition()
+
+    def finished(self, problems: tuple[Problem, ...]) -> None:
+        with self.changed:
+            self.build += 1
+            self.problems = problems
+            self.changed.notify_all()
+
+    def wait_newer(self, than: int, timeout: float) -> bool:
+        """True once a build newer than `than` has finished; False on timeout or shutdown."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.build > than or self.stopping, timeout)
+            return self.build > than
+
+    def stop(self) -> None:
+        with self.changed:
+            self.stopping = True
+            self.changed.notify_all()
 
 
 class ChangeKind(enum.Enum):
@@ -70,6 +112,13 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     def _send(self, *, head: bool) -> None:
         root = self.server.root
         url_path = unquote(urlsplit(self.path).path)
+        state = self.server.state
+        if state is not None and url_path == SCRIPT_PATH:
+            self._answer(200, "text/javascript; charset=utf-8", RELOAD_JS, head=head)
+            return
+        if state is not None and url_path == EVENTS_PATH:
+            self._events(state)
+            return
         normal = posixpath.normpath(url_path)
         status = 200
         target = None
@@ -91,26 +140,60 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         if target is None:
             target = root / "404.html"
             url_path = "/404.html"
+        kind = content_type(target)
+        if state is not None and state.problems and kind.startswith("text/html"):
+            # A broken build: the browser shows its problems, not a stale page.
+            self._answer(500, kind, error_page(state.problems, state.build), head=head)
+            return
         try:
             data = target.read_bytes()
         except OSError:
             data, status = b"not found", 404
+        if state is not None and kind.startswith("text/html"):
+            data = inject_reload(data, state.build)
+        self._answer(status, kind, data, head=head, extra=headers_for(url_path, self.server.rules()))
+
+    def _answer(self, status: int, kind: str, data: bytes, *, head: bool, extra: dict[str, str] | None = None) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", TYPES.get(target.suffix, "application/octet-stream"))
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
-        for name, value in headers_for(url_path, self.server.rules()).items():
+        for name, value in (extra or {"Cache-Control": "no-store"}).items():
             self.send_header(name, value)
         self.end_headers()
         if not head:
             self.wfile.write(data)
 
+    def _events(self, state: BuildState) -> None:
+        """Server-sent events: "reload" once a build newer than ?since=N has finished."""
+        try:
+            since = int(parse_qs(urlsplit(self.path).query).get("since", ["0"])[0])
+        except ValueError:
+            since = 0
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        try:
+            self.wfile.write(b"retry: 500\n\n")
+            self.wfile.flush()
+            while not state.stopping:
+                if state.wait_newer(since, timeout=10):
+                    self.wfile.write(f"event: reload\ndata: {state.build}\n\n".encode())
+                    self.wfile.flush()
+                    return
+                self.wfile.write(b": still here\n\n")  # finds a closed tab, keeps proxies from timing out
+                self.wfile.flush()
+        except OSError:
+            return  # the tab went away
+
 
 class SiteServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, root: Path, address: tuple[str, int], *, verbose: bool = False) -> None:
+    def __init__(self, root: Path, address: tuple[str, int], *, verbose: bool = False, state: BuildState | None = None) -> None:
         self.root = root
         self.verbose = verbose
+        self.state = state  # set by the dev server: pages get the reload script and broken builds an error page
         super().__init__(address, Handler)
 
     def rules(self) -> list[tuple[str, dict[str, str]]]:
@@ -148,6 +231,7 @@ class DevServer:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self.builds = 0
+        self.state = BuildState()
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -159,14 +243,20 @@ class DevServer:
         except BuildError as error:
             for problem in error.problems:
                 self.say(str(problem))
-            self.say(f"build failed ({len(error.problems)} problem(s)); still serving the last good build")
+            self.say(f"build failed ({len(error.problems)} problem(s)); pages show them until the next good build")
+            self.state.finished(error.problems)
             return False
         self.builds += 1
+        self.state.finished(())
         self.say(f"{reason} in {(time.perf_counter() - start) * 1000:.0f} ms")
         return True
 
     def start(self) -> None:
-        self.server = SiteServer(self.options.out.resolve(), (self.host, self.port))
+        try:
+            self.server = SiteServer(self.options.out.resolve(), (self.host, self.port), state=self.state)
+        except OSError as exc:
+            what = "is in use (another server?)" if exc.errno == errno.EADDRINUSE else f"cannot be opened ({exc.strerror})"
+            raise BuildError([Problem(f"{self.host}:{self.port}", None, f"port {self.port} {what}: pass --port N with another number, or stop the other server")]) from None
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.observer = Observer()
@@ -207,22 +297,38 @@ class DevServer:
 
     def stop(self) -> None:
         self._stop.set()
+        self.state.stop()
         self.observer.stop()
         self.observer.join(timeout=5)
         self.server.shutdown()
         self.server.server_close()
 
 
-def serve(options: BuildOptions, *, port: int = 8000, host: str = "127.0.0.1") -> int:
-    dev = DevServer(options, port=port, host=host)
-    if not dev.rebuild("built") and not (options.out / "index.html").exists():
-        return 1
-    dev.start()
+def serve(options: BuildOptions, *, port: int = 8000, host: str = "127.0.0.1", scratch_out: bool = False) -> int:
+    """Serve until Ctrl-C. scratch_out (no --out given): the site goes into a temporary folder,
+    so a preview, drafts included, never lands in public/. A failed first build shows in the browser."""
+    scratch = None
+    if scratch_out:
+        scratch = Path(tempfile.mkdtemp(prefix="sitegen-serve-"))
+        options = replace(options, out=scratch / "site")
     try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        dev.say("stopping")
+        dev = DevServer(options, port=port, host=host)
+        if not dev.rebuild("built") and not options.config.is_file():
+            return 1  # not a blog folder: the line above says what to do
+        try:
+            dev.start()
+        except BuildError as error:
+            for problem in error.problems:
+                print(problem, file=sys.stderr)
+            return 1
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            dev.say("stopping")
+        finally:
+            dev.stop()
+        return 0
     finally:
-        dev.stop()
-    return 0
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)

@@ -59,6 +59,7 @@ class Site:
     tags: tuple[TagGroup, ...]  # by slug
     assets: tuple[Asset, ...]  # by url
     asset_data: Mapping[str, bytes]  # url -> bytes
+    hidden_drafts: int = 0  # posts left out because they are drafts (publish: 0) and drafts are off
 
     @property
     def documents(self) -> tuple[Document, ...]:
@@ -118,6 +119,7 @@ def assemble(
 
     built: dict[str, list[Post]] = {"post": [], "page": []}
     claimed: dict[str, str] = {}
+    hidden_drafts = 0
     for (kind, slug), docs in sorted(groups.items()):
         docs.sort(key=lambda d: (d.is_translation, d.language))
         if docs[0].is_translation:
@@ -125,6 +127,7 @@ def assemble(
             continue
         if not drafts:
             if not docs[0].publish:
+                hidden_drafts += kind == "post"
                 continue  # a draft's translations are drafts too
             docs = [d for d in docs if d.publish]
         seen: dict[str, Document] = {}
@@ -160,4 +163,4 @@ def assemble(
 
     asset_list = tuple(sorted((Asset(rel, asset_url(rel)) for rel in assets), key=lambda a: a.url))
     data = {asset.url: assets[asset.source] for asset in asset_list}
-    return Site(config, posts, pages, tags, asset_list, data), problems
+    return Site(config, posts, pages, tags, asset_list, data, hidden_drafts), problems

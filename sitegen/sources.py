@@ -31,19 +31,36 @@ def _ignored(name: str) -> bool:
     return name.startswith(".") or name.endswith("~") or name in IGNORED_NAMES
 
 
+def _outside(path: Path, inside: Path) -> list[Problem]:
+    """A symlink whose target is outside the content folder (a guest post could publish /etc/passwd)."""
+    if not path.is_symlink():
+        return []
+    target = path.resolve()
+    if target.is_relative_to(inside):
+        return []
+    return [Problem(str(path), None, f"a link to {os.readlink(path)}, outside the content folder: copy the file in instead")]
+
+
 def read_sources(root: Path) -> tuple[list[SourceFile], list[Problem]]:
     """Every file under root (hidden files and editor backups skipped), sorted by path."""
     files: list[SourceFile] = []
     problems: list[Problem] = []
     if not root.is_dir():
         return [], [Problem(str(root), None, "content folder not found: create it or pass --content DIR")]
+    inside = root.resolve()
     for dirpath, dirnames, filenames in os.walk(root, onerror=lambda e: problems.append(
             Problem(str(e.filename), None, f"cannot read folder ({e.strerror}): check its permissions"))):
         dirnames[:] = sorted(d for d in dirnames if not _ignored(d))
+        for name in dirnames:  # os.walk does not descend into linked folders; one outside is refused
+            problems.extend(_outside(Path(dirpath) / name, inside))
         for name in sorted(filenames):
             if _ignored(name):
                 continue
             path = Path(dirpath) / name
+            found = _outside(path, inside)
+            if found:
+                problems.extend(found)
+                continue
             rel = PurePosixPath(unicodedata.normalize("NFC", path.relative_to(root).as_posix()))
             try:
                 data = path.read_bytes()

@@ -195,12 +195,12 @@ async def _require(ctx: Context) -> str:
 
 @router.post("/ask/questions")
 async def ask(ctx: Ctx, text: str = Form(max_length=100_000),
-              language: str = Form("en", max_length=35), consent_to_training: bool = Form(False),
+              language: str = Form("", max_length=35), consent_to_training: bool = Form(False),
               public: bool = Form(False), post: str | None = Form(None, max_length=300),
               post_revision: int | None = Form(None, ge=1, le=questions.MAX_REVISION)) -> Response:
     me = await _require(ctx)
     asked = await questions.ask(ctx.statements, settings=ctx.settings, address=me, text=text,
-                                consent_to_training=consent_to_training, public=public, language=language,
+                                consent_to_training=consent_to_training, public=public, language=language or None,
                                 post=post or None, post_revision=post_revision if post else None, now=ctx.now)
     return _back(ctx.request, done="asked", id=asked.id)
 

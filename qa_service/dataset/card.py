@@ -1,57 +1,211 @@
-"""The dataset card: README.md with the YAML header `datasets.load_dataset` reads (one
-entry per config naming its split files) and, below it, what each config holds."""
+"""The dataset card: README.md with the YAML header `datasets.load_dataset` and the Hub read
+(license, languages, task and size categories, one entry per config naming its files) and,
+below it, what a trainer needs before using the data: what each config holds and its field
+types, how the data was collected and under which consent, what was scrubbed and removed,
+the reward scale, the export's date, version and sizes, and how to load each config in
+`datasets` and TRL. Pure: the text depends only on the `Export` it is given."""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Mapping
 
 import yaml
 
-from .tables import PATTERN
+from .pii import PLACEHOLDERS
+from .rows import ANSWER_REWARD, draft_reward
+from .tables import SCHEMAS
+
+# What the ask form's consent box says (qa_service/templates/ask.html): the asker ticked it.
+CONSENT = "My question and its answer may be used to train the author's AI"
 
 ABOUT = {
-    "posts": "one row per section of a published post, in every language it was published in; "
-             "`heading_path` is the headings above the section, `url` lands on it",
-    "sft": "one conversation per answered question: `messages` holds the question (user) and the "
-           "author's answer (assistant), after an optional system turn",
-    "preference": "the author's answer (`chosen`) against each lower-ranked draft of it (`rejected`), "
-                  "conversational, as TRL's DPOTrainer takes them",
-    "rewards": "every completion alone, for KTO and offline RL: the answer has `label` true and "
-               "`reward` 1.0; the draft ranked r of n has `label` false and `reward` -r/n",
+    "posts": "a section of a published post (each language version); long sections are split at paragraphs",
+    "sft": "a conversation: the asker's question(s) and the author's answer(s), after the system turn if any",
+    "preference": "the author's answer (`chosen`) against one lower-ranked draft of it (`rejected`)",
+    "rewards": "one completion alone, the author's answer (`label` true) or a draft (`label` false), with its `reward`",
+    "ilql": "one turn of a trajectory for offline RL (ILQL): prompt, completion, `reward`, `done`",
+}
+
+FIELDS = {
+    "id": "the row's keyed id (stable from one export to the next; never a database or token id)",
+    "thread": "keyed id of the conversation the row comes from (what removed.jsonl lists)",
+    "asker": "keyed pseudonym of the asker (never the address)",
+    "language": "BCP 47 tag: set by the asker, or detected from the text (Hangul, kana, Han, Cyrillic, Latin)",
+    "messages": "the conversation, `{role, content}` turns",
+    "prompt": "the conversation up to the user's turn being answered (system turn first, when set)",
+    "chosen": "the author's answer, one assistant turn",
+    "rejected": "a draft the author ranked below his answer, one assistant turn",
+    "completion": "one assistant turn",
+    "label": "true for the author's answer, false for a draft",
+    "reward": "see Rewards below",
+    "turn": "0-based index of the exchange in its thread",
+    "rank": "0 = the author's answer, r >= 1 = the draft he ranked r-th after it",
+    "trajectory": "keyed id of the trajectory: the author's answers (suffix -0), or a draft branching off",
+    "done": "true on a trajectory's last turn",
+    "pii": "the kinds of personal data or secrets replaced in this row's texts (empty: none found)",
+    "slug": "the post's stable name", "title": "the post's title", "heading_path": "headings above the section, outermost first",
+    "tags": "the post's tags", "revision": "the post's revision (frontmatter)", "date": "the post's date, ISO 8601",
+    "url": "where the section is on the blog", "text": "the section's Markdown, with the footnotes it cites",
+}
+
+USAGE = {
+    "posts": "Continued pretraining on the author's prose: `SFTTrainer(..., train_dataset=posts['train'], "
+             "args=SFTConfig(dataset_text_field='text'))` on `select_columns(['text'])`.",
+    "sft": "`SFTTrainer(model=model, processing_class=tokenizer, args=SFTConfig(output_dir=...), "
+           "train_dataset=sft['train'].select_columns(['messages']))`: conversational, so the tokenizer needs a chat template.",
+    "preference": "`DPOTrainer(model=model, processing_class=tokenizer, args=DPOConfig(output_dir=...), "
+                  "train_dataset=preference['train'].select_columns(['prompt', 'chosen', 'rejected']))`; the same "
+                  "columns suit RewardTrainer.",
+    "rewards": "`KTOTrainer` on `select_columns(['prompt', 'completion', 'label'])`; `reward` for reward-weighted methods.",
+    "ilql": "offline RL: group rows by `trajectory`, order by `turn`, and use (`prompt`, `completion`, `reward`, `done`) "
+            "as (state, action, reward, terminal).",
 }
 
 
-def card(*, title: str, languages: list[str], counts: Mapping[str, Mapping[str, int]], test_percent: int) -> str:
-    """counts: config -> split -> rows. A split without rows, and a config without any, are
-    left out of the header (`datasets` cannot load them)."""
+@dataclass(frozen=True)
+class Export:
+    """Everything the card says about one export."""
+
+    title: str
+    license: str
+    date: dt.datetime
+    exporter: str
+    languages: list[str]
+    rows: Mapping[str, Mapping[str, int]]  # config -> split -> rows
+    files: Mapping[str, Mapping[str, str]]  # config -> split -> file
+    sizes: Mapping[str, int]  # file -> bytes
+    test_percent: int
+    system: str | None
+    pii_mode: str
+    pii: Mapping[str, int]  # kind -> rows where it was replaced
+    dropped: Mapping[str, int]  # config -> rows left out (--pii drop)
+    removed: int
+    post_chars: int
+    posts: int
+
+    @property
+    def version(self) -> str:
+        """Names the data: the same rows give the same version (the file names hash the bytes)."""
+        import hashlib
+
+        names = sorted(name for splits in self.files.values() for name in splits.values())
+        return hashlib.sha256("\n".join(names).encode()).hexdigest()[:12]
+
+
+def size_category(rows: int) -> str:
+    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
+        if rows < limit:
+            return name
+    return "1M<n<10M"
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.2f} MB" if size >= 10_000 else f"{size:,} bytes"
+
+
+def header(export: Export) -> dict[str, object]:
     configs = [
-        {"config_name": config,
-         "data_files": [{"split": split, "path": PATTERN.format(config=config, split=split)}
-                        for split, rows in splits.items() if rows]}
-        for config, splits in counts.items() if sum(splits.values())
+        {"config_name": config, "data_files": [{"split": split, "path": name} for split, name in sorted(splits.items())]}
+        for config, splits in export.files.items() if splits
     ]
-    header = {"pretty_name": title, "language": sorted({tag.split("-")[0].lower() for tag in languages}),
-              "tags": ["automaton", "question-answering", "preference", "sft"], "configs": configs}
-    lines = [
-        "---", yaml.safe_dump(header, allow_unicode=True, sort_keys=False).rstrip(), "---", "",
-        f"# {title}: the author's writing and answers", "",
-        "Exported by `qa-service export`. Load a config with "
-        "`datasets.load_dataset(\"<this folder>\", \"sft\")`.", "",
-        "| config | train | test | one row is |", "|---|---:|---:|---|",
+    largest = max((sum(splits.values()) for splits in export.rows.values()), default=0)
+    return {
+        "pretty_name": export.title,
+        "license": export.license or "unknown",
+        "language": sorted({tag.split("-")[0].lower() for tag in export.languages}),
+        "task_categories": ["text-generation", "question-answering", "reinforcement-learning"],
+        "size_categories": [size_category(largest)],
+        "tags": ["automaton", "sft", "dpo", "preference", "kto", "ilql", "pii-scrubbed"],
+        "configs": configs,
+    }
+
+
+def card(export: Export) -> str:
+    head = yaml.safe_dump(header(export), allow_unicode=True, sort_keys=False).rstrip()
+    out = ["---", head, "---", "", f"# {export.title}: the author's writing and answers", ""]
+    unset = 'not set (the author sets `license` in site.toml, e.g. `license = "cc-by-4.0"`)'
+    out += [
+        f"Exported by `qa-service export` ({export.exporter}) on {export.date.isoformat()}; data version "
+        f"`{export.version}`. License: {export.license or unset}.",
+        "", "| config | train | test | one row is |", "|---|---:|---:|---|",
     ]
-    lines += [f"| `{config}` | {splits.get('train', 0)} | {splits.get('test', 0)} | {ABOUT[config]}"
-              f"{'' if sum(splits.values()) else ' (no rows yet: not in this export)'} |"
-              for config, splits in counts.items()]
-    lines += [
+    for config, splits in export.rows.items():
+        empty = "" if sum(splits.values()) else " (no rows yet: not in this export)"
+        out.append(f"| `{config}` | {splits.get('train', 0)} | {splits.get('test', 0)} | {ABOUT[config]}{empty} |")
+    out += ["", "## Loading", "", "```python", "from datasets import load_dataset", ""]
+    out += [f"{config} = load_dataset(\"<this folder>\", \"{config}\")" for config, splits in export.files.items() if splits]
+    out += ["```", ""]
+    out += [f"- **{config}**: {USAGE[config]}" for config, splits in export.files.items() if splits]
+    out += ["", "TRL's trainers take the conversational columns as they are (`{role, content}` lists). Select the columns "
+            "a trainer uses: the others (`pii`, `asker` ...) are for filtering and auditing.", ""]
+    out += ["## Fields", ""]
+    for config, schema in SCHEMAS.items():
+        out.append(f"**{config}**: " + "; ".join(f"`{f.name}` ({f.type}): {FIELDS[f.name]}" for f in schema) + ".")
+        out.append("")
+    out += [
+        "## How the data was collected", "",
+        "The posts are the author's own blog, every published post in every language it was published in (drafts "
+        "never). The questions come from the blog's readers: a reader signs in with an Ethereum wallet signature and "
+        "asks; the author answers, and may store lower-ranked drafts of his answer, ranked best first: those drafts are "
+        "the preference data. Only answered questions whose askers ticked the consent box are here. Its words:", "",
+        f"> {CONSENT}", "",
+        "A question the asker withdraws, and every question of an account that is deleted, leaves the next export. "
+        "Pending and rejected questions never appear.", "",
+        "## Privacy: what was scrubbed and removed", "",
+        "No row carries a wallet address, a question or token id (the answer NFT's id would name its owner on chain), "
+        "or a database id: `id`, `thread`, `trajectory` and `asker` are keyed HMAC-SHA256 pseudonyms made with the "
+        "service's secret key (at least 32 random bytes), so the public list of NFT holders cannot be matched to them.",
         "",
-        "Only questions whose askers consented to training and that the author answered are here; "
-        "a withdrawn question or a deleted account leaves every later export. `asker` is a keyed "
-        "pseudonym (HMAC-SHA256 of the address with the service's secret key), never the address; "
-        "it stays the same from one export to the next.",
-        "",
-        f"Splits: about {test_percent}% of questions (and of posts) go to `test`, chosen by a hash of "
-        "the question's id (the post's slug), so all rows of one question sit in one split and "
-        "re-exporting after new data moves no row between train and test.",
+        "Every exported text (questions, answers, drafts, post sections, the system turn) passed one scrubber that "
+        "replaces personal data and secrets with typed placeholders: " + ", ".join(
+            f"`{placeholder}` ({kind})" for kind, placeholder in PLACEHOLDERS.items()) + ". Each row's `pii` lists the "
+        "kinds replaced in it.",
         "",
     ]
-    return "\n".join(lines)
+    found = ", ".join(f"{kind}: {n}" for kind, n in sorted(export.pii.items())) or "none"
+    if export.pii_mode == "drop":
+        dropped = ", ".join(f"{config}: {n}" for config, n in sorted(export.dropped.items())) or "none"
+        out += [f"This export ran with `--pii drop`: rows in which the scrubber found anything were left out "
+                f"(rows left out per config: {dropped}).", ""]
+    else:
+        out += [f"Rows with replacements, per kind: {found}.", ""]
+    out += [
+        f"`removed.jsonl` lists the threads ({export.removed} now) that were in an earlier export of this folder and are "
+        "not in this one (withdrawn, deleted, or dropped), one JSON object a line: `{\"thread\": ..., \"removed\": date}`. "
+        "Delete the rows with those `thread` values from your copies.", "",
+        "## Rewards", "",
+        f"`rewards` and `ilql` score a completion by its rank alone, never by how many drafts there were: the author's "
+        f"answer {ANSWER_REWARD:+.1f}, the draft he ranked r-th after it -(1 - 2^-r). Example: an answer with three "
+        f"drafts gives {ANSWER_REWARD:+.1f}, {draft_reward(1):+.3f}, {draft_reward(2):+.3f}, {draft_reward(3):+.3f}; an "
+        f"answer with one draft gives {ANSWER_REWARD:+.1f}, {draft_reward(1):+.3f} (a lone draft scores as the best of three).",
+        "",
+        "`ilql`: the author's answers in a thread are one trajectory (`<thread>-0`), one row per turn, `done` on the last; "
+        "each draft is a one-step trajectory branching off at its turn (`done` true), with the draft's reward. A thread "
+        "with follow-up questions has one row per turn, the earlier turns in the prompt.", "",
+        "## System turn", "",
+        (f"Every conversation in `sft`, `preference`, `rewards` and `ilql` starts with the same system turn:\n\n> {export.system}"
+         if export.system else "No system turn was set (`qa-service export --system TEXT` puts one before every conversation, "
+         "the same in every config)."), "",
+        "## Splits", "",
+        f"About {export.test_percent}% of threads (and of posts) go to `test`, chosen by a hash of the thread's keyed id "
+        "(the post's slug), so a thread's rows never straddle train and test and re-exporting after new data moves no row.",
+    ]
+    for config, splits in export.rows.items():
+        if sum(splits.values()) and not splits.get("test"):
+            what = f"{export.posts} post(s)" if config == "posts" else f"{sum(splits.values())} row(s)"
+            out.append(f"`{config}` has no test split in this export: {what} are too few for about "
+                       f"{export.test_percent}% of them to land there. It appears once there is enough data.")
+    out += [
+        "", "## Posts", "",
+        f"A post is cut at its headings; a section longer than {export.post_chars:,} characters is split at paragraph "
+        "boundaries (never inside a code fence), each part keeping the section's `heading_path`. Footnote definitions "
+        "travel with the part that cites them.", "",
+        "## Files", "",
+        "File names carry a hash of their content, so an export with new rows has new names and `datasets` loads it "
+        "afresh instead of from its cache.", "", "| file | size |", "|---|---:|",
+    ]
+    out += [f"| `{name}` | {_megabytes(size)} |" for name, size in sorted(export.sizes.items())]
+    out += [f"| total | {_megabytes(sum(export.sizes.values()))} |", ""]
+    return "\n".join(out)

@@ -1,38 +1,80 @@
-"""The rows of each dataset config (SPEC section 4), from the blog's posts and the answered
-questions. Pure: no clock, no disk, no database; the same input gives the same rows.
+"""The rows of each question config (SPEC section 4), built from threads. Pure: no clock, no
+disk, no database; the same input gives the same rows.
 
-- posts: one row per section of a published post (each language version), cut at its
-  headings, with the path of headings above it and a URL that lands on it.
-- sft: one conversation per answered question (an optional system turn, the question, the
-  answer), in the chat format TRL's SFTTrainer and `apply_chat_template` take.
-- preference: the answer against each lower-ranked alternative, conversational
-  prompt/chosen/rejected as TRL's DPOTrainer expects.
-- rewards: every completion alone with a label and a reward, for KTO and offline RL: the
-  answer is desirable (label true, reward 1.0); the alternative ranked r of n is not (label
-  false, reward -r/n, so the worst draft scores -1.0).
+A thread is what one asker asked and the author answered, as a list of exchanges (a question,
+the author's answer, the lower-ranked drafts of it). Today every thread has one exchange;
+follow-ups add exchanges, and each config already walks the list:
 
-Rows of one question (or one post) carry its key in `question_id` (or `slug`); the split
-hashes that key, so a question's rows never straddle train and test, and a row never moves
-when more data comes.
+- sft: one conversation per thread (an optional system turn, then every question and answer).
+- preference: at every exchange, the answer against each lower-ranked draft, with the
+  conversation so far as the prompt (conversational prompt/chosen/rejected, as TRL's DPO).
+- rewards: every completion alone with a label and a reward (KTO, reward models).
+- ilql: one row per turn of a trajectory for offline RL: the author's answers are one
+  trajectory, each draft is a one-step branch of it; `reward` is the turn's, `done` ends it.
+
+Rewards depend on rank alone, never on how many drafts there were: the answer scores 1.0, the
+draft ranked r scores -(1 - 2^-r) (-0.5, -0.75, -0.875 ...), so a lone draft and the best of
+three both score -0.5.
+
+Nothing here identifies a person: `id` and `thread` are keyed pseudonyms (HMAC-SHA256 with the
+service's secret key) of the question, `asker` of the address; every text has been through
+the PII scrubber, and `pii` lists the kinds replaced in the row's texts.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any, Iterable
-
-from sitegen.site import Site
+from dataclasses import dataclass
+from typing import Any, Iterator
 
 from ..questions import QuestionView
+from .pii import scrub
 
 Row = dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Text:
+    """A scrubbed text and the PII kinds replaced in it."""
+
+    text: str
+    pii: tuple[str, ...] = ()
+
+    @classmethod
+    def scrubbed(cls, raw: str) -> Text:
+        clean, kinds = scrub(raw)
+        return cls(clean, tuple(kinds))
+
+
+@dataclass(frozen=True)
+class Exchange:
+    question: Text
+    answer: Text
+    drafts: tuple[Text, ...]  # ranked: drafts[0] has rank 1
+
+
+@dataclass(frozen=True)
+class Thread:
+    id: str
+    asker: str
+    language: str
+    exchanges: tuple[Exchange, ...]
+
+
+def keyed(kind: str, value: str, key: bytes) -> str:
+    """A pseudonym that only the holder of `key` can tie back to `value`: stable from one
+    export to the next, useless against the public list of NFT holders without the key."""
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
 def pseudonym(address: str, key: bytes) -> str:
-    """A stable name for an asker that does not reveal his address (HMAC-SHA256 with the
-    service's secret key): the same asker has the same pseudonym in every export."""
-    return "asker-" + hmac.new(key, address.lower().encode(), hashlib.sha256).hexdigest()[:16]
+    """The asker's name in the dataset: the same asker has the same pseudonym in every export."""
+    return "asker-" + keyed("asker", address.lower(), key)
+
+
+def thread_id(question_id: int, key: bytes) -> str:
+    return "t-" + keyed("question", str(question_id), key)
 
 
 def split_of(key: str, *, test_percent: int) -> str:
@@ -41,65 +83,86 @@ def split_of(key: str, *, test_percent: int) -> str:
     return "test" if bucket < test_percent else "train"
 
 
-def post_rows(site: Site) -> list[Row]:
-    rows: list[Row] = []
-    config = site.config
-    for post in site.posts:
-        for document in post.documents:
-            anchors = {heading.line: heading.id for heading in document.rendered.headings if heading.id}
-            page = config.absolute(document.url)
-            for index, section in enumerate(document.rendered.sections):
-                anchor = anchors.get(section.line - 1)  # the heading just above the section
-                rows.append({
-                    "id": f"{post.slug}/{document.language}/{index}",
-                    "slug": post.slug,
-                    "language": document.language,
-                    "title": document.title,
-                    "heading_path": list(section.heading_path),
-                    "tags": [tag.name for tag in document.tags],
-                    "revision": document.revision,
-                    "date": document.date.isoformat(),
-                    "url": f"{page}#{anchor}" if anchor else page,
-                    "text": section.markdown,
-                })
-    return rows
+def draft_reward(rank: int) -> float:
+    """The reward of the draft ranked `rank` (1 = the best after the answer)."""
+    return -(1.0 - 2.0 ** -rank)
 
 
-def _turn(role: str, content: str) -> list[dict[str, str]]:
-    return [{"role": role, "content": content}]
+ANSWER_REWARD = 1.0
 
 
-def _common(question: QuestionView, key: bytes) -> Row:
-    return {"question_id": question.id, "language": question.language, "asker": pseudonym(question.asker, key)}
+def thread_of(question: QuestionView, *, key: bytes) -> Thread:
+    """An answered question as a one-exchange thread, every text scrubbed."""
+    exchange = Exchange(Text.scrubbed(question.text), Text.scrubbed(question.answer or ""),
+                        tuple(Text.scrubbed(draft.text) for draft in question.alternatives))
+    return Thread(thread_id(question.id, key), pseudonym(question.asker, key), question.language, (exchange,))
 
 
-def sft_rows(questions: Iterable[QuestionView], *, key: bytes, system: str | None = None) -> list[Row]:
-    prefix = _turn("system", system) if system else []
-    return [
-        {"id": f"q{q.id}", **_common(q, key),
-         "messages": prefix + _turn("user", q.text) + _turn("assistant", q.answer or "")}
-        for q in questions
-    ]
+def _turn(role: str, text: Text) -> dict[str, str]:
+    return {"role": role, "content": text.text}
 
 
-def preference_rows(questions: Iterable[QuestionView], *, key: bytes) -> list[Row]:
-    return [
-        {"id": f"q{q.id}-alt{draft.rank}", **_common(q, key), "rank": draft.rank,
-         "prompt": _turn("user", q.text), "chosen": _turn("assistant", q.answer or ""),
-         "rejected": _turn("assistant", draft.text)}
-        for q in questions
-        for draft in q.alternatives
-    ]
+def _pii(*texts: Text) -> list[str]:
+    return sorted({kind for text in texts for kind in text.pii})
 
 
-def reward_rows(questions: Iterable[QuestionView], *, key: bytes) -> list[Row]:
-    rows: list[Row] = []
-    for q in questions:
-        prompt = _turn("user", q.text)
-        rows.append({"id": f"q{q.id}-answer", **_common(q, key), "rank": 0, "prompt": prompt,
-                     "completion": _turn("assistant", q.answer or ""), "label": True, "reward": 1.0})
-        n = len(q.alternatives)
-        for draft in q.alternatives:
-            rows.append({"id": f"q{q.id}-alt{draft.rank}", **_common(q, key), "rank": draft.rank, "prompt": prompt,
-                         "completion": _turn("assistant", draft.text), "label": False, "reward": -draft.rank / n})
-    return rows
+def _history(thread: Thread, upto: int, system: Text | None) -> tuple[list[dict[str, str]], list[Text]]:
+    """The conversation before the author's turn of exchange `upto`: messages and their texts."""
+    messages = [_turn("system", system)] if system else []
+    texts = [system] if system else []
+    for exchange in thread.exchanges[:upto]:
+        messages += [_turn("user", exchange.question), _turn("assistant", exchange.answer)]
+        texts += [exchange.question, exchange.answer]
+    messages.append(_turn("user", thread.exchanges[upto].question))
+    texts.append(thread.exchanges[upto].question)
+    return messages, texts
+
+
+def _common(thread: Thread) -> Row:
+    return {"thread": thread.id, "language": thread.language, "asker": thread.asker}
+
+
+def sft_rows(thread: Thread, *, system: Text | None = None) -> Iterator[Row]:
+    last = len(thread.exchanges) - 1
+    messages, texts = _history(thread, last, system)
+    answer = thread.exchanges[last].answer
+    yield {"id": thread.id, **_common(thread), "messages": messages + [_turn("assistant", answer)],
+           "pii": _pii(*texts, answer)}
+
+
+def preference_rows(thread: Thread, *, system: Text | None = None) -> Iterator[Row]:
+    for turn, exchange in enumerate(thread.exchanges):
+        prompt, texts = _history(thread, turn, system)
+        for rank, draft in enumerate(exchange.drafts, 1):
+            yield {"id": f"{thread.id}-{turn}-{rank}", **_common(thread), "turn": turn, "rank": rank, "prompt": prompt,
+                   "chosen": [_turn("assistant", exchange.answer)], "rejected": [_turn("assistant", draft)],
+                   "pii": _pii(*texts, exchange.answer, draft)}
+
+
+def reward_rows(thread: Thread, *, system: Text | None = None) -> Iterator[Row]:
+    for turn, exchange in enumerate(thread.exchanges):
+        prompt, texts = _history(thread, turn, system)
+        scored = [(0, exchange.answer, True, ANSWER_REWARD)]
+        scored += [(rank, draft, False, draft_reward(rank)) for rank, draft in enumerate(exchange.drafts, 1)]
+        for rank, completion, label, reward in scored:
+            yield {"id": f"{thread.id}-{turn}-{rank}", **_common(thread), "turn": turn, "rank": rank, "prompt": prompt,
+                   "completion": [_turn("assistant", completion)], "label": label, "reward": reward,
+                   "pii": _pii(*texts, completion)}
+
+
+def ilql_rows(thread: Thread, *, system: Text | None = None) -> Iterator[Row]:
+    """The author's trajectory, one row per turn (done on the last), then every draft as a
+    one-step trajectory branching off at its turn (done at once)."""
+    last = len(thread.exchanges) - 1
+    for turn, exchange in enumerate(thread.exchanges):
+        prompt, texts = _history(thread, turn, system)
+        yield {"id": f"{thread.id}-{turn}-0", **_common(thread), "trajectory": f"{thread.id}-0", "turn": turn, "rank": 0,
+               "prompt": prompt, "completion": [_turn("assistant", exchange.answer)], "reward": ANSWER_REWARD,
+               "done": turn == last, "pii": _pii(*texts, exchange.answer)}
+        for rank, draft in enumerate(exchange.drafts, 1):
+            yield {"id": f"{thread.id}-{turn}-{rank}", **_common(thread), "trajectory": f"{thread.id}-{turn}-{rank}",
+                   "turn": turn, "rank": rank, "prompt": prompt, "completion": [_turn("assistant", draft)],
+                   "reward": draft_reward(rank), "done": True, "pii": _pii(*texts, draft)}
+
+
+QUESTION_CONFIGS = {"sft": sft_rows, "preference": preference_rows, "rewards": reward_rows, "ilql": ilql_rows}

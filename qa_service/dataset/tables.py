@@ -1,7 +1,14 @@
-"""Rows -> Parquet files, one typed Arrow schema per config (the types do not depend on the
-rows at hand), and every export of the same rows is byte-identical."""
+"""Rows -> Parquet, one typed Arrow schema per config (the types do not depend on the rows at
+hand). Rows stream in: each (config, split) file is written a row group at a time, so memory
+holds one row group per file, never a whole config. Every export of the same rows is
+byte-identical, and a file's name carries the hash of its bytes: `datasets` caches a local
+folder by the names its card lists, so new rows mean new names and a fresh load."""
 
 from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -9,28 +16,59 @@ import pyarrow.parquet as pq
 from .rows import Row
 
 MESSAGES = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
-_QUESTION = [("id", pa.string()), ("question_id", pa.int64()), ("language", pa.string()), ("asker", pa.string())]
+PII = ("pii", pa.list_(pa.string()))
+_THREAD = [("id", pa.string()), ("thread", pa.string()), ("language", pa.string()), ("asker", pa.string())]
+_TURN = [("turn", pa.int32()), ("rank", pa.int32()), ("prompt", MESSAGES)]
 
 SCHEMAS: dict[str, pa.Schema] = {
     "posts": pa.schema([
         ("id", pa.string()), ("slug", pa.string()), ("language", pa.string()), ("title", pa.string()),
         ("heading_path", pa.list_(pa.string())), ("tags", pa.list_(pa.string())), ("revision", pa.int32()),
-        ("date", pa.string()), ("url", pa.string()), ("text", pa.string()),
+        ("date", pa.string()), ("url", pa.string()), ("text", pa.string()), PII,
     ]),
-    "sft": pa.schema([*_QUESTION, ("messages", MESSAGES)]),
-    "preference": pa.schema([*_QUESTION, ("rank", pa.int32()), ("prompt", MESSAGES), ("chosen", MESSAGES),
-                             ("rejected", MESSAGES)]),
-    "rewards": pa.schema([*_QUESTION, ("rank", pa.int32()), ("prompt", MESSAGES), ("completion", MESSAGES),
-                          ("label", pa.bool_()), ("reward", pa.float64())]),
+    "sft": pa.schema([*_THREAD, ("messages", MESSAGES), PII]),
+    "preference": pa.schema([*_THREAD, *_TURN, ("chosen", MESSAGES), ("rejected", MESSAGES), PII]),
+    "rewards": pa.schema([*_THREAD, *_TURN, ("completion", MESSAGES), ("label", pa.bool_()), ("reward", pa.float64()), PII]),
+    "ilql": pa.schema([*_THREAD, ("trajectory", pa.string()), *_TURN, ("completion", MESSAGES), ("reward", pa.float64()),
+                       ("done", pa.bool_()), PII]),
 }
 
-# Where the splits land: the Hub's own naming, so the dataset card's globs find them.
-FILE = "{config}/{split}-00000-of-00001.parquet"
+ROW_GROUP = 10_000
 PATTERN = "{config}/{split}-*.parquet"
 
 
-def parquet(config: str, rows: list[Row]) -> bytes:
-    schema = SCHEMAS[config]
-    sink = pa.BufferOutputStream()
-    pq.write_table(pa.Table.from_pylist(rows, schema=schema), sink, compression="zstd")
-    return sink.getvalue().to_pybytes()
+class ParquetSink:
+    """One split's Parquet file, written a row group at a time into `folder`, then named by
+    its content hash (`<config>/<split>-<sha256[:16]>.parquet`) when closed."""
+
+    def __init__(self, folder: Path, config: str, split: str, *, row_group: int = ROW_GROUP) -> None:
+        self.folder, self.config, self.split, self.row_group = folder, config, split, row_group
+        self.schema = SCHEMAS[config]
+        self.path = folder / config / f".{split}.parquet.partial"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
+        self.pending: list[Row] = []
+        self.rows = 0
+
+    def add(self, row: Row) -> None:
+        self.pending.append(row)
+        self.rows += 1
+        if len(self.pending) >= self.row_group:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.writer.write_table(pa.Table.from_pylist(self.pending, schema=self.schema), row_group_size=self.row_group)
+            self.pending = []
+
+    def close(self) -> str:
+        """Finish the file and give it its final name; returns that name, relative to the folder."""
+        self.flush()
+        self.writer.close()
+        digest = hashlib.sha256()
+        with open(self.path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        name = f"{self.config}/{self.split}-{digest.hexdigest()[:16]}.parquet"
+        os.replace(self.path, self.folder / name)
+        return name

@@ -20,7 +20,7 @@ from qa_service.db import AsyncStatements
 from qa_service.settings import Settings
 from tests.conftest import require
 
-from .servers import postgres_schema
+from .servers import SECRET_KEY, postgres_schema
 
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 ORIGIN = "http://127.0.0.1:8001"
@@ -54,7 +54,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
     values = dict(database_url=database_url, domain="127.0.0.1:8001", uri=ORIGIN, chain_id=1,
-                  admin_addresses=ADMIN.address, secret_key="test-secret-key-" + "0" * 16)
+                  admin_addresses=ADMIN.address, secret_key=SECRET_KEY)
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 

@@ -13,6 +13,10 @@ from typing import Iterator
 
 import httpx
 
+from qa_service.settings import new_secret
+
+SECRET_KEY = new_secret()  # QA_SECRET_KEY for this test run: 32 random bytes, as the service demands
+
 
 def free_port() -> int:
     with socket.socket() as sock:

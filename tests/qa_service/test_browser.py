@@ -9,7 +9,7 @@ from eth_account import Account
 
 from ..browser import chromium, off_host
 from .conftest import sign
-from .servers import free_port, service
+from .servers import SECRET_KEY, free_port, service
 
 pytestmark = pytest.mark.browser
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 def test_ask_without_javascript(tmp_path: Path) -> None:
     port = free_port()
     env = {"QA_DATABASE_URL": f"sqlite:///{tmp_path / 'qa.sqlite3'}", "QA_DOMAIN": f"127.0.0.1:{port}",
-           "QA_URI": f"http://127.0.0.1:{port}", "QA_SECRET_KEY": "browser-test-secret"}
+           "QA_URI": f"http://127.0.0.1:{port}", "QA_SECRET_KEY": SECRET_KEY}
     asker = Account.create()
     with service(env, port) as url, chromium(javascript=False) as (page, requests):
         page.goto(f"{url}/ask")  # type: ignore[attr-defined]
@@ -54,7 +54,7 @@ def test_an_answer_nft_image_renders_in_a_browser(tmp_path: Path) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {"QA_DATABASE_URL": f"sqlite:///{tmp_path / 'qa.sqlite3'}", "QA_DOMAIN": f"127.0.0.1:{port}",
-           "QA_URI": url, "QA_SECRET_KEY": "browser-test-secret", "QA_ADMIN_ADDRESSES": ADMIN.address}
+           "QA_URI": url, "QA_SECRET_KEY": SECRET_KEY, "QA_ADMIN_ADDRESSES": ADMIN.address}
     settings = Settings(database_url=env["QA_DATABASE_URL"], domain=env["QA_DOMAIN"], uri=url)
 
     def token(account) -> str:  # type: ignore[no-untyped-def]

@@ -16,11 +16,13 @@ from eth_account import Account  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
 from qa_service.cli import main  # noqa: E402
-from qa_service.dataset.rows import pseudonym, split_of  # noqa: E402
+from qa_service.dataset.rows import pseudonym, split_of, thread_id  # noqa: E402
+from qa_service.settings import secret_bytes  # noqa: E402
 
 from .conftest import Wallet  # noqa: E402
+from .servers import SECRET_KEY as SECRET  # noqa: E402
 
-SECRET = "dataset-test-secret-key"
+KEY = secret_bytes(SECRET)
 SITE_TOML = """\
 title = "Test blog"
 base_url = "https://blog.example/"
@@ -86,6 +88,34 @@ def export(blog: tuple[Path, Path], db_url: str, monkeypatch: pytest.MonkeyPatch
     return run
 
 
+def decoded_strings(folder: Path) -> list[str]:
+    """Every string value in every row of every Parquet file, decoded (nested lists and structs
+    walked), and every column name: what a reader of the export sees."""
+    import pyarrow.parquet as pq
+
+    found: list[str] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif value is not None:
+            found.append(str(value))
+
+    files = sorted(folder.rglob("*.parquet"))
+    assert files
+    for path in files:
+        table = pq.read_table(path)
+        found.extend(table.column_names)
+        walk(table.to_pylist())
+    return found
+
+
 def load(folder: Path, config: str, tmp_path: Path) -> datasets.DatasetDict:
     return datasets.load_dataset(str(folder), config, cache_dir=str(tmp_path / "hf-cache"))
 
@@ -96,9 +126,11 @@ def answer(client: TestClient, admin_token: str, question_id: int, text: str, *a
     assert response.status_code == 200, response.text
 
 
-def ask(client: TestClient, token: str, text: str, *, consent: bool = True, language: str = "en") -> int:
-    response = client.post("/api/questions", headers={"Authorization": f"Bearer {token}"},
-                           json={"text": text, "consent_to_training": consent, "language": language})
+def ask(client: TestClient, token: str, text: str, *, consent: bool = True, language: str | None = "en") -> int:
+    body: dict[str, object] = {"text": text, "consent_to_training": consent}
+    if language:
+        body["language"] = language
+    response = client.post("/api/questions", headers={"Authorization": f"Bearer {token}"}, json=body)
     assert response.status_code == 201, response.text
     return int(response.json()["id"])
 
@@ -109,7 +141,7 @@ def test_every_config_loads_with_what_a_trainer_needs(client: TestClient, wallet
     reviewer = admin.sign_in(client)
     best = ask(client, asker, "What does temperature do?")
     answer(client, reviewer, best, "It divides the logits.", "It adds noise.", "Magic.")
-    plain = ask(client, asker, "왜 쓰나요?", language="ko-KR")
+    plain = ask(client, asker, "왜 쓰나요?", language=None)  # no language given: detected from the Hangul
     answer(client, reviewer, plain, "기계를 위해.")
     private = ask(client, asker, "Keep this out of training", consent=False)
     answer(client, reviewer, private, "Kept out.")
@@ -120,13 +152,15 @@ def test_every_config_loads_with_what_a_trainer_needs(client: TestClient, wallet
     rejected = ask(client, asker, "Off topic")
     client.post(f"/api/admin/questions/{rejected}/reject", json={"reason": "no"}, headers={"Authorization": f"Bearer {reviewer}"})
 
-    folder = export()
+    folder = export(tmp_path / "dataset", "--test-percent", "0")  # the key is random: every row in train
     sft = load(folder, "sft", tmp_path)["train"]
-    assert sorted(sft["question_id"]) == [best, plain], "only answered questions with consent, nothing withdrawn"
-    row = next(r for r in sft if r["question_id"] == best)
+    assert sorted(sft["id"]) == sorted([thread_id(best, KEY), thread_id(plain, KEY)]), \
+        "only answered questions with consent, nothing withdrawn"
+    row = next(r for r in sft if r["id"] == thread_id(best, KEY))
     assert row["messages"] == [{"role": "user", "content": "What does temperature do?"},
                                {"role": "assistant", "content": "It divides the logits."}]
-    assert row["asker"] == pseudonym(wallet.address, SECRET.encode()) and row["language"] == "en"
+    assert row["asker"] == pseudonym(wallet.address, KEY) and row["language"] == "en" and row["pii"] == []
+    assert next(r for r in sft if r["id"] == thread_id(plain, KEY))["language"] == "ko"
 
     preference = load(folder, "preference", tmp_path)["train"]
     assert [(r["rank"], r["chosen"][0]["content"], r["rejected"][0]["content"]) for r in preference] == [
@@ -134,9 +168,15 @@ def test_every_config_loads_with_what_a_trainer_needs(client: TestClient, wallet
     assert preference[0]["prompt"] == [{"role": "user", "content": "What does temperature do?"}]
 
     rewards = load(folder, "rewards", tmp_path)["train"]
-    scored = {(r["question_id"], r["completion"][0]["content"]): (r["label"], r["reward"]) for r in rewards}
-    assert scored == {(best, "It divides the logits."): (True, 1.0), (best, "It adds noise."): (False, -0.5),
-                      (best, "Magic."): (False, -1.0), (plain, "기계를 위해."): (True, 1.0)}
+    scored = {(r["thread"], r["completion"][0]["content"]): (r["label"], r["reward"]) for r in rewards}
+    best_id, plain_id = thread_id(best, KEY), thread_id(plain, KEY)
+    assert scored == {(best_id, "It divides the logits."): (True, 1.0), (best_id, "It adds noise."): (False, -0.5),
+                      (best_id, "Magic."): (False, -0.75), (plain_id, "기계를 위해."): (True, 1.0)}
+
+    ilql = load(folder, "ilql", tmp_path)["train"]
+    turns = sorted((r["trajectory"], r["turn"], r["completion"][0]["content"], r["reward"], r["done"]) for r in ilql)
+    assert turns == sorted([(f"{best_id}-0", 0, "It divides the logits.", 1.0, True), (f"{best_id}-0-1", 0, "It adds noise.", -0.5, True),
+                            (f"{best_id}-0-2", 0, "Magic.", -0.75, True), (f"{plain_id}-0", 0, "기계를 위해.", 1.0, True)])
 
     posts = load(folder, "posts", tmp_path)["train"]
     sections = {(r["language"], tuple(r["heading_path"])): r for r in posts}
@@ -147,9 +187,9 @@ def test_every_config_loads_with_what_a_trainer_needs(client: TestClient, wallet
     assert deep["tags"] == ["AI", "글쓰기"] and deep["title"] == "왜 쓰는가" and deep["date"].startswith("2026-03-14T09:30:00+09:00")
     assert deep["url"].startswith("https://blog.example/why/#") and sections[("en-GB", ())]["url"] == "https://blog.example/why/en-GB/"
 
-    everything = b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
+    decoded = decoded_strings(folder)
     for secret in (wallet.address, wallet.address.lower(), "Keep this out", "Withdrawn later", "Secret draft"):
-        assert secret.encode() not in everything, secret
+        assert not any(secret in value for value in decoded), secret
     card = (folder / "README.md").read_text(encoding="utf-8")
     assert "config_name: sft" in card and "config_name: rewards" in card
 
@@ -160,8 +200,12 @@ def test_export_is_byte_identical_and_rows_never_change_split(client: TestClient
     askers = [Wallet(Account.create()).sign_in(client) for _ in range(3)]
     for i in range(24):
         answer(client, reviewer, ask(client, askers[i % 3], f"Question {i}?"), f"Answer {i}.")
-    first = export(tmp_path / "first", "--test-percent", "50")
-    again = export(tmp_path / "again", "--test-percent", "50")
+    os.environ["SOURCE_DATE_EPOCH"] = "1780000000"  # the card's export date; the rows need no clock
+    try:
+        first = export(tmp_path / "first", "--test-percent", "50")
+        again = export(tmp_path / "again", "--test-percent", "50")
+    finally:
+        del os.environ["SOURCE_DATE_EPOCH"]
     files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
     assert all((first / f).read_bytes() == (again / f).read_bytes() for f in files)

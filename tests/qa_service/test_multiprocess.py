@@ -12,14 +12,14 @@ from qa_service import auth
 from qa_service.settings import Settings
 
 from .conftest import ADMIN, sign
-from .servers import free_port, service
+from .servers import SECRET_KEY, free_port, service
 
 
 def test_nonce_from_one_process_verifies_at_the_other_and_answers_pay_once(db_url: str) -> None:
     port_a, port_b = free_port(), free_port()
     domain, uri = f"127.0.0.1:{port_a}", f"http://127.0.0.1:{port_a}"
     env = {"QA_DATABASE_URL": db_url, "QA_DOMAIN": domain, "QA_URI": uri, "QA_ADMIN_ADDRESSES": ADMIN.address,
-           "QA_SECRET_KEY": "shared-secret-for-both-processes"}
+           "QA_SECRET_KEY": SECRET_KEY}
     settings = Settings(database_url=db_url, domain=domain, uri=uri)
     with service(env, port_a) as a, service(env, port_b) as b:
         asker = Account.create()
@@ -59,7 +59,7 @@ def test_concurrent_writers_in_two_processes_all_land(db_url: str) -> None:
     request lands once, none fails with 'database is locked'."""
     port_a, port_b = free_port(), free_port()
     domain, uri = f"127.0.0.1:{port_a}", f"http://127.0.0.1:{port_a}"
-    env = {"QA_DATABASE_URL": db_url, "QA_DOMAIN": domain, "QA_URI": uri, "QA_SECRET_KEY": "shared-secret-for-both-processes",
+    env = {"QA_DATABASE_URL": db_url, "QA_DOMAIN": domain, "QA_URI": uri, "QA_SECRET_KEY": SECRET_KEY,
            "QA_RATE_ADDRESS_PER_MINUTE": "0", "QA_RATE_IP_PER_MINUTE": "0"}
     settings = Settings(database_url=db_url, domain=domain, uri=uri)
     with service(env, port_a) as a, service(env, port_b) as b:

@@ -20,7 +20,7 @@ from qa_service.app import create_app
 from qa_service.settings import Settings
 
 from .conftest import ADMIN, make_settings, sign
-from .servers import free_port, service
+from .servers import SECRET_KEY, free_port, service
 
 CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.content_type_conformance,
           checks.response_schema_conformance, checks.response_headers_conformance]
@@ -32,7 +32,7 @@ def served(db_url: str) -> Iterator[tuple[str, str]]:
     port = free_port()
     domain, uri = f"127.0.0.1:{port}", f"http://127.0.0.1:{port}"
     env = {"QA_DATABASE_URL": db_url, "QA_DOMAIN": domain, "QA_URI": uri, "QA_ADMIN_ADDRESSES": ADMIN.address,
-           "QA_SECRET_KEY": "openapi-test", "QA_RATE_IP_PER_MINUTE": "0", "QA_RATE_NONCE_PER_MINUTE": "0",
+           "QA_SECRET_KEY": SECRET_KEY, "QA_RATE_IP_PER_MINUTE": "0", "QA_RATE_NONCE_PER_MINUTE": "0",
            "QA_RATE_ADDRESS_PER_MINUTE": "0"}
     with service(env, port) as base:
         nonce = httpx.get(f"{base}/api/auth/nonce").json()["nonce"]

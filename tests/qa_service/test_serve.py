@@ -7,13 +7,13 @@ from pathlib import Path
 
 import httpx
 
-from .servers import free_port, service
+from .servers import SECRET_KEY, free_port, service
 
 
 def test_per_ip_limit_sees_the_reader_behind_a_local_proxy(tmp_path: Path) -> None:
     port = free_port()
     env = {"QA_DATABASE_URL": f"sqlite:///{tmp_path / 'qa.sqlite3'}", "QA_DOMAIN": f"127.0.0.1:{port}",
-           "QA_URI": f"http://127.0.0.1:{port}", "QA_SECRET_KEY": "proxy-test", "QA_RATE_IP_PER_MINUTE": "3"}
+           "QA_URI": f"http://127.0.0.1:{port}", "QA_SECRET_KEY": SECRET_KEY, "QA_RATE_IP_PER_MINUTE": "3"}
     with service(env, port) as base:
         def status(reader: str, client: httpx.Client) -> int:
             return client.get(f"{base}/openapi.json", headers={"X-Forwarded-For": reader}).status_code

@@ -134,3 +134,15 @@ def test_base_url_override_and_subpath(make_site) -> None:  # type: ignore[no-un
     files = build_files(options).files
     page = files["hello/index.html"].decode()
     assert 'href="https://example.org/blog/hello/"' in page and 'href="/blog/assets/' in page
+
+
+def test_a_guest_post_linking_the_password_file_is_refused(make_site, capsys) -> None:  # type: ignore[no-untyped-def]
+    from sitegen.cli import main
+
+    options = make_site(GOOD)
+    os.symlink("/etc/passwd", options.content / "blog/hello/secret.txt")
+    args = ["--content", str(options.content), "--out", str(options.out), "--config", str(options.config)]
+    assert main(["build", *args]) == 1
+    err = capsys.readouterr().err
+    assert f"{options.content / 'blog/hello/secret.txt'}: a link to /etc/passwd, outside the content folder" in err
+    assert "Traceback" not in err and not options.out.exists()

@@ -19,7 +19,8 @@ def test_new_scaffolds_a_draft_that_builds_with_drafts(make_site, capsys) -> Non
     assert 'title: "A \\"quoted\\" title"' in text and "language: en-GB" in text and "publish: 0" in text
     assert main(["new", "첫-글", "--content", str(options.content)]) == 1
     assert "already exists" in capsys.readouterr().err
-    assert main(["new", "../escape", "--content", str(options.content)]) == 1
+    assert main(["new", "../escape", "--content", str(options.content)]) == 0  # a title: its slug stays inside
+    assert (options.content / "blog/escape/index.md").exists() and not (options.content / "escape").exists()
     args = ["--content", str(options.content), "--out", str(options.out), "--config", str(options.config), "--theme", str(options.theme)]
     assert main(["build", *args, "--drafts"]) == 0
     assert (options.out / "첫-글/index.html").exists()

@@ -50,7 +50,7 @@ def test_lines_refer_to_the_file_and_alt_text_is_reported() -> None:
 
 def test_solidity_is_highlighted_and_unknown_languages_are_escaped() -> None:
     html = render_markdown("```solidity\ncontract A { uint x; }\n```\n\n```nosuchlang\n<b>x</b>\n```\n").html
-    assert '<pre class="highlight" data-lang="solidity">' in html and '<span class="k">contract</span>' in html
+    assert '<pre class="highlight" data-lang="solidity" ' in html and '<span class="k">contract</span>' in html
     assert "&lt;b&gt;x&lt;/b&gt;" in html
     assert ".highlight .k" in pygments_css() and "prefers-color-scheme: dark" in pygments_css()
 
@@ -101,3 +101,40 @@ def test_sections_carry_heading_paths() -> None:
 def test_output_is_deterministic() -> None:
     source = (FIXTURES / "gfm.md").read_text(encoding="utf-8")
     assert render_markdown(source).html == render_markdown(source).html
+
+
+def test_code_blocks_are_named_keyboard_reachable_regions_in_the_page_language() -> None:
+    html = render_markdown("```solidity\nx\n```\n\n```\nplain\n```\n\n    indented\n", language="ko-KR").html
+    assert '<pre class="highlight" data-lang="solidity" tabindex="0" role="group" aria-label="Solidity 코드">' in html
+    assert html.count('<pre tabindex="0" role="group" aria-label="코드">') == 2
+    assert 'aria-label="Solidity code"' in render_markdown("```sol\nx\n```\n", language="en-GB").html
+
+
+def test_task_list_checkboxes_are_labelled_by_their_item() -> None:
+    html = render_markdown("- [x] done $T$\n\n  more\n- [ ] todo\n").html
+    assert '<input class="task-list-item-checkbox" id="task-1"' in html
+    assert '<label for="task-1">done <span class="math inline">' in html and '<label for="task-2">todo</label>' in html
+
+
+def test_operator_names_are_upright_words_applied_with_a_thin_space() -> None:
+    html = render_markdown("$-\\sum_i p_i \\log p_i$ and $\\operatorname{softmax}(z)$").html
+    # \log: an upright <mi>, function application, thin spaces as LaTeX puts around an Op
+    assert '<msub><mi>p</mi><mi>i</mi></msub><mspace width="0.1667em"></mspace><mi>log</mi><mo>\u2061</mo><mspace width="0.1667em"></mspace>' in html
+    # \operatorname: not a stretchy <mo> with thick spaces; no space before a parenthesis
+    assert '<mi>softmax</mi><mo>\u2061</mo><mo stretchy="false">(</mo>' in html
+
+
+def test_limits_sit_under_lim_and_max_in_display_and_move_aside_inline() -> None:
+    display = render_markdown("$$\n\\lim_{n\\to\\infty} a_n = \\max_x f(x)\n$$\n").html
+    assert '<munder><mo movablelimits="true" form="prefix" lspace="0" rspace="0">lim</mo><mrow><mi>n</mi>' in display
+    assert '<munder><mo movablelimits="true" form="prefix" lspace="0" rspace="0">max</mo><mi>x</mi></munder>' in display
+    assert '<munderover><mo>∑</mo>' in render_markdown("$$\n\\sum_{i=1}^n i\n$$\n").html
+    inline = render_markdown("$\\lim_{n} a_n$").html  # movablelimits: the browser puts them beside
+    assert '<munder><mo movablelimits="true"' in inline and "<msub><mo>lim" not in inline
+
+
+def test_display_math_is_a_centred_scrolling_block_and_header_math_has_a_name() -> None:
+    html = render_markdown("$$\nx^2\n$$\n\n| $T$ | b |\n|---|---|\n| $1$ | 2 |\n", language="en-GB").html
+    assert html.startswith('<div class="math-display" tabindex="0" role="group" aria-label="Equation"><math xmlns="http://www.w3.org/1998/Math/MathML" display="block">')
+    assert '<th><span class="math inline"><math aria-label="T" ' in html
+    assert '<td><span class="math inline"><math xmlns=' in html  # body cells keep plain MathML

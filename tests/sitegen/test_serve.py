@@ -63,7 +63,7 @@ def test_unknown_paths_get_the_404_page_and_traversal_is_refused(dev: DevServer)
     assert fetch(dev.port, "/hello")[0] == 301
 
 
-def test_rebuilds_on_change_and_keeps_the_last_good_build(dev: DevServer) -> None:
+def test_rebuilds_on_change_and_shows_a_broken_build_in_the_browser(dev: DevServer) -> None:
     source = dev.options.content / "blog/hello/index.md"
     source.write_text(post(title="Second version"), encoding="utf-8")
     assert wait_for(lambda: b"Second version" in fetch(dev.port, "/hello/")[2]), dev.out.getvalue()  # type: ignore[attr-defined]
@@ -71,9 +71,20 @@ def test_rebuilds_on_change_and_keeps_the_last_good_build(dev: DevServer) -> Non
     assert wait_for(lambda: "rebuilt after" in dev.out.getvalue()), dev.out.getvalue()  # type: ignore[attr-defined]
     assert "(content)" in dev.out.getvalue()  # type: ignore[attr-defined]
     source.write_text("---\ntitle: [broken\n---\n", encoding="utf-8")
-    assert wait_for(lambda: "still serving the last good build" in dev.out.getvalue())  # type: ignore[attr-defined]
+    assert wait_for(lambda: "pages show them until the next good build" in dev.out.getvalue())  # type: ignore[attr-defined]
     assert re.search(r"blog/hello/index.md:\d+: malformed YAML", dev.out.getvalue())  # type: ignore[attr-defined]
-    assert b"Second version" in fetch(dev.port, "/hello/")[2]
+    # The browser gets the problems (file, line, message) on every page, not the stale page ...
+    for path in ("/hello/", "/", "/no/such/page/"):
+        status, headers, body = fetch(dev.port, path)
+        assert status == 500 and b"Second version" not in body, path
+        assert re.search(rb"<code>[^<]*blog/hello/index.md:\d+</code> malformed YAML", body), body
+        assert b'<script src="/__sitegen/reload.js"' in body
+    # ... while the last good build stays on disk and its other files are still served.
+    assert b"Second version" in (dev.options.out / "hello/index.html").read_bytes()
+    css = next((dev.options.out / "assets").glob("style.*.css")).name
+    assert fetch(dev.port, f"/assets/{css}")[0] == 200
+    source.write_text(post(title="Fixed version"), encoding="utf-8")
+    assert wait_for(lambda: fetch(dev.port, "/hello/")[0] == 200 and b"Fixed version" in fetch(dev.port, "/hello/")[2])
 
 
 def test_template_changes_rebuild_too(dev: DevServer) -> None:
@@ -98,3 +109,109 @@ def test_template_changes_rebuild_too(dev: DevServer) -> None:
     finally:
         server.stop()
         dev.start()
+
+
+def test_a_port_in_use_is_one_line(make_site, capsys) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    from sitegen.serve import serve
+
+    options = make_site({"blog/hello/index.md": post()})
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert serve(options, port=port) == 1
+    err = capsys.readouterr().err
+    assert f"127.0.0.1:{port}: port {port} is in use (another server?): pass --port N" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000" "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+
+
+@pytest.mark.parametrize("name,data,kind", [
+    ("cover.png", PNG, "image/png"), ("photo.jpg", b"\xff\xd8\xff", "image/jpeg"), ("photo.JPEG", b"\xff\xd8\xff", "image/jpeg"),
+    ("pic.webp", b"RIFF", "image/webp"), ("pic.avif", b"x", "image/avif"), ("anim.gif", b"GIF89a", "image/gif"),
+    ("clip.mp4", b"x", "video/mp4"), ("paper.pdf", b"%PDF", "application/pdf"), ("d.svg", b"<svg/>", "image/svg+xml"),
+])
+def test_files_get_their_real_mime_type(make_site, name: str, data: bytes, kind: str) -> None:  # type: ignore[no-untyped-def]
+    options = make_site({"blog/hello/index.md": post(), f"blog/hello/{name}": data})
+    server = DevServer(options, port=0)
+    server.out = io.StringIO()
+    assert server.rebuild("built")
+    server.start()
+    try:
+        status, headers, body = fetch(server.port, f"/hello/{name}")
+        assert status == 200 and headers["Content-Type"] == kind and body == data
+    finally:
+        server.stop()
+
+
+def test_only_the_dev_server_adds_the_reload_script(dev: DevServer) -> None:
+    status, _, body = fetch(dev.port, "/hello/")
+    assert status == 200 and body.count(b'<script src="/__sitegen/reload.js" data-build="1"></script>') == 1
+    assert fetch(dev.port, "/no/such/")[2].count(b"/__sitegen/reload.js") == 1  # the 404 page too
+    status, headers, script = fetch(dev.port, "/__sitegen/reload.js")
+    assert status == 200 and headers["Content-Type"].startswith("text/javascript") and b"EventSource" in script
+    # What the dev server wrote to disk, like every `sitegen build`, has no script at all.
+    for path in dev.options.out.rglob("*"):
+        if path.is_file():
+            assert b"__sitegen" not in path.read_bytes() and b"<script" not in path.read_bytes(), path
+
+
+def test_the_event_stream_says_reload_after_the_next_build(dev: DevServer) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", dev.port, timeout=10)
+    connection.request("GET", "/__sitegen/events?since=1")
+    response = connection.getresponse()
+    assert response.status == 200 and response.getheader("Content-Type") == "text/event-stream"
+    assert response.readline() == b"retry: 500\n"
+    (dev.options.content / "blog/hello/index.md").write_text(post(title="Changed"), encoding="utf-8")
+    lines = [response.readline() for _ in range(3)]
+    assert lines[:2] == [b"\n", b"event: reload\n"] and lines[2].startswith(b"data: ")
+    connection.close()
+
+
+def test_drafts_are_marked_and_an_empty_blog_says_so(make_site) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    options = make_site({"blog/wip/index.md": post(title="Work in progress", publish="0")})
+    for drafts in (True, False):
+        server = DevServer(replace(options, drafts=drafts), port=0)
+        server.out = io.StringIO()
+        assert server.rebuild("built")
+        server.start()
+        try:
+            index = fetch(server.port, "/")[2].decode()
+            page = fetch(server.port, "/wip/")
+        finally:
+            server.stop()
+        if drafts:  # sitegen serve's default
+            assert "Work in progress" in index and '<span class="draft-mark">초안</span>' in index
+            assert page[0] == 200 and 'class="draft-note"' in page[2].decode()
+        else:  # sitegen serve --no-drafts: what will publish
+            assert "아직 글이 없습니다." in index and "초안 1개는 숨겨져 있습니다" in index
+            assert page[0] == 404
+
+
+@pytest.mark.browser
+def test_the_open_page_reloads_itself_and_shows_a_broken_build(dev: DevServer) -> None:
+    from playwright.sync_api import expect
+
+    from ..browser import chromium
+
+    source = dev.options.content / "blog/hello/index.md"
+    with chromium(javascript=True) as (page, _requests):
+        errors: list[str] = []
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)  # type: ignore[attr-defined]
+        page.goto(f"http://127.0.0.1:{dev.port}/hello/")  # type: ignore[attr-defined]
+        assert page.locator("h1").inner_text() == "First version"  # type: ignore[attr-defined]
+        page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+        source.write_text(post(title="Second version"), encoding="utf-8")
+        expect(page.locator("h1")).to_have_text("Second version", timeout=15000)  # type: ignore[attr-defined]
+        source.write_text("---\ntitle: [broken\n---\n", encoding="utf-8")
+        expect(page).to_have_title(re.compile("^Build failed"), timeout=15000)  # type: ignore[arg-type]
+        assert "malformed YAML" in page.locator("ol.problems").inner_text()  # type: ignore[attr-defined]
+        source.write_text(post(title="Third version"), encoding="utf-8")
+        expect(page.locator("h1")).to_have_text("Third version", timeout=15000)  # type: ignore[attr-defined]
+        assert not [e for e in errors if "Content Security Policy" in e], errors
