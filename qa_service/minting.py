@@ -108,12 +108,18 @@ def mint_pending(engine: Engine, w3: Web3, minter: LocalAccount, *, contract_add
     contract = w3.eth.contract(address=Web3.to_checksum_address(contract_address), abi=artifact()["abi"])
     chain_id = w3.eth.chain_id
     done: list[Minted] = []
+    strangers: list[tuple[Minted, str]] = []
     todo = unminted(engine)
     for start in range(0, len(todo), batch):
         chunk = todo[start:start + batch]
         on_chain = contract.functions.minted([token_id for token_id, _asker in chunk]).call()
-        already = [Minted(token_id, str(contract.functions.ownerOf(token_id).call()), "")
-                   for (token_id, _asker), there in zip(chunk, on_chain, strict=True) if there]
+        found = [(Minted(token_id, str(contract.functions.ownerOf(token_id).call()), ""), asker)
+                 for (token_id, asker), there in zip(chunk, on_chain, strict=True) if there]
+        # A token on chain is recorded only as its own asker's: one held by anyone else was
+        # minted for another question (a database restored from an old backup, or another
+        # service's records), and recording it would give this asker's token to that holder.
+        already = [token for token, asker in found if token.owner == asker]
+        strangers += [(token, asker) for token, asker in found if token.owner != asker]
         fresh = [(token_id, asker) for (token_id, asker), there in zip(chunk, on_chain, strict=True) if not there]
         minted: list[Minted] = []
         if fresh:
@@ -122,6 +128,10 @@ def mint_pending(engine: Engine, w3: Web3, minter: LocalAccount, *, contract_add
             minted = [Minted(token_id, asker, tx_hash) for token_id, asker in fresh]
         _record(engine, already + minted, chain_id=chain_id, contract=contract.address, now=now)
         done += already + minted
+    if strangers:
+        listed = "; ".join(f"token {token.token_id} is held by {token.owner}, not its asker {asker}" for token, asker in strangers)
+        raise ChainError(f"{listed}: not recorded, nothing sent for them ({len(done)} other token(s) done); "
+                         "check that QA_NFT_CONTRACT and the database belong together")
     return done
 
 

@@ -41,7 +41,11 @@ class Account(Base):
 
 
 class Question(Base):
+    """A question; its id is also its answer NFT's token id, so ids are never reused
+    (AUTOINCREMENT on SQLite, a sequence on PostgreSQL)."""
+
     __tablename__ = "questions"
+    __table_args__ = {"sqlite_autoincrement": True}
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     asker: Mapped[str] = mapped_column(String(42), index=True)
     text: Mapped[str] = mapped_column(Text)
@@ -67,7 +71,7 @@ class Alternative(Base):
     """A lower-ranked draft of an answer (rank 1 = best after the answer): preference data."""
 
     __tablename__ = "alternatives"
-    __table_args__ = (UniqueConstraint("question_id", "rank"),)
+    __table_args__ = (UniqueConstraint("question_id", "rank"), {"sqlite_autoincrement": True})
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), index=True)
     rank: Mapped[int]
@@ -86,9 +90,18 @@ class Mint(Base):
     minted_at: Mapped[dt.datetime]
 
 
+class DeletedToken(Base):
+    """The token id of an answer whose asker deleted his account: its NFT keeps answering,
+    as deleted, instead of going blank or (were the id reused) changing meaning."""
+
+    __tablename__ = "deleted_tokens"
+    token_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    deleted_at: Mapped[dt.datetime]
+
+
 class CreditEntry(Base):
     __tablename__ = "credit_entries"
-    __table_args__ = (UniqueConstraint("address", "key", name="uq_credit_entries_address_key"),)
+    __table_args__ = (UniqueConstraint("address", "key", name="uq_credit_entries_address_key"), {"sqlite_autoincrement": True})
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     address: Mapped[str] = mapped_column(String(42), index=True)
     key: Mapped[str] = mapped_column(String(200))  # "answer:<question id>" or "spend:<idempotency key>"
@@ -110,3 +123,4 @@ QUESTIONS = _table(Question)
 ALTERNATIVES = _table(Alternative)
 LEDGER = _table(CreditEntry)
 MINTS = _table(Mint)
+DELETED_TOKENS = _table(DeletedToken)

@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape, quoteattr
 from .questions import QuestionView
 
 PRIVATE = "A reader's question, answered by the author. The asker kept the words private."
+DELETED = "A reader's question, answered by the author. The asker has since deleted it with his account."
 WIDTH, HEIGHT, MARGIN, LINE = 600, 600, 48, 30
 COLUMNS = 44  # width units per line (about 440 px at 20 px, room for wide letters): a Latin letter is 1, a Hangul or CJK character 2
 MAX_LINES = 11
@@ -40,6 +41,17 @@ def metadata(question: QuestionView, *, base_url: str, collection: str) -> dict[
         "description": description,
         "image": f"{base_url}/nft/{question.token_id}.svg",
         "attributes": attributes,
+    }
+
+
+def deleted_metadata(token_id: int, *, base_url: str, collection: str) -> dict[str, Any]:
+    """The metadata of a token whose question went with its asker's account: the token
+    stays what it was (this collection's #id), its words are gone."""
+    return {
+        "name": f"{collection} #{token_id}",
+        "description": DELETED,
+        "image": f"{base_url}/nft/{token_id}.svg",
+        "attributes": [{"trait_type": "Status", "value": "deleted"}],
     }
 
 
@@ -82,15 +94,24 @@ def image(question: QuestionView, *, collection: str) -> str:
     from anywhere else."""
     body = wrap(question.text) if question.public else wrap(PRIVATE)
     answered = question.answered_at.strftime("%Y-%m-%d") if question.answered_at else ""
+    footer = f"{question.language} · {answered}" if answered else question.language
+    return _card(int(question.token_id or 0), body, footer, collection=collection)
+
+
+def deleted_image(token_id: int, *, collection: str) -> str:
+    """The picture of a token whose question was deleted with its asker's account."""
+    return _card(token_id, wrap(DELETED), "deleted", collection=collection)
+
+
+def _card(token_id: int, body: list[str], footer: str, *, collection: str) -> str:
     texts = [
         f'<text x="{MARGIN}" y="{MARGIN + 24}" font-size="20" fill="#9aa5b1">{escape(collection)}</text>',
-        f'<text x="{MARGIN}" y="{MARGIN + 72}" font-size="44" font-weight="700" fill="#ffffff">#{question.token_id}</text>',
+        f'<text x="{MARGIN}" y="{MARGIN + 72}" font-size="44" font-weight="700" fill="#ffffff">#{token_id}</text>',
     ]
     texts += [f'<text x="{MARGIN}" y="{MARGIN + 140 + i * LINE}" font-size="20" fill="#e4e7eb">{escape(line)}</text>'
               for i, line in enumerate(body)]
-    footer = f"{question.language} · {answered}" if answered else question.language
     texts.append(f'<text x="{MARGIN}" y="{HEIGHT - MARGIN}" font-size="18" fill="#9aa5b1">{escape(footer)}</text>')
-    label = quoteattr(f"{collection} #{question.token_id}")
+    label = quoteattr(f"{collection} #{token_id}")
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'role="img" aria-label={label} font-family="system-ui, sans-serif">'

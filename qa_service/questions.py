@@ -13,14 +13,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, literal, select, update
 
 from . import credits
 from .db import AsyncStatements, storable, writing
 from .language import detect
 from .errors import Conflict, Invalid, NotFound, TooLarge
 from .i18n import N_
-from .models import ACCOUNTS, ALTERNATIVES, LEDGER, MINTS, QUESTIONS, SIGN_INS
+from .models import ACCOUNTS, ALTERNATIVES, DELETED_TOKENS, LEDGER, MINTS, QUESTIONS, SIGN_INS
 from .settings import Settings
 
 STATUSES = (N_("pending"), N_("answered"), N_("rejected"), N_("withdrawn"))
@@ -132,19 +132,22 @@ async def ask(statements: AsyncStatements, *, settings: Settings, address: str, 
 
 
 def withdraw(engine: Engine, *, address: str, question_id: int, now: dt.datetime) -> QuestionView:
+    """Take a question back, only while it is pending: an answered one has paid its credits
+    and carries a token that must keep its meaning, a rejected one is closed. Withdrawing
+    twice is no change; another's question or a missing one is NotFound."""
     with writing(engine) as db:
         changed = db.execute(
             update(QUESTIONS)
-            .where(QUESTIONS.c.id == question_id, QUESTIONS.c.asker == address, QUESTIONS.c.status != "withdrawn")
+            .where(QUESTIONS.c.id == question_id, QUESTIONS.c.asker == address, QUESTIONS.c.status == "pending")
             .values(status="withdrawn", updated_at=now)
         ).rowcount
-        question = get(db, question_id) if changed else None
-        if question is None:
-            row = db.execute(select(QUESTIONS.c.asker).where(QUESTIONS.c.id == question_id)).first()
-            if row is None or row.asker != address:
-                raise NotFound(N_("no question %(id)d of yours"), id=question_id)
-            question = get(db, question_id)  # already withdrawn: nothing to change
-    return question
+        row = db.execute(select(QUESTIONS.c.asker, QUESTIONS.c.status).where(QUESTIONS.c.id == question_id)).first()
+        if row is None or row.asker != address:
+            raise NotFound(N_("no question %(id)d of yours"), id=question_id)
+        if not changed and row.status != "withdrawn":
+            raise Conflict(N_("question %(id)d is %(status)s: a question can be withdrawn only while it is pending"),
+                           id=question_id, status=row.status)
+        return get(db, question_id)
 
 
 def mine(engine: Engine, *, address: str) -> list[QuestionView]:
@@ -153,15 +156,17 @@ def mine(engine: Engine, *, address: str) -> list[QuestionView]:
         return _views(db, rows)
 
 
-def answered(engine: Engine, *, token_id: int) -> QuestionView:
-    """The answered question that carries `token_id` (its NFT); NotFound for any other, a
-    withdrawn one included."""
+def answered(engine: Engine, *, token_id: int) -> QuestionView | None:
+    """The answered question that carries `token_id` (its NFT); None when its asker deleted
+    his account (the token stays, its words are gone); NotFound for any other token id."""
     with engine.connect() as db, db.begin():
         row = db.execute(select(QUESTIONS).where(QUESTIONS.c.token_id == token_id,
                                                  QUESTIONS.c.status == "answered")).first()
-        if row is None:
-            raise NotFound(f"no answer NFT {token_id}")
-        return _views(db, [row])[0]
+        if row is not None:
+            return _views(db, [row])[0]
+        if db.execute(select(DELETED_TOKENS.c.token_id).where(DELETED_TOKENS.c.token_id == token_id)).first():
+            return None
+        raise NotFound(f"no answer NFT {token_id}")
 
 
 def for_training(engine: Engine) -> list[QuestionView]:
@@ -243,9 +248,16 @@ def reject(engine: Engine, *, question_id: int, reason: str, admin: str, now: dt
         return _decide(db, question_id, status="rejected", reject_reason=reason, answered_by=admin, updated_at=now)
 
 
-def delete_account(engine: Engine, *, address: str) -> int:
-    """Remove every trace of an asker: questions, answers, credits, sessions. Returns questions removed."""
+def delete_account(engine: Engine, *, address: str, now: dt.datetime) -> int:
+    """Remove every trace of an asker: questions, answers, credits, sessions. Returns questions
+    removed. His answers' token ids are kept, alone, in deleted_tokens: the NFTs stay on chain
+    and their metadata then says "deleted" (ids are never reused, so no other question can
+    take them over)."""
     with writing(engine) as db:
+        db.execute(DELETED_TOKENS.insert().from_select(
+            ["token_id", "deleted_at"],
+            select(QUESTIONS.c.token_id, literal(now, DELETED_TOKENS.c.deleted_at.type))
+            .where(QUESTIONS.c.asker == address, QUESTIONS.c.token_id.is_not(None))))
         removed = db.execute(delete(QUESTIONS).where(QUESTIONS.c.asker == address)).rowcount
         db.execute(delete(LEDGER).where(LEDGER.c.address == address))
         db.execute(delete(SIGN_INS).where(SIGN_INS.c.address == address))

@@ -60,6 +60,10 @@ ensure_contracts_npm() { ensure_npm contracts "contracts/ compiles with solcjs";
 # tests/axe/: axe-core, injected into every built page by the accessibility tests.
 ensure_axe_npm() { ensure_npm tests/axe "the accessibility tests run axe-core"; }
 
+# node_modules/mermaid at the repository root: sitegen draws ```mermaid diagrams with its browser
+# bundle (dist/mermaid.min.js) in Chromium, finding it beside site.toml as Node finds packages.
+ensure_mermaid_npm() { ensure_npm . "sitegen draws mermaid diagrams with it"; }
+
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"
   elif command -v sudo >/dev/null 2>&1; then sudo "$@"

@@ -8,22 +8,21 @@ and reported together, and the output folder is only replaced when there are non
 
 from __future__ import annotations
 
-import io
 import time
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import Callable, Mapping
-
-import imagesize
+from pathlib import Path
+from typing import Callable
 
 from . import feeds, meta, offline, output, sitemap
+from .cache import FOLDER, Cache, digest
 from .config import SiteConfig
-from .content import Document, parse_document
+from .diagrams import Mermaid
+from .documents import parse_documents, worker_count
 from .errors import BuildError, Problem
 from .references import check_references
 from .render import Theme, render_site
-from .site import Site, assemble, locate
-from .sources import SourceFile, read_sources
+from .site import Site, assemble
+from .sources import read_sources
 from .theme import missing_theme, template_problem
 
 
@@ -36,6 +35,15 @@ class BuildOptions:
     drafts: bool = False
     base_url: str | None = None
     strict_alt: bool = False  # missing alt text is a problem (sitegen check), not only a warning
+    cache: bool = True  # reuse .sitegen-cache/ beside the config (--no-cache: build from nothing)
+    jobs: int | None = None  # processes rendering Markdown (default: one per core)
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.config.parent / FOLDER
+
+    def open_cache(self) -> Cache:
+        return Cache.open(self.cache_dir) if self.cache else Cache.disabled()
 
     @property
     def theme_dir(self) -> Path:
@@ -51,66 +59,23 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _image_size(files: dict[PurePosixPath, bytes], folder: PurePosixPath) -> Callable[[str], tuple[int, int] | None]:
-    def size(src: str) -> tuple[int, int] | None:
-        data = files.get(PurePosixPath(folder, src)) if not src.startswith("/") else None
-        if data is None:
-            return None
-        try:
-            width, height = imagesize.get(io.BytesIO(data))
-        except Exception:
-            return None
-        return (round(width), round(height)) if width > 0 and height > 0 else None
-
-    return size
-
-
-def _beside(files: Mapping[PurePosixPath, bytes], folder: PurePosixPath) -> Callable[[str], bool]:
-    """Whether a file of that name sits in `folder` of the content."""
-    return lambda name: PurePosixPath(folder, name) in files
-
-
-def parse_documents(sources: list[SourceFile], config: SiteConfig) -> tuple[list[Document], dict[PurePosixPath, bytes], list[Problem]]:
-    """Markdown files become Documents; everything else is an asset copied as it is."""
-    by_rel = {source.rel: source.data for source in sources}
-    documents: list[Document] = []
-    assets: dict[PurePosixPath, bytes] = {}
-    problems: list[Problem] = []
-    for source in sources:
-        where = locate(source.rel)
-        if where is None:
-            if source.rel.suffix == ".md" and source.rel.parts[0] == "blog" and len(source.rel.parts) == 2:
-                problems.append(Problem(source.display, None, f"a post needs its own folder: move it to blog/{source.rel.stem}/index.md"))
-                continue
-            if source.rel.parts[0] == "assets":
-                problems.append(Problem(source.display, None, "content/assets/ is where the theme's fingerprinted files go: rename the folder (e.g. files/)"))
-                continue
-            assets[source.rel] = source.data
-            continue
-        try:
-            text = source.data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = source.data[: exc.start].count(b"\n") + 1
-            problems.append(Problem(source.display, line, "not UTF-8 text: save the file as UTF-8"))
-            continue
-        folder = source.rel.parent
-        document, found = parse_document(
-            source.rel, text.removeprefix("\ufeff"), config, where, display=source.display,
-            image_size=_image_size(by_rel, folder),
-            asset_exists=_beside(by_rel, folder),
-        )
-        problems.extend(found)
-        if document is not None:
-            documents.append(document)
-    return documents, assets, problems
-
-
-def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage: None) -> Site:
-    """The content graph of options.content, or BuildError naming every problem in it."""
+def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage: None, cache: Cache | None = None, *,
+              diagrams: Mermaid | None = None) -> Site:
+    """The content graph of options.content, or BuildError naming every problem in it.
+    With `diagrams`, mermaid fences become the SVG it draws (its warnings stay on it)."""
     config = SiteConfig.load(options.config, base_url=options.base_url)
     sources, problems = read_sources(options.content)
     lap("read")
-    documents, assets, found = parse_documents(sources, config)
+    figures = diagrams.figures(sources) if diagrams is not None else {}
+    lap("diagrams")
+    own = cache is None
+    cache = options.open_cache() if cache is None else cache
+    try:
+        documents, assets, found = parse_documents(sources, config, cache, workers=options.jobs or worker_count(), diagrams=figures)
+    finally:
+        if own:
+            cache.commit()
+            cache.close()
     problems += found
     lap("parse")
     site, found = assemble(config, documents, assets, drafts=options.drafts)
@@ -121,8 +86,15 @@ def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage:
     return site
 
 
-def build_files(options: BuildOptions) -> BuildResult:
+def build_files(options: BuildOptions, cache: Cache | None = None) -> BuildResult:
     """Everything but the write: the whole site as {output path: bytes}, or BuildError."""
+    if cache is None:
+        cache = options.open_cache()
+        try:
+            return build_files(options, cache)
+        finally:
+            cache.commit()
+            cache.close()
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -132,7 +104,8 @@ def build_files(options: BuildOptions) -> BuildResult:
         timings[stage] = now - clock
         clock = now
 
-    site = read_site(options, lap)
+    diagrams = Mermaid.beside(options.config)
+    site = read_site(options, lap, cache, diagrams=diagrams)
     problems: list[Problem] = []
     if options.theme is not None and not options.theme.is_dir():
         raise missing_theme(options.theme)
@@ -167,17 +140,29 @@ def build_files(options: BuildOptions) -> BuildResult:
     files["_headers"] = meta.headers(site, files)
     lap("generate")
     errors, warnings = check_references(site, files, strict_alt=options.strict_alt)
+    warnings = [*diagrams.warnings, *warnings]
     problems += errors
     lap("check")
     if problems:
         raise BuildError(problems)
-    return BuildResult(site, files, tuple(warnings), timings)
+    return BuildResult(site, files, (*cache.warnings, *warnings), timings)
 
 
 def build_site(options: BuildOptions) -> BuildResult:
-    """Build and swap the new site into options.out; on any problem the old output stays."""
-    result = build_files(options)
-    start = time.perf_counter()
-    output.write_site(result.files, options.out)
-    result.timings["write"] = time.perf_counter() - start
+    """Build and swap the new site into options.out; on any problem the old output stays.
+    Only files whose bytes changed are written (see output.py); the cache remembers what."""
+    cache = options.open_cache()
+    try:
+        result = build_files(options, cache)
+        start = time.perf_counter()
+        key = digest(str(options.out.resolve()))
+        previous = cache.get("output", key)
+        manifest = output.write_site(result.files, options.out, previous)
+        cache.put("output", key, manifest)
+        result.timings["write"] = time.perf_counter() - start
+    finally:
+        start = time.perf_counter()
+        cache.commit()
+        cache.close()
+    result.timings["cache"] = time.perf_counter() - start
     return result

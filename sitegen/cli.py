@@ -25,12 +25,15 @@ def _build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--theme", type=Path, default=None, help="theme folder (default: theme/ beside the config)")
     parser.add_argument("--drafts", action="store_true", help="build posts with publish: 0 too")
     parser.add_argument("--base-url", default=None, help="override base_url from site.toml")
+    parser.add_argument("--no-cache", action="store_true", help="ignore .sitegen-cache/ beside site.toml: build everything from nothing")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N", help="processes rendering Markdown (default: one per core)")
 
 
 def _options(args: argparse.Namespace, *, strict_alt: bool = False) -> BuildOptions:
     return BuildOptions(
         content=args.content, out=args.out, config=args.config, theme=args.theme,
         drafts=args.drafts, base_url=args.base_url, strict_alt=strict_alt,
+        cache=not args.no_cache, jobs=args.jobs,
     )
 
 
@@ -38,7 +41,9 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="sitegen", description="Markdown blog -> static, script-free, offline-ready site.")
     root.add_argument("--version", action="version", version=f"sitegen {__version__}")
     commands = root.add_subparsers(dest="command", required=True)
-    _build_arguments(commands.add_parser("build", help="build the site into the output folder"))
+    build = commands.add_parser("build", help="build the site into the output folder")
+    _build_arguments(build)
+    build.add_argument("--timings", action="store_true", help="print how long each stage took (read, parse, render ... write)")
     serve = commands.add_parser("serve", help="build, serve on 127.0.0.1 and rebuild on change (drafts shown)")
     _build_arguments(serve)
     serve.set_defaults(out=None)  # a temporary folder: a preview never lands in public/
@@ -117,9 +122,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"warning: {warning}", file=sys.stderr)
             pages = sum(1 for path in result.files if path.endswith(".html"))
             print(f"built {pages} pages, {len(result.files)} files into {args.out} in {(time.perf_counter() - start) * 1000:.0f} ms")
+            if args.timings:
+                print("  ".join(f"{stage} {seconds * 1000:.0f} ms" for stage, seconds in result.timings.items()))
             return 0
         if args.command == "check":
             result = build_files(_options(args, strict_alt=True))
+            for warning in result.warnings:
+                print(f"warning: {warning}", file=sys.stderr)
             print(f"ok: {len(result.site.documents)} documents, {len(result.site.assets)} files, no problems")
             return 0
         if args.command == "serve":

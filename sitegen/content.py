@@ -97,6 +97,11 @@ def _key_line(yaml_text: str, key: str) -> int:
     return 1
 
 
+def load_frontmatter(yaml_text: str) -> Any:
+    """The frontmatter's values (YAML, safe subset); yaml.YAMLError on bad syntax."""
+    return frontmatter.YAMLHandler().load(yaml_text)
+
+
 def parse_date(value: object) -> dt.datetime | None:
     """ISO 8601 date or date-time; an offset is kept, none means UTC."""
     if isinstance(value, dt.datetime):
@@ -122,13 +127,18 @@ def parse_document(
     display: str | None = None,
     image_size: Callable[[str], tuple[int, int] | None] | None = None,
     asset_exists: Callable[[str], bool] = lambda name: True,
+    diagrams: Mapping[str, str] | None = None,
+    render: Callable[[str, int, str, str], Rendered] | None = None,
+    load_yaml: Callable[[str], Any] | None = None,
 ) -> tuple[Document | None, list[Problem]]:
+    """`render(body, line_offset, link_prefix, language)` and `load_yaml(text)` may be given to reuse
+    earlier results (the build cache); they must return what the defaults would."""
     name = display or str(source)
     yaml_text, body_line, body = split_frontmatter(text)
     if yaml_text is None:
         return None, [Problem(name, 1, "no frontmatter: start the file with a '---' block holding title and date")]
     try:
-        meta = frontmatter.YAMLHandler().load(yaml_text) if yaml_text.strip() else {}
+        meta = (load_yaml or load_frontmatter)(yaml_text) if yaml_text.strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
@@ -189,11 +199,15 @@ def parse_document(
         if key in meta and not isinstance(meta[key], (str, type(None))):
             bad(key, f"'{key}' must be text")
 
-    rendered = render_markdown(
-        body, site_host=config.host, line_offset=body_line - 1, image_size=image_size,
-        link_prefix="../" if where.language_from_name else "",
-        language=language if is_language_tag(language) else config.default_language,
-    )
+    link_prefix = "../" if where.language_from_name else ""
+    body_language = language if is_language_tag(language) else config.default_language
+    if render is not None:  # the build's cached render (it knows the diagrams itself)
+        rendered = render(body, body_line - 1, link_prefix, body_language)
+    else:
+        rendered = render_markdown(
+            body, site_host=config.host, line_offset=body_line - 1, image_size=image_size,
+            link_prefix=link_prefix, language=body_language, diagrams=diagrams,
+        )
     if problems or date is None:
         return None, problems
 

@@ -7,14 +7,15 @@ heading anchors, a table of contents, Pygments highlighting and MathML, each a p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields
 from functools import lru_cache
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Mapping
 
 from markdown_it import MarkdownIt
 from mdit_py_plugins.gfm import gfm_plugin
 
 from .mdplugins.anchors import anchors_plugin
+from .mdplugins.diagrams import diagrams_plugin
 from .mdplugins.highlight import code_blocks_plugin, highlight_code
 from .mdplugins.links import links_plugin
 from .mdplugins.math import math_plugin
@@ -55,6 +56,33 @@ class Rendered:
     has_code: bool
 
 
+_NESTED: dict[str, type] = {"headings": Heading, "references": Reference, "sections": Section}
+
+
+def rendered_to_json(rendered: Rendered) -> dict[str, Any]:
+    """A Rendered as plain JSON values (for the build cache and the render workers).
+    Exact: `rendered_from_json(rendered_to_json(r)) == r` (tests/sitegen/test_markdown.py)."""
+    data: dict[str, Any] = {}
+    for item in fields(Rendered):
+        value = getattr(rendered, item.name)
+        if item.name in _NESTED:
+            value = [[list(v) if isinstance(v, tuple) else v for v in astuple(entry)] for entry in value]
+        data[item.name] = value
+    return data
+
+
+def rendered_from_json(data: Mapping[str, Any]) -> Rendered:
+    values: dict[str, Any] = {}
+    for item in fields(Rendered):
+        value = data[item.name]
+        if item.name in _NESTED:
+            value = tuple(_NESTED[item.name](*(tuple(v) if isinstance(v, list) else v for v in entry)) for entry in value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        values[item.name] = value
+    return Rendered(**values)
+
+
 @lru_cache(maxsize=16)
 def make_parser(site_host: str | None = None, link_prefix: str = "") -> MarkdownIt:
     """One parser per (host, prefix), built once; per-document state goes in `env`."""
@@ -62,6 +90,7 @@ def make_parser(site_host: str | None = None, link_prefix: str = "") -> Markdown
     md.use(gfm_plugin)
     md.use(tasks_plugin)
     md.use(code_blocks_plugin)
+    md.use(diagrams_plugin)  # after code_blocks_plugin: a fence it has no drawing for goes there
     md.use(math_plugin)
     md.use(anchors_plugin)
     md.use(toc_plugin)
@@ -100,11 +129,13 @@ def render_markdown(
     image_size: Callable[[str], tuple[int, int] | None] | None = None,
     link_prefix: str = "",
     language: str = "en",
+    diagrams: Mapping[str, str] | None = None,
 ) -> Rendered:
     """link_prefix goes before relative URLs: "../" for a translation at <slug>/<lang>/;
-    language is the page's, for the few words the body carries (code and equation labels)."""
+    language is the page's, for the few words the body carries (code and equation labels);
+    diagrams: {mermaid source: figure HTML} drawn by the build (sitegen.diagrams)."""
     md = make_parser(site_host, link_prefix)
-    env: dict[str, Any] = {"image_size": image_size, "language": language}
+    env: dict[str, Any] = {"image_size": image_size, "language": language, "diagrams": diagrams or {}}
     tokens = md.parse(text, env)
     html = md.renderer.render(tokens, md.options, env)
     heads = env.get("headings", [])

@@ -239,7 +239,7 @@ class DevServer:
     def rebuild(self, reason: str) -> bool:
         start = time.perf_counter()
         try:
-            build_site(self.options)
+            result = build_site(self.options)
         except BuildError as error:
             for problem in error.problems:
                 self.say(str(problem))
@@ -248,6 +248,8 @@ class DevServer:
             return False
         self.builds += 1
         self.state.finished(())
+        for warning in result.warnings:
+            self.say(f"warning: {warning}")
         self.say(f"{reason} in {(time.perf_counter() - start) * 1000:.0f} ms")
         return True
 

@@ -21,7 +21,8 @@ CACHE = {"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": 
 @router.get("/{token_id}.json", response_model=NftMetadata)
 async def token_metadata(token_id: TokenId, ctx: Ctx) -> Response:
     question = questions.answered(ctx.read_db, token_id=token_id)
-    data = NftMetadata(**nft.metadata(question, base_url=ctx.settings.uri, collection=ctx.settings.nft_collection))
+    where = {"base_url": ctx.settings.uri, "collection": ctx.settings.nft_collection}
+    data = NftMetadata(**(nft.metadata(question, **where) if question else nft.deleted_metadata(token_id, **where)))
     return Response(data.model_dump_json(exclude_none=True), media_type="application/json", headers=CACHE)
 
 
@@ -29,4 +30,6 @@ async def token_metadata(token_id: TokenId, ctx: Ctx) -> Response:
             responses={200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}, "description": "The token's image"}})
 async def token_image(token_id: TokenId, ctx: Ctx) -> Response:
     question = questions.answered(ctx.read_db, token_id=token_id)
-    return Response(nft.image(question, collection=ctx.settings.nft_collection), media_type="image/svg+xml", headers=CACHE)
+    collection = ctx.settings.nft_collection
+    svg = nft.image(question, collection=collection) if question else nft.deleted_image(token_id, collection=collection)
+    return Response(svg, media_type="image/svg+xml", headers=CACHE)

@@ -217,7 +217,7 @@ async def delete(ctx: Ctx, confirm: bool = Form(False)) -> Response:
     me = await _require(ctx)
     if not confirm:
         raise ServiceError(N_("tick the box to confirm that everything you left here should be deleted"))
-    questions.delete_account(ctx.db, address=me)
+    questions.delete_account(ctx.db, address=me, now=ctx.now)
     response = _back(ctx.request, done="deleted")
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=ctx.settings.secure_cookies)
     return response

@@ -36,7 +36,7 @@ async def withdraw(question_id: QuestionId, me: Me) -> QuestionOut:
 
 @router.delete("/api/account", response_model=AccountDeletedOut, responses=refusals(403))
 def delete_account(me: Me) -> Response:
-    removed = questions.delete_account(me.db, address=me.address)
+    removed = questions.delete_account(me.db, address=me.address, now=me.now)
     response = json_response(AccountDeletedOut(address=me.address, questions_deleted=removed))
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=me.settings.secure_cookies)
     return response

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Mapping
 
+import pyarrow as pa
 import yaml
 
 from .pii import PLACEHOLDERS
@@ -94,6 +95,15 @@ class Export:
         return hashlib.sha256("\n".join(names).encode()).hexdigest()[:12]
 
 
+def type_name(kind: pa.DataType) -> str:
+    """An Arrow type as a trainer reads it: `list of {role: string, content: string}`."""
+    if pa.types.is_list(kind):
+        return f"list of {type_name(kind.value_type)}"
+    if pa.types.is_struct(kind):
+        return "{" + ", ".join(f"{kind.field(i).name}: {type_name(kind.field(i).type)}" for i in range(kind.num_fields)) + "}"
+    return {"double": "float64", "bool": "bool"}.get(str(kind), str(kind))
+
+
 def size_category(rows: int) -> str:
     for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
         if rows < limit:
@@ -142,7 +152,7 @@ def card(export: Export) -> str:
             "a trainer uses: the others (`pii`, `asker` ...) are for filtering and auditing.", ""]
     out += ["## Fields", ""]
     for config, schema in SCHEMAS.items():
-        out.append(f"**{config}**: " + "; ".join(f"`{f.name}` ({f.type}): {FIELDS[f.name]}" for f in schema) + ".")
+        out.append(f"**{config}**: " + "; ".join(f"`{f.name}` ({type_name(f.type)}): {FIELDS[f.name]}" for f in schema) + ".")
         out.append("")
     out += [
         "## How the data was collected", "",

@@ -61,8 +61,8 @@ BEARER = re.compile(r"(?i)(\bBearer\s+)[A-Za-z0-9._~+/-]{16,}=*")
 LABELS = ("pass", "pwd", "api", "secret", "token", "비밀번호", "비번", "암호", "패스워드", "토큰", "시크릿")
 _LABEL = (r"(?i)((?:password|passwd|pwd|passphrase|api[ _-]?key|secret[ _-]?key|client[ _-]?secret|access[ _-]?token"
           r"|auth[ _-]?token|비밀번호|비번|암호|패스워드|토큰|시크릿 ?키)")
-LABELLED = re.compile(_LABEL + r"\s*[:=]\s*)([^\s,;]{4,})")  # password: hunter22
-SAID = re.compile(_LABEL + r"\s*(?:은|는|이|가|is)?\s+)(?=\S*[0-9!@#$%^&*_-])([^\s,;]{8,})")  # 비밀번호는 hunter22!
+LABELLED = re.compile(_LABEL + r"\s*[:=]\s*)([^\s,;&<>]{4,})")  # password: hunter22
+SAID = re.compile(_LABEL + r"\s*(?:은|는|이|가|is)?\s+)(?=\S*[0-9!@#$%^&*_-])([^\s,;<>]{8,})")  # 비밀번호는 hunter22!
 HEX64 = re.compile(r"(?<![0-9A-Za-z])0x[0-9a-fA-F]{64}(?![0-9A-Za-z])")
 EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![A-Za-z0-9-])")
 EVM = re.compile(r"(?<![0-9A-Za-z])0x[0-9a-fA-F]{40}(?![0-9A-Za-z])")
@@ -127,10 +127,11 @@ def _url(match: re.Match[str]) -> str:
 
     def clean(query: str) -> str:
         pairs = parse_qsl(query, keep_blank_values=True)
-        if not any(name.lower() in SECRET_PARAMS for name, _ in pairs):
+        secret = [bool(value) and name.lower() in SECRET_PARAMS for name, value in pairs]  # blank: nothing to hide
+        if not any(secret):
             return query
-        return "&".join(f"{quote(name, safe='')}={PLACEHOLDERS['secret'] if name.lower() in SECRET_PARAMS else quote(value, safe='')}"
-                        for name, value in pairs)
+        return "&".join(f"{quote(name, safe='')}={PLACEHOLDERS['secret'] if hidden else quote(value, safe='')}"
+                        for (name, value), hidden in zip(pairs, secret, strict=True))
 
     cleaned = urlunsplit((parts.scheme, netloc, parts.path, clean(parts.query),
                           clean(parts.fragment) if "=" in parts.fragment else parts.fragment))

@@ -49,38 +49,35 @@ def _take_definitions(blocks: list[str]) -> tuple[list[str], dict[str, str]]:
     definitions: dict[str, str] = {}
     last: str | None = None
     for block in blocks:
-        first = DEFINITION.match(block)
-        if first:
-            lines = block.split("\n")
-            current: list[str] = []
-            for line in lines:  # several definitions may sit in one block, one a line
-                match = DEFINITION.match(line)
-                if match:
-                    if current and last:
-                        definitions[last] = "\n".join(current)
-                    last, current = match.group(1), [line]
-                else:
-                    current.append(line)
-            if current and last:
-                definitions[last] = "\n".join(current)
+        if not (DEFINITION.match(block) or last and block.startswith(("    ", "\t"))):
+            last = None
+            kept.append(block)
             continue
-        if last and block.startswith(("    ", "\t")):  # a later paragraph of the last definition
-            definitions[last] += "\n\n" + block
-            continue
-        last = None
-        kept.append(block)
+        for number, line in enumerate(block.split("\n")):
+            match = DEFINITION.match(line)
+            if match:
+                last = match.group(1)
+                definitions[last] = line
+            elif last:
+                definitions[last] += ("\n\n" if number == 0 else "\n") + line
     return kept, definitions
 
 
-def _parts(blocks: list[str], max_chars: int) -> list[list[str]]:
+def _parts(blocks: list[str], definitions: dict[str, str], max_chars: int) -> list[list[str]]:
+    """Blocks packed into parts of at most max_chars, counting the footnotes each part carries."""
     parts: list[list[str]] = [[]]
     size = 0
+    carried: set[str] = set()
     for block in blocks:
-        if parts[-1] and size + 2 + len(block) > max_chars:
+        notes = [label for label in dict.fromkeys(CITATION.findall(block)) if label in definitions]
+        cost = len(block) + 2 + sum(len(definitions[label]) + 2 for label in notes if label not in carried)
+        if parts[-1] and size + cost > max_chars:
             parts.append([])
-            size = 0
+            size, carried = 0, set()
+            cost = len(block) + 2 + sum(len(definitions[label]) + 2 for label in notes)
         parts[-1].append(block)
-        size += len(block) + (2 if size else 0)
+        size += cost
+        carried.update(notes)
     return [part for part in parts if part]
 
 
@@ -93,7 +90,7 @@ def sections(markdowns: list[str], *, max_chars: int = MAX_CHARS) -> list[tuple[
         definitions.update(found)
     out: list[tuple[int, str]] = []
     for index, (blocks, _) in enumerate(split):
-        for part in _parts(blocks, max_chars):
+        for part in _parts(blocks, definitions, max_chars + 2):
             text = "\n\n".join(part)
             cited = list(dict.fromkeys(label for label in CITATION.findall(text) if label in definitions))
             out.append((index, "\n\n".join([text, *(definitions[label] for label in cited)])))

@@ -4,6 +4,8 @@ without consent, nothing withdrawn), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 from pathlib import Path
 
@@ -12,8 +14,10 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 import datasets  # noqa: E402
 import pytest  # noqa: E402
+import yaml  # noqa: E402
 from eth_account import Account  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from qa_service.cli import main  # noqa: E402
 from qa_service.dataset.rows import pseudonym, split_of, thread_id  # noqa: E402
@@ -145,8 +149,7 @@ def test_every_config_loads_with_what_a_trainer_needs(client: TestClient, wallet
     answer(client, reviewer, plain, "기계를 위해.")
     private = ask(client, asker, "Keep this out of training", consent=False)
     answer(client, reviewer, private, "Kept out.")
-    taken_back = ask(client, asker, "Withdrawn later")
-    answer(client, reviewer, taken_back, "Answered, then withdrawn.")
+    taken_back = ask(client, asker, "Withdrawn while pending")
     assert client.post(f"/api/questions/{taken_back}/withdraw", headers={"Authorization": f"Bearer {asker}"}).status_code == 200
     ask(client, asker, "Still pending")
     rejected = ask(client, asker, "Off topic")
@@ -255,3 +258,154 @@ def test_splits_follow_the_share_asked_for() -> None:
     assert 0.08 < share < 0.12
     assert all(split_of(k, test_percent=0) == "train" for k in keys[:200])
     assert all(split_of(k, test_percent=100) == "test" for k in keys[:200])
+
+
+PERSONAL = {  # what an asker or the author typed -> the placeholder a trainer must see instead
+    "hong.gildong@example.co.kr": "<EMAIL>", "010-1234-5678": "<PHONE>", "+44 7700 900123": "<PHONE>",
+    "900101-1234567": "<KR_RRN>", "4111 1111 1111 1111": "<CARD>", "203.0.113.7": "<IP>",
+    "0x52908400098527886E0F7030069857D2E4169EE7": "<WALLET>", "vitalik.eth": "<ENS>",
+    "sk_live_4eC39HqLf8kZtY2xq0P8a9W": "<SECRET>", "abc123XYZ": "<SECRET>",
+}
+
+
+def test_personal_data_leaves_only_as_placeholders(client: TestClient, wallet: Wallet, admin: Wallet, export,  # type: ignore[no-untyped-def]
+                                                   tmp_path: Path) -> None:
+    asker, reviewer = wallet.sign_in(client), admin.sign_in(client)
+    leaky = ask(client, asker, "제 메일 hong.gildong@example.co.kr, 전화 010-1234-5678, 주민번호 900101-1234567. "
+                                 "UK: +44 7700 900123. Wallet 0x52908400098527886E0F7030069857D2E4169EE7 (vitalik.eth)?")
+    answer(client, reviewer, leaky, "Never post card 4111 1111 1111 1111 or https://api.example.com/?token=abc123XYZ.",
+           "Your server 203.0.113.7 leaks sk_live_4eC39HqLf8kZtY2xq0P8a9W.")
+    clean = ask(client, asker, "What is a token?")
+    answer(client, reviewer, clean, "A piece of text.", "A coin.")
+
+    folder = export(tmp_path / "scrubbed", "--test-percent", "0")
+    decoded = decoded_strings(folder)
+    for raw in PERSONAL:
+        assert not any(raw in value for value in decoded), raw
+    sft = {r["id"]: r for r in load(folder, "sft", tmp_path)["train"]}
+    row = sft[thread_id(leaky, KEY)]
+    question, reply = row["messages"][0]["content"], row["messages"][1]["content"]
+    assert question == ("제 메일 <EMAIL>, 전화 <PHONE>, 주민번호 <KR_RRN>. UK: <PHONE>. Wallet <WALLET> (<ENS>)?")
+    assert reply == "Never post card <CARD> or https://api.example.com/?token=<SECRET>."
+    assert row["pii"] == ["card", "email", "ens", "kr_rrn", "phone", "secret", "wallet"]
+    assert sft[thread_id(clean, KEY)]["pii"] == []
+    rejected = [r for r in load(folder, "preference", tmp_path)["train"] if r["thread"] == thread_id(leaky, KEY)]
+    assert rejected[0]["rejected"][0]["content"] == "Your server <IP> leaks <SECRET>."
+    assert "ip" in rejected[0]["pii"] and "email" in rejected[0]["pii"], "the prompt's kinds count too"
+
+    dropped = export(tmp_path / "dropped", "--test-percent", "0", "--pii", "drop")
+    assert [r["id"] for r in load(dropped, "sft", tmp_path)["train"]] == [thread_id(clean, KEY)]
+    rewards = load(dropped, "rewards", tmp_path)["train"]
+    assert {r["thread"] for r in rewards} == {thread_id(clean, KEY)} and all(r["pii"] == [] for r in rewards)
+    assert "--pii drop" in (dropped / "README.md").read_text(encoding="utf-8")
+
+
+def test_a_reexport_into_the_same_folder_loads_fresh_with_the_default_cache(client: TestClient, wallet: Wallet,  # type: ignore[no-untyped-def]
+                                                                           admin: Wallet, export, tmp_path: Path) -> None:
+    asker, reviewer = wallet.sign_in(client), admin.sign_in(client)
+    first = ask(client, asker, "First question?")
+    answer(client, reviewer, first, "First answer.")
+    folder = export(tmp_path / "dataset", "--test-percent", "0")
+    before = datasets.load_dataset(str(folder), "sft")  # the default cache, as a trainer loads it
+    assert [r["messages"][1]["content"] for r in before["train"]] == ["First answer."]
+    removed_before = (folder / "removed.jsonl").read_text(encoding="utf-8")
+
+    second = ask(client, asker, "Second question?")
+    answer(client, reviewer, second, "Second answer.")
+    assert client.post(f"/api/questions/{first}/withdraw", headers={"Authorization": f"Bearer {asker}"}).status_code == 200
+    export(folder, "--test-percent", "0")
+    after = datasets.load_dataset(str(folder), "sft")
+    assert [r["messages"][1]["content"] for r in after["train"]] == ["Second answer."]
+
+    assert removed_before == ""
+    removed = [json.loads(line) for line in (folder / "removed.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [entry["thread"] for entry in removed] == [thread_id(first, KEY)], "the withdrawn thread, by its keyed id"
+    export(folder, "--test-percent", "0")  # a later export still lists it: a trainer may have skipped one
+    again = [json.loads(line) for line in (folder / "removed.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert again == removed
+
+
+def test_the_card_tells_a_trainer_what_he_needs(client: TestClient, wallet: Wallet, admin: Wallet, export,  # type: ignore[no-untyped-def]
+                                                blog: tuple[Path, Path], tmp_path: Path) -> None:
+    _content, config = blog
+    config.write_text(config.read_text(encoding="utf-8") + 'license = "cc-by-4.0"\n', encoding="utf-8")
+    answer(client, admin.sign_in(client), ask(client, wallet.sign_in(client), "Call 010-1234-5678?"), "No.", "Maybe.")
+    folder = export(tmp_path / "dataset", "--system", "You are the automaton.")
+    text = (folder / "README.md").read_text(encoding="utf-8")
+    head = yaml.safe_load(text.split("---")[1])
+    assert head["license"] == "cc-by-4.0" and head["size_categories"] == ["n<1K"]
+    assert {"text-generation", "question-answering"} <= set(head["task_categories"])
+    assert sorted(head["language"]) == ["en", "ko"]
+    listed = {c["config_name"]: [f["path"] for f in c["data_files"]] for c in head["configs"]}
+    assert set(listed) == {"posts", "sft", "preference", "rewards", "ilql"}
+    on_disk = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.parquet"))
+    assert sorted(path for paths in listed.values() for path in paths) == on_disk, "the card names every file, exactly"
+    for needed in ("`messages` (list of {role: string, content: string})", "`reward` (float64)",
+                   "My question and its answer may be used to train", "<PHONE>", "phone: ", "removed.jsonl",
+                   "-0.500", "-0.750", "SFTTrainer", "DPOTrainer", "load_dataset(\"<this folder>\", \"ilql\")",
+                   "> You are the automaton.", "Exported by `qa-service export`"):
+        assert needed in text, needed
+    assert "posts` has no test split" in text or "| `posts` | 5 | 0 |" not in text
+
+
+def test_the_secret_key_must_be_32_random_bytes(blog: tuple[Path, Path], db_url: str, monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("QA_DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+    content, config = blog
+    for weak in ("a", "dataset-test-secret-key", "0123456789abcdef" * 4, "x" * 64):
+        monkeypatch.setenv("QA_SECRET_KEY", weak)
+        assert main(["export", "--content", str(content), "--config", str(config), "--out", str(tmp_path / "d")]) == 2
+        assert "QA_SECRET_KEY must be at least 32 random bytes" in capsys.readouterr().err and not (tmp_path / "d").exists()
+    assert main(["secret"]) == 0
+    fresh = capsys.readouterr().out.strip()
+    assert len(bytes.fromhex(fresh)) == 32
+    monkeypatch.setenv("QA_SECRET_KEY", fresh)
+    assert main(["export", "--content", str(content), "--config", str(config), "--out", str(tmp_path / "d")]) == 0
+
+
+def test_no_statement_grows_with_the_number_of_questions(db_url: str, tmp_path: Path) -> None:
+    """The export reads in batches: the most bound parameters any statement carries is the same
+    for 300 and for 1,500 answered questions (PostgreSQL refuses more than 65,535)."""
+    from sqlalchemy import event, insert
+
+    from qa_service.dataset import ExportOptions
+    from qa_service.dataset import export as run_export
+    from qa_service.db import dispose, make_engine, migrate
+    from qa_service.models import ALTERNATIVES, QUESTIONS
+
+    content = tmp_path / "content"
+    (content / "blog").mkdir(parents=True)
+    (tmp_path / "site.toml").write_text('title = "T"\n', encoding="utf-8")
+    engine = make_engine(db_url)
+    migrate(engine)
+    most: list[int] = []  # per export: the most parameters one statement carried
+    counting: list[bool] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if counting and not executemany:
+            most[-1] = max(most[-1], len(parameters or ()))
+
+    try:
+        added = 0
+        for total in (300, 1500):
+            with engine.begin() as db:
+                now = dt.datetime.now(dt.timezone.utc)
+                db.execute(insert(QUESTIONS), [
+                    {"asker": "0x" + "ab" * 20, "text": f"Question {i}?", "language": "en", "consent_to_training": True,
+                     "public": False, "status": "answered", "created_at": now, "updated_at": now, "answer": f"Answer {i}."}
+                    for i in range(added, total)])
+                ids = [row.id for row in db.execute(select(QUESTIONS.c.id).where(QUESTIONS.c.id > 0))][added:]
+                db.execute(insert(ALTERNATIVES), [{"question_id": qid, "rank": 1, "text": "Worse."} for qid in ids])
+            added = total
+            most.append(0)
+            counting.append(True)
+            summary = run_export(ExportOptions(content=content, config=tmp_path / "site.toml", out=tmp_path / "out",
+                                               batch=200), engine, key=KEY)
+            counting.clear()
+            assert sum(summary.rows["sft"].values()) == total
+            assert sum(summary.rows["preference"].values()) == total
+    finally:
+        dispose(engine)
+    assert most[0] == most[1] <= 200, most

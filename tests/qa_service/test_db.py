@@ -95,3 +95,37 @@ def test_migrations_build_exactly_the_models_schema(db_url: str) -> None:
         differences = compare_metadata(MigrationContext.configure(db), Base.metadata)
     dispose(engine)
     assert [d for d in differences if d[0] != "remove_table" or d[1].name != "alembic_version"] == []
+
+
+def test_ids_migration_keeps_rows_and_never_hands_out_a_minted_token_again(db_url: str) -> None:
+    """Before 0004 a SQLite database handed out max(id) + 1: a question deleted with its
+    account (and its minted token) could come back as someone else's. After it, every row is
+    kept, alternatives included, and the next id is past every token ever minted."""
+    from qa_service.models import ALTERNATIVES, LEDGER, MINTS, QUESTIONS
+
+    engine = make_engine(db_url)
+    migrate(engine, "0003")
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    question = dict(asker="0x" + "Ab" * 20, text="kept", language="en", consent_to_training=True, public=False,
+                    status="answered", post=None, created_at=now, updated_at=now, answer="yes", answered_by=None,
+                    answered_at=now, reject_reason=None)
+    with engine.begin() as db:
+        db.execute(QUESTIONS.insert(), [{**question, "id": 1, "token_id": 1}, {**question, "id": 2, "token_id": 2}])
+        db.execute(ALTERNATIVES.insert(), {"question_id": 1, "rank": 1, "text": "a draft"})
+        db.execute(LEDGER.insert(), {"address": question["asker"], "key": "answer:1", "amount": 12, "reason": "r",
+                                     "question_id": 1, "created_at": now})
+        db.execute(MINTS.insert(), [{"token_id": t, "chain_id": 1, "contract": "0x" + "00" * 20, "owner": "0x" + "Cd" * 20,
+                                     "tx_hash": "0x" + "00" * 32, "minted_at": now} for t in (2, 3)])
+        db.execute(QUESTIONS.delete().where(QUESTIONS.c.id == 2))  # the newest, gone with its account
+        db.execute(MINTS.delete().where(MINTS.c.token_id == 2))  # as delete_account did; token 3's question
+    migrate(engine)                                                # went some other way
+    with engine.begin() as db:
+        assert [r.text for r in db.execute(select(ALTERNATIVES).where(ALTERNATIVES.c.question_id == 1))] == ["a draft"]
+        assert db.execute(select(LEDGER.c.amount)).scalar_one() == 12
+        added = db.execute(QUESTIONS.insert().returning(QUESTIONS.c.id), {**question, "token_id": None}).scalar_one()
+    assert added == 4, "past every id used (2) and every token minted (3)"
+    app = create_app(make_settings(db_url))
+    with TestClient(app, base_url=ORIGIN) as client:
+        assert client.get("/nft/3.json").json()["attributes"] == [{"trait_type": "Status", "value": "deleted"}]
+        assert client.get("/nft/1.json").json()["name"].endswith("#1")
+    dispose(engine)

@@ -83,8 +83,10 @@ def test_deploy_then_mint_each_answer_once_to_its_asker(client: TestClient, admi
     assert nft.functions.owner().call() == minter.address and nft.functions.symbol().call() == "ANS"
     assert nft.functions.name().call() == "Automata answers"
 
-    tokens = answered(client, admin, count=6)
-    withdrawn_id, _asker, session = tokens.pop()  # taken back before any mint: never minted
+    tokens = answered(client, admin, count=5)
+    session = Wallet(Account.create()).sign_in(client)
+    withdrawn_id = client.post("/api/questions", json={"text": "Taken back", "consent_to_training": True},
+                               headers={"Authorization": f"Bearer {session}"}).json()["id"]
     assert client.post(f"/api/questions/{withdrawn_id}/withdraw", headers={"Authorization": f"Bearer {session}"}).status_code == 200
 
     block = w3.eth.block_number
@@ -159,3 +161,47 @@ def test_mint_names_what_is_missing(cli, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("QA_MINTER_KEY", "not-a-key")
     status, _out, err = cli("mint")
     assert status == 2 and "QA_MINTER_KEY" in err
+
+
+def test_a_deleted_askers_token_is_never_given_to_the_next_asker(client: TestClient, admin: Wallet, cli, node,  # type: ignore[no-untyped-def]
+                                                                 db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On SQLite the next question reused a deleted account's newest id, which is its token id:
+    the mint run then found that token on chain and recorded its old holder as the new
+    asker's, and the new asker never got one."""
+    _url, w3 = node
+    status, out, _err = cli("deploy-nft")
+    address = re.search(r"QA_NFT_CONTRACT=(0x[0-9a-fA-F]{40})", out).group(1)
+    monkeypatch.setenv("QA_NFT_CONTRACT", address)
+    nft = w3.eth.contract(address=address, abi=minting.artifact()["abi"])
+    [(first, first_asker, session)] = answered(client, admin, count=1)
+    assert cli("mint")[0] == 0 and nft.functions.ownerOf(first).call() == first_asker
+    assert client.request("DELETE", "/api/account", headers={"Authorization": f"Bearer {session}"}).status_code == 200
+
+    [(second, second_asker, _session)] = answered(client, admin, count=1)
+    assert second != first
+    status, out, err = cli("mint")
+    assert status == 0 and f"token {second} -> {second_asker} in 0x" in out, out + err
+    assert nft.functions.ownerOf(second).call() == second_asker
+    engine = make_engine(db_url)
+    with engine.connect() as db:
+        owners = {r.token_id: r.owner for r in db.execute(select(minting.MINTS))}
+    dispose(engine)
+    assert owners == {second: second_asker}
+    assert client.get(f"/nft/{first}.json").json()["attributes"] == [{"trait_type": "Status", "value": "deleted"}]
+
+
+def test_a_token_held_by_someone_else_is_never_recorded_as_the_askers(client: TestClient, admin: Wallet, cli, node,  # type: ignore[no-untyped-def]
+                                                                      minter, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _url, w3 = node
+    status, out, _err = cli("deploy-nft")
+    address = re.search(r"QA_NFT_CONTRACT=(0x[0-9a-fA-F]{40})", out).group(1)
+    monkeypatch.setenv("QA_NFT_CONTRACT", address)
+    [(token_id, _asker, _session)] = answered(client, admin, count=1)
+    stranger = Account.create().address
+    nft = w3.eth.contract(address=address, abi=minting.artifact()["abi"])
+    minting._send(w3, minter, nft.functions.mintBatch([stranger], [token_id]))  # minted by something else
+    status, _out, err = cli("mint")
+    assert status == 1 and f"token {token_id} is held by {stranger}" in err, err
+    engine = make_engine(db_url)
+    assert minting.unminted(engine) == [(token_id, _asker)], "nothing recorded for it"
+    dispose(engine)

@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
+from eth_account import Account
 from fastapi.testclient import TestClient
 
-from qa_service.nft import PRIVATE, wrap
+from qa_service.nft import DELETED, PRIVATE, wrap
 
 from .conftest import ORIGIN, Wallet
 
@@ -69,8 +70,31 @@ def test_only_answered_questions_have_tokens(client: TestClient, wallet: Wallet,
             response = client.get(f"/nft/{missing}.{suffix}")
             assert response.status_code == 404 and "no answer NFT" in response.json()["detail"]
     assert client.get("/nft/0.json").status_code == 422 and client.get("/nft/abc.json").status_code in (404, 422)
-    client.post(f"/api/questions/{token_id}/withdraw", headers={"Authorization": f"Bearer {asker}"})
-    assert client.get(f"/nft/{token_id}.json").status_code == 404, "a withdrawal takes the token's words down"
+    refused = client.post(f"/api/questions/{token_id}/withdraw", headers={"Authorization": f"Bearer {asker}"})
+    assert refused.status_code == 409 and "only while it is pending" in refused.json()["detail"]
+    assert client.get(f"/nft/{token_id}.json").status_code == 200, "an answered question stays: its token keeps its meaning"
+
+
+def test_a_deleted_accounts_token_answers_as_deleted_and_its_id_is_never_reused(
+        client: TestClient, wallet: Wallet, admin: Wallet) -> None:
+    """The newest question's id (its token id) went to the next asker on SQLite once its
+    asker deleted his account: the token then showed someone else's question."""
+    token_id = asked_and_answered(client, wallet, admin, "Mine, soon deleted", "An answer", public=True)
+    session = wallet.sign_in(client)
+    assert client.request("DELETE", "/api/account", headers={"Authorization": f"Bearer {session}"}).status_code == 200
+
+    other = Wallet(Account.create())
+    other_token = asked_and_answered(client, other, admin, "Another reader's question", "Another answer", public=True)
+    assert other_token > token_id, "ids, and so token ids, are never handed out twice"
+    data = client.get(f"/nft/{token_id}.json")
+    assert data.status_code == 200 and data.json()["description"] == DELETED
+    assert data.json()["name"] == f"Automata answers #{token_id}"
+    assert {"trait_type": "Status", "value": "deleted"} in data.json()["attributes"]
+    image = client.get(f"/nft/{token_id}.svg").text
+    for gone in ("Mine, soon deleted", "An answer", "Another reader"):
+        assert gone not in data.text and gone not in image
+    assert f"#{token_id}" in image and "deleted" in image
+    assert "Another reader's question" in client.get(f"/nft/{other_token}.json").json()["description"]
 
 
 def test_wrap_counts_wide_characters_twice_and_ends_with_an_ellipsis() -> None:

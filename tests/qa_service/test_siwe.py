@@ -12,21 +12,17 @@ from eth_account.messages import encode_defunct
 
 from qa_service.siwe import SiweError, SiweMessage, eip191_digest, generate_nonce, parse_datetime, recover_address
 
-# ../shared/ sits beside the repository (for developers and CI alike).
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "siwe"
+# The public EIP-4361 reference vectors, copied into the repository with their source and
+# licences (tests/vectors/siwe/README.md).
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "siwe"
 
 
 def load(name: str) -> dict:
-    path = VECTORS / name
-    if not path.exists():
-        pytest.fail(f"reference vectors missing: {path} (shared/ must sit beside the repository)")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return json.loads((VECTORS / name).read_text(encoding="utf-8"))
 
 
 def cases(name: str) -> list:
-    path = VECTORS / name
-    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"missing": None}
-    return [pytest.param(key, value, id=key) for key, value in data.items()]
+    return [pytest.param(key, value, id=key) for key, value in load(name).items()]
 
 
 CAMEL = {"chainId": "chain_id", "issuedAt": "issued_at", "expirationTime": "expiration_time",

@@ -4,13 +4,13 @@
 in, so the question also records which revision it was asked about.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,262 @@
+"""The build cache: `.sitegen-cache/cache.sqlite3` beside site.toml.
+
+It maps a digest of everything an expensive step reads to what the step produced: YAML
+frontmatter -> its values, a Markdown body (+ the site host, link prefix, line offset and the
+sizes of the images beside it) -> the rendered HTML and what was found in it, and, for the
+output, each file's path -> the digest of its bytes. Keys are digests of the inputs, so an
+entry can only be reused for exactly the input it was made from; the cache never decides what
+changed, it only remembers results.
+
+Never pickle: values are JSON (zlib-compressed). The database carries a stamp (sitegen's
+version, the Markdown libraries' and plugins' versions, the cache format); a file that is not
+ours, not of this stamp, or damaged (a torn write, a disk error) is discarded with one warning
+line and the build goes on cold. SQLite's journal makes every commit all-or-nothing, so a
+build killed at any point leaves either the previous or the new cache.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+import zlib
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .errors import Problem
+
+FORMAT = 1
+FOLDER = ".sitegen-cache"
+FILE = "cache.sqlite3"
+_LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "pygments", "latex2mathml", "pyyaml", "jinja2", "imagesize")
+
+
+def digest(*parts: bytes | str) -> str:
+    """A stable digest of several parts (length-prefixed, so ("ab", "c") != ("a", "bc"))."""
+    h = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def _source_digest() -> str:
+    """Our own code (Markdown plugins, interface words ...) changes output without a version
+    bump: the stamp carries a digest of every module of the package."""
+    folder = Path(__file__).parent
+    return digest(*(path.read_bytes() for path in sorted(folder.rglob("*.py"))))
+
+
+def stamp() -> str:
+    from . import __version__
+
+    versions = []
+    for name in _LIBRARIES:
+        try:
+            versions.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name}=?")
+    return f"sitegen-cache/{FORMAT} sitegen={__version__} {' '.join(versions)} code={_source_digest()}"
+
+
+# --- JSON with the few YAML types JSON lacks -------------------------------------------------
+
+
+class Unstorable(Exception):
+    """A value the cache cannot store exactly: the step's result is simply not cached."""
+
+
+def encode(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return {"$f": repr(value)}
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None and not isinstance(value.tzinfo, dt.timezone):
+            raise Unstorable("a datetime with a named time zone")
+        return {"$dt": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$d": value.isoformat()}
+    if isinstance(value, list):
+        return [encode(v) for v in value]
+    if isinstance(value, dict):
+        return {"$map": [[encode(k), encode(v)] for k, v in value.items()]}
+    raise Unstorable(type(value).__name__)
+
+
+def decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    if isinstance(value, dict):
+        if "$f" in value:
+            return float(value["$f"])
+        if "$dt" in value:
+            return dt.datetime.fromisoformat(value["$dt"])
+        if "$d" in value:
+            return dt.date.fromisoformat(value["$d"])
+        return {decode(k): decode(v) for k, v in value["$map"]}
+    return value
+
+
+def pack(value: Any) -> bytes:
+    return zlib.compress(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 1)
+
+
+def unpack(blob: bytes) -> Any:
+    return json.loads(zlib.decompress(blob))
+
+
+# --- the store -------------------------------------------------------------------------------
+
+
+@dataclass
+class Cache:
+    """A table of (kind, key) -> JSON value, read lazily, written in one transaction at the end."""
+
+    path: Path | None  # None: a cache that remembers nothing (--no-cache)
+    db: sqlite3.Connection | None = None
+    pending: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    used: set[tuple[str, str]] = field(default_factory=set)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @classmethod
+    def disabled(cls) -> "Cache":
+        return cls(None)
+
+    @classmethod
+    def open(cls, folder: Path) -> "Cache":
+        """The cache in `folder` (.sitegen-cache/), or a fresh one after one warning line."""
+        cache = cls(folder / FILE)
+        try:
+            cache._connect(check=True)
+        except (sqlite3.Error, OSError, ValueError) as exc:
+            cache._discard(f"{exc}")
+        return cache
+
+    def _connect(self, *, check: bool) -> None:
+        assert self.path is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fresh = not self.path.exists() or self.path.stat().st_size == 0
+        db = sqlite3.connect(self.path, isolation_level=None)
+        self.db = db
+        db.execute("PRAGMA journal_mode=DELETE")
+        db.execute("PRAGMA synchronous=NORMAL")
+        if fresh:
+            db.execute("BEGIN")
+            db.execute("CREATE TABLE stamp (value TEXT NOT NULL)")
+            db.execute("CREATE TABLE entries (kind TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID")
+            db.execute("INSERT INTO stamp VALUES (?)", (stamp(),))
+            db.execute("COMMIT")
+            return
+        if check:
+            ok = db.execute("PRAGMA quick_check").fetchone()
+            if not ok or ok[0] != "ok":
+                raise ValueError(f"integrity check failed ({ok[0] if ok else 'no answer'})")
+            row = db.execute("SELECT value FROM stamp").fetchone()
+            if row is None or row[0] != stamp():
+                raise ValueError("made by another version of sitegen or its Markdown plugins")
+
+    def _discard(self, reason: str) -> None:
+        assert self.path is not None
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+        self.warnings = [Problem(str(self.path), None, f"build cache discarded ({reason}); building without it")]
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        try:
+            self._connect(check=False)
+        except (sqlite3.Error, OSError) as exc:
+            self.warnings = [Problem(str(self.path), None, f"build cache unusable ({exc}); building without it")]
+            self.db = None
+
+    def get(self, kind: str, key: str) -> Any | None:
+        self.used.add((kind, key))
+        blob = self.pending.get((kind, key))
+        if blob is None and self.db is not None:
+            try:
+                row = self.db.execute("SELECT value FROM entries WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+            except sqlite3.Error as exc:
+                self._discard(str(exc))
+                return None
+            blob = row[0] if row else None
+        if blob is None:
+            return None
+        try:
+            return unpack(blob)
+        except (zlib.error, ValueError) as exc:
+            self._discard(f"entry {kind}/{key[:12]} unreadable: {exc}")
+            return None
+
+    def get_many(self, kind: str, keys: Iterable[str]) -> dict[str, Any]:
+        """Several entries at once (one query per 500 keys)."""
+        wanted = list(dict.fromkeys(keys))
+        self.used.update((kind, key) for key in wanted)
+        found: dict[str, Any] = {}
+        if self.db is None:
+            return found
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            try:
+                rows = self.db.execute(f"SELECT key, value FROM entries WHERE kind = ? AND key IN ({marks})", (kind, *chunk)).fetchall()
+                for key, blob in rows:
+                    found[key] = unpack(blob)
+            except (sqlite3.Error, zlib.error, ValueError) as exc:
+                self._discard(str(exc))
+                return {}
+        return found
+
+    def put(self, kind: str, key: str, value: Any) -> None:
+        if self.path is None:
+            return
+        self.used.add((kind, key))
+        self.pending[(kind, key)] = pack(value)
+
+    def entries(self, kind: str) -> Iterator[tuple[str, Any]]:
+        if self.db is None:
+            return
+        try:
+            for key, blob in self.db.execute("SELECT key, value FROM entries WHERE kind = ?", (kind,)).fetchall():
+                yield key, unpack(blob)
+        except (sqlite3.Error, zlib.error, ValueError) as exc:
+            self._discard(str(exc))
+
+    def commit(self) -> None:
+        """Store what this build made and drop what it no longer used, in one transaction."""
+        if self.db is None:
+            return
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany(
+                "INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
+                ((kind, key, blob) for (kind, key), blob in self.pending.items()),
+            )
+            total = self.db.execute("SELECT count(*) FROM entries").fetchone()[0]
+            if total > 2 * len(self.used) + 100:
+                self.db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (kind TEXT, key TEXT, PRIMARY KEY (kind, key))")
+                self.db.execute("DELETE FROM keep")
+                self.db.executemany("INSERT OR IGNORE INTO keep VALUES (?, ?)", self.used)
+                self.db.execute("DELETE FROM entries WHERE (kind, key) NOT IN (SELECT kind, key FROM keep)")
+            self.db.execute("COMMIT")
+            self.pending.clear()
+        except sqlite3.Error as exc:
+            try:
+                self.db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            self.warnings = [Problem(str(self.path), None, f"could not save the build cache ({exc}); the next build starts cold")]
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+
+__all__ = ["Cache", "Unstorable", "digest", "encode", "decode", "stamp", "FOLDER"]

@@ -1,0 +1,268 @@
+"""Content files -> Documents and assets, reusing the build cache and every core.
+
+Rendering Markdown is most of a cold build (markdown-it-py with our plugins, ~5 ms a post),
+so each body is rendered once per distinct input: the cache key is a digest of the body, the
+site host, the line offset and the link prefix, and the entry also records which images the
+render asked about and what their sizes were, so an entry is reused only when those sizes are
+still the same. What the cache lacks is rendered in a pool of worker processes, one per core.
+YAML frontmatter is cached the same way (a digest of its text -> its values).
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+import imagesize
+
+from .cache import Cache, Unstorable, decode, digest, encode
+from .config import SiteConfig, is_language_tag
+from .content import Document, load_frontmatter, parse_document, split_frontmatter
+from .errors import Problem
+from .markdown import Rendered, render_markdown, rendered_from_json, rendered_to_json
+from .site import locate
+from .sources import SourceFile
+
+Size = tuple[int, int] | None
+
+
+def image_size(data: bytes | None) -> Size:
+    if data is None:
+        return None
+    try:
+        width, height = imagesize.get(io.BytesIO(data))
+    except Exception:
+        return None
+    return (round(width), round(height)) if width > 0 and height > 0 else None
+
+
+class Images:
+    """Sizes of the content's files, each measured once: what `![..](src)` in a folder gets."""
+
+    def __init__(self, files: Mapping[PurePosixPath, bytes]):
+        self.files = files
+        self.sizes: dict[PurePosixPath, Size] = {}
+
+    def at(self, path: PurePosixPath) -> Size:
+        if path not in self.sizes:
+            self.sizes[path] = image_size(self.files.get(path))
+        return self.sizes[path]
+
+    def lookup(self, folder: PurePosixPath) -> Callable[[str], Size]:
+        return lambda src: None if src.startswith("/") else self.at(PurePosixPath(folder, src))
+
+
+def _subtree(files: Iterable[PurePosixPath]) -> dict[PurePosixPath, list[PurePosixPath]]:
+    """Every folder -> the files under it (at any depth)."""
+    under: dict[PurePosixPath, list[PurePosixPath]] = {}
+    for path in files:
+        for parent in path.parents:
+            under.setdefault(parent, []).append(path)
+    return under
+
+
+@dataclass(frozen=True)
+class Job:
+    """One Markdown body to render, with everything the render reads."""
+
+    key: str
+    body: str
+    site_host: str | None
+    line_offset: int
+    link_prefix: str
+    language: str
+    folder: str
+    sizes: dict[str, Size]  # the files under the folder that have a size
+
+
+_FIGURES: Mapping[str, str] = {}  # the build's mermaid drawings; set before the workers fork
+
+
+class Asked(Mapping[str, str]):
+    """The drawings, noting each one the render looked up (and what it found)."""
+
+    def __init__(self, figures: Mapping[str, str], asked: list[list[Any]]):
+        self.figures = figures
+        self.asked = asked
+
+    def __getitem__(self, key: str) -> str:
+        found = self.figures.get(key)
+        self.asked.append([key, found])
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        raise TypeError("the drawings are looked up one by one, never listed")
+
+    def __len__(self) -> int:
+        return len(self.figures)
+
+    def __bool__(self) -> bool:
+        return True  # `env.get("diagrams") or {}` must keep this one
+
+
+def render_job(job: Job) -> tuple[dict[str, Any], list[list[Any]], list[list[Any]]]:
+    """Render one body (in a worker process); also say which images it measured and which
+    drawings it looked up, so that a cached result is reused only while they are the same."""
+    asked: list[list[Any]] = []
+    drawings: list[list[Any]] = []
+
+    def size(src: str) -> Size:
+        found = None if src.startswith("/") else job.sizes.get(str(PurePosixPath(job.folder, src)))
+        asked.append([src, list(found) if found else None])
+        return found
+
+    rendered = render_markdown(
+        job.body, site_host=job.site_host, line_offset=job.line_offset, image_size=size, link_prefix=job.link_prefix,
+        language=job.language, diagrams=Asked(_FIGURES, drawings),
+    )
+    return rendered_to_json(rendered), asked, drawings
+
+
+def worker_count() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _render_all(jobs: list[Job], workers: int, figures: Mapping[str, str]) -> list[tuple[dict[str, Any], list[list[Any]], list[list[Any]]]]:
+    global _FIGURES
+    _FIGURES = figures
+    if workers <= 1 or len(jobs) < 16:
+        return [render_job(job) for job in jobs]
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(render_job, jobs, chunksize=max(1, min(32, len(jobs) // (workers * 8)))))
+
+
+def parse_documents(
+    sources: list[SourceFile], config: SiteConfig, cache: Cache, *, workers: int = 1,
+    diagrams: Mapping[str, str] | None = None,
+) -> tuple[list[Document], dict[PurePosixPath, bytes], list[Problem]]:
+    """Markdown files become Documents; everything else is an asset copied as it is.
+    `diagrams`: {mermaid source: figure HTML} drawn by the build (sitegen.diagrams)."""
+    figures = diagrams or {}
+    by_rel = {source.rel: source.data for source in sources}
+    images = Images(by_rel)
+    problems: list[Problem] = []
+    assets: dict[PurePosixPath, bytes] = {}
+    texts: list[tuple[SourceFile, Any, str]] = []
+    for source in sources:
+        where = locate(source.rel)
+        if where is None:
+            if source.rel.suffix == ".md" and source.rel.parts[0] == "blog" and len(source.rel.parts) == 2:
+                problems.append(Problem(source.display, None, f"a post needs its own folder: move it to blog/{source.rel.stem}/index.md"))
+                continue
+            if source.rel.parts[0] == "assets":
+                problems.append(Problem(source.display, None, "content/assets/ is where the theme's fingerprinted files go: rename the folder (e.g. files/)"))
+                continue
+            assets[source.rel] = source.data
+            continue
+        try:
+            text = source.data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = source.data[: exc.start].count(b"\n") + 1
+            problems.append(Problem(source.display, line, "not UTF-8 text: save the file as UTF-8"))
+            continue
+        texts.append((source, where, text.removeprefix("\ufeff")))
+
+    def load_yaml(yaml_text: str) -> Any:
+        key = digest(yaml_text)
+        hit = cache.get("yaml", key)
+        if hit is not None:
+            return decode(hit)
+        meta = load_frontmatter(yaml_text)
+        try:
+            cache.put("yaml", key, encode(meta))
+        except Unstorable:
+            pass
+        return meta
+
+    rendered = _rendered(_predict(texts, config, load_yaml), config, cache, images, by_rel, workers, figures)
+
+    def beside(folder: PurePosixPath) -> Callable[[str], bool]:
+        return lambda name: PurePosixPath(folder, name) in by_rel
+
+    def reuse(rel: PurePosixPath) -> Callable[[str, int, str, str], Rendered]:
+        def render(body: str, offset: int, prefix: str, language: str) -> Rendered:
+            slot = (rel, offset, prefix, language)
+            if slot not in rendered:  # only when parse_document chose otherwise than predicted
+                rendered.update(_rendered([(rel, body, offset, prefix, language)], config, cache, images, by_rel, 1, figures))
+            return rendered[slot]
+        return render
+
+    documents: list[Document] = []
+    for source, where, text in texts:
+        document, found = parse_document(
+            source.rel, text, config, where, display=source.display,
+            asset_exists=beside(source.rel.parent), render=reuse(source.rel), load_yaml=load_yaml,
+        )
+        problems.extend(found)
+        if document is not None:
+            documents.append(document)
+    return documents, assets, problems
+
+
+Request = tuple[PurePosixPath, str, int, str, str]  # source, body, line offset, link prefix, language
+Slot = tuple[PurePosixPath, int, str, str]
+
+
+def _predict(texts: list[tuple[SourceFile, Any, str]], config: SiteConfig, load_yaml: Callable[[str], Any]) -> list[Request]:
+    """What parse_document will ask to render, so that all of it can go to the workers at once
+    (a wrong guess costs only time: parse_document's request is rendered then)."""
+    requests: list[Request] = []
+    for source, where, text in texts:
+        yaml_text, body_line, body = split_frontmatter(text)
+        if yaml_text is None:
+            continue
+        try:
+            meta = load_yaml(yaml_text) if yaml_text.strip() else {}
+        except Exception:
+            continue
+        language = meta.get("language", where.language_from_name or config.default_language) if isinstance(meta, dict) else None
+        language = language if isinstance(language, str) and is_language_tag(language) else config.default_language
+        requests.append((source.rel, body, body_line - 1, "../" if where.language_from_name else "", language))
+    return requests
+
+
+def _rendered(
+    requests: list[Request], config: SiteConfig, cache: Cache, images: Images,
+    by_rel: Mapping[PurePosixPath, bytes], workers: int, figures: Mapping[str, str],
+) -> dict[Slot, Rendered]:
+    """Every body's Rendered: from the cache when its input and images are unchanged, else rendered."""
+    keys = [digest(body, config.host or "", str(offset), prefix, language) for _rel, body, offset, prefix, language in requests]
+    hits = cache.get_many("markdown", keys)
+    result: dict[Slot, Rendered] = {}
+    missing: list[tuple[Slot, Job]] = []
+    under: dict[PurePosixPath, list[PurePosixPath]] | None = None
+    for (rel, body, offset, prefix, language), key in zip(requests, keys, strict=True):
+        folder = rel.parent
+        hit = hits.get(key)
+        if hit is not None:
+            measure = images.lookup(folder)
+            if all(measure(src) == (tuple(size) if size else None) for src, size in hit["images"]) and all(
+                figures.get(source) == figure for source, figure in hit["diagrams"]
+            ):
+                result[(rel, offset, prefix, language)] = rendered_from_json(hit["rendered"])
+                continue
+        if under is None:
+            under = _subtree(by_rel)
+        sizes = {str(path): images.at(path) for path in under.get(folder, [])}
+        job = Job(key, body, config.host, offset, prefix, language, str(folder), {k: v for k, v in sizes.items() if v})
+        missing.append(((rel, offset, prefix, language), job))
+    done = _render_all([job for _, job in missing], workers, figures)
+    for (slot, job), (data, asked, drawings) in zip(missing, done, strict=True):
+        result[slot] = rendered_from_json(data)
+        cache.put("markdown", job.key, {"rendered": data, "images": asked, "diagrams": drawings})
+    return result
+
+
+__all__ = ["parse_documents", "render_job", "worker_count", "Images", "image_size"]
