@@ -37,7 +37,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}
 # What the pages confirm after a redirect (`done=`): fixed words, never text from the URL.
-DONE = ("signed_in", "signed_out", "asked", "withdrawn", "deleted", "answered", "rejected")
+DONE = ("signed_in", "signed_out", "asked", "followed_up", "withdrawn", "deleted", "answered", "rejected")
 STATUS_WORDS = {"pending": N_("waiting for an answer"), "answered": N_("answered"),
                 "rejected": N_("not answered"), "withdrawn": N_("withdrawn")}
 
@@ -155,8 +155,17 @@ async def ask_page(ctx: Ctx, address: str | None = None) -> HTMLResponse:
         return _page(request, "ask.html", message=message, address=address or "", problem=problem)
     mine = questions.mine(ctx.read_db, address=me)
     entries = credits.entries(ctx.read_db, address=me)
-    return _page(request, "ask.html", me=me, questions=mine, entries=entries, minted=_minted(ctx, mine),
+    return _page(request, "ask.html", me=me, threads=conversations(mine), entries=entries, minted=_minted(ctx, mine),
                  balance=sum(e.amount for e in entries))
+
+
+def conversations(shown: list[questions.QuestionView]) -> list[list[questions.QuestionView]]:
+    """Questions grouped into their threads, each oldest turn first; the thread with the
+    latest turn first."""
+    by_thread: dict[int, list[questions.QuestionView]] = {}
+    for question in sorted(shown, key=lambda q: q.id):
+        by_thread.setdefault(question.thread, []).append(question)
+    return sorted(by_thread.values(), key=lambda turns: -turns[-1].id)
 
 
 def _minted(ctx: Context, shown: list[questions.QuestionView]) -> frozenset[int]:
@@ -203,6 +212,13 @@ async def ask(ctx: Ctx, text: str = Form(max_length=100_000),
                                 consent_to_training=consent_to_training, public=public, language=language or None,
                                 post=post or None, post_revision=post_revision if post else None, now=ctx.now)
     return _back(ctx.request, done="asked", id=asked.id)
+
+
+@router.post("/ask/questions/{question_id}/follow-up")
+async def follow_up(question_id: QuestionId, ctx: Ctx, text: str = Form(max_length=100_000)) -> Response:
+    me = await _require(ctx)
+    asked = questions.follow_up(ctx.db, settings=ctx.settings, address=me, reply_to=question_id, text=text, now=ctx.now)
+    return _back(ctx.request, done="followed_up", id=asked.id)
 
 
 @router.post("/ask/questions/{question_id}/withdraw")
@@ -253,7 +269,10 @@ async def admin_page(ctx: Ctx, status: str = "pending") -> HTMLResponse:
                 decided = questions.get(db, int(request.query_params["id"]))
         except ServiceError:
             decided = None
-    return _page(request, "admin.html", me=me, questions=shown, shown_status=shown_status, decided=decided,
+    earlier = questions.threads(ctx.read_db, ids=sorted({q.thread for q in shown if q.thread_id}))
+    history = {q.id: [t for t in earlier.get(q.thread, []) if t.id < q.id and t.status == "answered"] for q in shown}
+    return _page(request, "admin.html", me=me, questions=shown, history=history, shown_status=shown_status,
+                 decided=decided,
                  credits_awarded=request.query_params.get("credits", ""))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from .. import questions
-from ..schemas import AccountDeletedOut, QuestionIn, QuestionOut, question_out
+from ..schemas import AccountDeletedOut, FollowUpIn, QuestionIn, QuestionOut, question_out
 from .deps import COOKIE, Me, QuestionId, documented, json_body, json_response, refusals, signed_in
 
 router = APIRouter(tags=["questions"], responses=refusals(401))
@@ -22,6 +22,15 @@ async def ask(request: Request) -> Response:
                                    language=body.language, post=body.post, post_revision=body.post_revision,
                                    now=me.now)
     return json_response(question_out(question), status_code=201)
+
+
+@router.post("/api/questions/{question_id}/follow-ups", status_code=201, response_model=QuestionOut,
+             responses=refusals(403, 404, 409, 413, 422))
+def follow_up(question_id: QuestionId, body: FollowUpIn, me: Me) -> QuestionOut:
+    """Reply to the answer of question `question_id` (yours, answered, the latest of its
+    thread) with the thread's next question."""
+    return question_out(questions.follow_up(me.db, settings=me.settings, address=me.address, reply_to=question_id,
+                                            text=body.text, language=body.language, now=me.now))
 
 
 @router.get("/api/questions/mine", response_model=list[QuestionOut])

@@ -27,15 +27,16 @@ from sqlalchemy import Engine
 
 from sitegen.build import BuildOptions, read_site
 from sitegen.output import swap_in
+from sitegen.site import Site
 
 from .. import questions
 from ..questions import QuestionView
 from .card import Export, card
 from .posts import MAX_CHARS, post_rows
-from .rows import QUESTION_CONFIGS, Row, Text, split_of, thread_of
+from .rows import QUESTION_CONFIGS, Row, Text, Titles, split_of, thread_of
 from .tables import ParquetSink
 
-CONFIGS = ("posts", "sft", "preference", "rewards", "ilql")
+CONFIGS = ("posts", "sft", "preference", "rewards", "ilql", "trees")
 SPLITS = ("train", "test")
 REMOVED = "removed.jsonl"
 
@@ -98,8 +99,21 @@ def removed_entries(folder: Path, present: set[str], *, when: str) -> list[dict[
     return kept
 
 
+def post_titles(site: Site) -> Titles:
+    """slug -> language -> title of every published post ("" keys the post's own language)."""
+    titles: dict[str, dict[str, str]] = {}
+    for post in site.posts:
+        for document in post.documents:
+            found = titles.setdefault(post.slug, {})
+            found[document.language] = document.title
+            found.setdefault(document.language.split("-")[0], document.title)
+            if not document.is_translation:
+                found[""] = document.title
+    return titles
+
+
 def write_rows(staging: Path, site_rows: Iterable[Row], batches: Iterable[list[QuestionView]], *,
-               options: ExportOptions, key: bytes) -> tuple[Tally, dict[str, dict[str, str]]]:
+               options: ExportOptions, key: bytes, titles: Titles | None = None) -> tuple[Tally, dict[str, dict[str, str]]]:
     """Write every config's rows into `staging`; returns the tally and config -> split -> file."""
     tally = Tally()
     sinks: dict[tuple[str, str], ParquetSink] = {}
@@ -120,7 +134,7 @@ def write_rows(staging: Path, site_rows: Iterable[Row], batches: Iterable[list[Q
         route("posts", f"post:{row['slug']}", row)
     for batch in batches:
         for question in batch:
-            thread = thread_of(question, key=key)
+            thread = thread_of(question, key=key, titles=titles)
             for config, make in QUESTION_CONFIGS.items():
                 for row in make(thread, system=system):
                     if route(config, thread.id, row):
@@ -139,7 +153,8 @@ def export(options: ExportOptions, engine: Engine, *, key: bytes) -> Export:
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
         tally, files = write_rows(staging, post_rows(site, max_chars=options.post_chars),
-                                  questions.training_batches(engine, batch=options.batch), options=options, key=key)
+                                  questions.training_batches(engine, batch=options.batch), options=options, key=key,
+                                  titles=post_titles(site))
         when = export_date(options)
         removed = removed_entries(out, tally.threads, when=when.isoformat())
         (staging / REMOVED).write_text("".join(json.dumps(entry, sort_keys=True) + "\n" for entry in removed), encoding="utf-8")

@@ -33,7 +33,7 @@ def test_ask_without_javascript(tmp_path: Path) -> None:
         page.fill("#text", "기계 독자는 무엇을 배우나요? <i>really</i>")  # type: ignore[attr-defined]
         page.check("input[name=consent_to_training]")  # type: ignore[attr-defined]
         page.click("button:text('Ask')")  # type: ignore[attr-defined]
-        question = page.locator("article.question blockquote").inner_text()  # type: ignore[attr-defined]
+        question = page.locator(".question blockquote").inner_text()  # type: ignore[attr-defined]
         assert question == "기계 독자는 무엇을 배우나요? <i>really</i>"
         assert page.locator(".status-pending").count() == 1  # type: ignore[attr-defined]
         page.screenshot(path=str(tmp_path / "ask.png"), full_page=True)  # type: ignore[attr-defined]
@@ -110,10 +110,10 @@ def test_screens_confirm_each_step_in_korean_and_english_without_javascript(tmp_
             assert page.input_value("#language") == "ko-KR"  # type: ignore[attr-defined]
             page.click("form[action*='/ask/questions'] button[type=submit]")  # type: ignore[attr-defined]
             assert "질문을 보냈습니다" in page.locator("#done").inner_text()  # type: ignore[attr-defined]
-            assert "why-i-write" in page.locator("article.question .meta").first.inner_text()  # type: ignore[attr-defined]
+            assert "why-i-write" in page.locator("article.thread .meta").first.inner_text()  # type: ignore[attr-defined]
             page.fill("#text", "두 번째 질문")  # type: ignore[attr-defined]
             page.click("form[action*='/ask/questions'] button[type=submit]")  # type: ignore[attr-defined]
-            page.locator("article.question").first.locator("button:text('철회')").click()  # type: ignore[attr-defined]
+            page.locator("article.thread").first.locator("button:text('철회')").click()  # type: ignore[attr-defined]
             assert "철회했습니다" in page.locator("#done").inner_text()  # type: ignore[attr-defined]
             page.screenshot(path=str(tmp_path / "ask-ko.png"), full_page=True)  # type: ignore[attr-defined]
         assert not off_host(requests), off_host(requests)
@@ -129,7 +129,12 @@ def test_screens_confirm_each_step_in_korean_and_english_without_javascript(tmp_
             assert "was answered; its asker was awarded" in page.locator("#done").inner_text()  # type: ignore[attr-defined]
         with chromium(javascript=False) as (page, requests):
             _sign_in(page, url, asker, query="lang=en")  # type: ignore[arg-type]
-            answered = page.locator("article.question", has_text="기계 독자는")  # type: ignore[attr-defined]
+            answered = page.locator("article.thread", has_text="기계 독자는")  # type: ignore[attr-defined]
             assert "will be minted" in answered.inner_text() and answered.locator("a[href*='/nft/']").count() == 0
             assert answered.locator("button:text('Withdraw')").count() == 0, "no withdraw once answered"
+            answered.locator("textarea[name=text]").fill("And what does it learn next?")
+            answered.locator("button:text('Send follow-up')").click()
+            assert "Your follow-up" in page.locator("#done").inner_text()  # type: ignore[attr-defined]
+            thread = page.locator("article.thread", has_text="기계 독자는")  # type: ignore[attr-defined]
+            assert thread.locator(".turn").count() == 2 and thread.locator("button:text('Withdraw')").count() == 1
         assert not off_host(requests), off_host(requests)

@@ -222,3 +222,28 @@ def test_a_wrong_signature_says_what_to_check_in_both_languages(client: TestClie
         assert words in refused.text and f"<code>{wallet.address}</code>" in refused.text
         assert message in unescape(refused.text), "the same message is shown again to sign"
         assert "qa_session" not in refused.headers.get("set-cookie", "")
+
+
+def test_a_follow_up_from_the_page_and_the_conversation_in_the_queue(client: TestClient, wallet: Wallet,
+                                                                    admin: Wallet) -> None:
+    signed_in_by_paste(client, wallet)
+    client.post("/ask/questions?lang=en", data={"text": "First question", "consent_to_training": "true"})
+    first = client.get("/api/questions/mine").json()[0]["id"]
+    assert "/follow-up" not in client.get("/ask?lang=en").text, "nothing to reply to before an answer"
+    admin_client = TestClient(client.app, base_url=ORIGIN, headers={"Origin": ORIGIN})
+    signed_in_by_paste(admin_client, admin)
+    admin_client.post(f"/admin/questions/{first}/answer", data={"text": "First answer"})
+    page = client.get("/ask?lang=en").text
+    action = unescape(re.search(r'action="([^"]*/follow-up[^"]*)"', page).group(1))
+    assert action.startswith(f"/ask/questions/{first}/follow-up")
+    sent = client.post(action, data={"text": "A follow-up <b>?</b>"}, follow_redirects=False)
+    follow = client.get("/api/questions/mine").json()[0]
+    assert (follow["reply_to"], follow["thread_id"]) == (first, first)
+    page = client.get(sent.headers["location"]).text
+    assert f"Your follow-up #{follow['id']} was sent" in page
+    assert "/follow-up" not in page, "no second reply while the follow-up waits"
+    assert page.index("First question") < page.index("First answer") < page.index("A follow-up &lt;b&gt;?&lt;/b&gt;")
+    queue = admin_client.get("/admin?lang=ko").text
+    assert "지금까지의 대화" in queue and queue.index("First question") < queue.index("First answer") < \
+        queue.index("A follow-up &lt;b&gt;")
+    assert f"{first}번에 이어진 후속 질문" in queue
