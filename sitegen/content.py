@@ -20,7 +20,7 @@ from .errors import Problem
 from .markdown import Rendered, render_markdown
 from .slugs import tag_slug
 
-KNOWN_KEYS = {"title", "date", "language", "author", "desc", "img", "tags", "revision", "publish"}
+KNOWN_KEYS = {"title", "date", "language", "author", "desc", "img", "tags", "revision", "publish", "revised", "series"}
 _FENCE = re.compile(r"^---[ \t]*$")
 
 
@@ -64,6 +64,13 @@ class Document:
     url: str  # output-relative: "hello/", "hello/en-GB/", "about/"
     source_url: str  # output-relative: "hello/index.md", "hello/en-GB.md"
     folder: str = field(default="")  # output-relative folder of its assets: "hello/"
+    revised: dt.datetime | None = None  # when this revision was made (frontmatter `revised`)
+    series: str | None = None  # the series the post is part of (frontmatter `series`)
+
+    @property
+    def revision_date(self) -> dt.datetime:
+        """The date of the current revision: `revised`, else the first publication."""
+        return self.revised or self.date
 
     @property
     def html(self) -> str:
@@ -195,6 +202,15 @@ def parse_document(
             img = None
         elif "://" not in img and not asset_exists(img):
             bad("img", f"'img' {img!r} is not a file beside the post: add it or fix the name")
+    revised = None
+    if meta.get("revised") is not None:
+        revised = parse_date(meta["revised"])
+        if revised is None:
+            bad("revised", f"'revised' {meta['revised']!r} is not an ISO 8601 date: write the date of this revision like 2026-03-14")
+    series = meta.get("series")
+    if series is not None and (not isinstance(series, (str, int, float)) or isinstance(series, bool) or not str(series).strip()):
+        bad("series", "'series' must be the series' name, like 'Account abstraction'")
+        series = None
     for key in ("author", "desc"):
         if key in meta and not isinstance(meta[key], (str, type(None))):
             bad(key, f"'{key}' must be text")
@@ -237,4 +253,6 @@ def parse_document(
         url=url,
         source_url=f"{folder}{source.name}",
         folder=folder,
+        revised=revised,
+        series=str(series).strip() if series is not None else None,
     ), []

@@ -14,7 +14,9 @@ from typing import Any, Mapping
 import jinja2
 
 from .config import SiteConfig
-from .i18n import human_date, strings
+from .context import post_contexts
+from .i18n import human_date, language_name, strings
+from .languages import Side, Version, side_of, sides
 from .mdplugins.highlight import pygments_css
 from .site import Site
 from .theme import static_files, template_loader, theme_folders
@@ -69,52 +71,78 @@ def render_site(site: Site, theme: Theme) -> dict[str, bytes]:
     config = site.config
     files: dict[str, bytes] = {}
     env = theme.env
+    all_sides = sides(site)
+    groups = {(group.primary.kind, group.slug): group.documents for group in (*site.posts, *site.pages)}
     env.globals.update(
         site=config,
         url=lambda path="": _url(config, path),
         absolute=config.absolute,
         css=_url(config, theme.urls.get("style.css", "")),
         static=lambda name: _url(config, theme.urls[name]),
+        favicon=_url(config, theme.urls["favicon.svg"]) if "favicon.svg" in theme.urls else None,
         human_date=human_date,
+        catalog=strings,
+        language_name=lambda tag: language_name(tag, config.languages.get(tag)),
+        versions=lambda doc: groups.get((doc.kind, doc.slug), (doc,)),
         pages=site.pages,
     )
 
-    def page(template: str, path: str, language: str, **context: Any) -> None:
+    def page(template: str, path: str, side: Side, **context: Any) -> None:
+        context = {"alternates": [], "x_default": None, "around": None, **context}
         html = env.get_template(template).render(
-            lang=language, t=strings(language), path=path,
+            lang=side.language if "doc" not in context else context["doc"].language,
+            t=strings(side.language if "doc" not in context else context["doc"].language),
+            root=side.prefix, path=path,
             canonical=config.absolute(path.removesuffix("index.html")), **context,
         )
         files[path] = html.encode("utf-8")
 
+    def listing_versions(path: str, having: list[Side]) -> list[Version]:
+        """The same listing page on every side that has it: hreflang and the language switch."""
+        found = [Version(side.language, side.prefix + path) for side in having]
+        return found if len(found) > 1 else []
+
+    contexts = {side.language: post_contexts(side) for side in all_sides}
     for group in (*site.posts, *site.pages):
         for document in group.documents:
             out = document.url + "index.html"
             alternates = [d for d in group.documents]
+            side = side_of(all_sides, document.language)
             page(
                 "post.html" if document.kind == "post" else "page.html",
                 out,
-                document.language,
+                side,
                 doc=document,
                 alternates=alternates if len(alternates) > 1 else [],
                 x_default=group.version(config.default_language),
+                around=contexts[side.language].get(id(document)),
             )
             files[document.source_url] = document.raw.encode("utf-8")
 
-    listed = site.listed()
-    chunks = [listed[i:i + config.per_page] for i in range(0, len(listed), config.per_page)] or [()]
-    for number, chunk in enumerate(chunks, 1):
-        path = "index.html" if number == 1 else f"page/{number}/index.html"
-        page(
-            "index.html", path, config.default_language, posts=chunk, number=number, total=len(chunks),
-            hidden_drafts=site.hidden_drafts,
-            newer=None if number == 1 else ("" if number == 2 else f"page/{number - 1}/"),
-            older=f"page/{number + 1}/" if number < len(chunks) else None,
-        )
-
-    page("tags.html", "tags/index.html", config.default_language, groups=site.tags)
-    for tag_group in site.tags:
-        page("tag.html", f"tags/{tag_group.tag.slug}/index.html", config.default_language, group=tag_group)
-    page("404.html", "404.html", config.default_language)
+    home_versions = listing_versions("", list(all_sides))
+    tags_versions = listing_versions("tags/", [side for side in all_sides if side.tags])
+    slugs = {side.language: {group.tag.slug for group in side.tags} for side in all_sides}
+    for side in all_sides:
+        listed = side.documents
+        chunks = [listed[i:i + config.per_page] for i in range(0, len(listed), config.per_page)] or [()]
+        for number, chunk in enumerate(chunks, 1):
+            path = side.prefix + ("index.html" if number == 1 else f"page/{number}/index.html")
+            page(
+                "index.html", path, side, posts=chunk, number=number, total=len(chunks),
+                hidden_drafts=site.hidden_drafts if side.is_default else 0,
+                newer=None if number == 1 else side.prefix + ("" if number == 2 else f"page/{number - 1}/"),
+                older=side.prefix + f"page/{number + 1}/" if number < len(chunks) else None,
+                alternates=home_versions if number == 1 else [],
+                x_default=home_versions[0] if home_versions else None,
+            )
+        page("tags.html", side.prefix + "tags/index.html", side, groups=side.tags,
+             alternates=tags_versions, x_default=tags_versions[0] if tags_versions else None)
+        for tag_group in side.tags:
+            slug = tag_group.tag.slug
+            versions = listing_versions(f"tags/{slug}/", [other for other in all_sides if slug in slugs[other.language]])
+            page("tag.html", f"{side.prefix}tags/{slug}/index.html", side, group=tag_group,
+                 alternates=versions, x_default=versions[0] if versions else None)
+        page("404.html", side.prefix + "404.html", side, others=[s for s in all_sides if s is not side])
 
     files.update(theme.static)
     return files

@@ -117,6 +117,8 @@ def assemble(
     for document in documents:
         groups[(document.kind, document.slug)].append(document)
 
+    # a language's side of the site lives at /<language>/ (sitegen.languages)
+    reserved = RESERVED | set(config.languages) | {document.language for document in documents}
     built: dict[str, list[Post]] = {"post": [], "page": []}
     claimed: dict[str, str] = {}
     hidden_drafts = 0
@@ -137,7 +139,7 @@ def assemble(
                 continue
             seen[document.language] = document
         key = _key(slug)
-        if slug.split("/")[0] in RESERVED:
+        if slug.split("/")[0] in reserved:
             problems.append(Problem(docs[0].display, None, f"'{slug}' is a name the site itself uses: rename the folder"))
         elif key in claimed:
             problems.append(Problem(docs[0].display, None, f"duplicate slug '{slug}': {claimed[key]} claims the same URL /{slug}/; rename one folder"))

@@ -104,9 +104,9 @@ def test_a_drafts_translations_stay_out_until_drafts_are_built(make_site) -> Non
 
 
 def test_unknown_frontmatter_keys_reach_templates(make_site) -> None:  # type: ignore[no-untyped-def]
-    options = make_site({"blog/x/index.md": post(series="오토마타")})
+    options = make_site({"blog/x/index.md": post(mood="차분함")})
     site = build_files(options).site
-    assert site.posts[0].primary.extra == {"series": "오토마타"}
+    assert site.posts[0].primary.extra == {"mood": "차분함"}
 
 
 def test_offline_mode_ships_a_versioned_worker_and_nothing_else(make_site) -> None:  # type: ignore[no-untyped-def]

@@ -17,13 +17,13 @@ def parse(text: str, name: str = "index.md", language: str | None = None):  # ty
 
 
 def test_fields_defaults_and_urls() -> None:
-    document, problems = parse("---\ntitle: 안녕\ndate: 2026-03-14T09:30:00+09:00\ntags: [음악, Music Review, 음악]\nseries: x\n---\n\nBody.\n")
+    document, problems = parse("---\ntitle: 안녕\ndate: 2026-03-14T09:30:00+09:00\ntags: [음악, Music Review, 음악]\nseries: x\nmood: calm\n---\n\nBody.\n")
     assert problems == [] and document is not None
     assert document.language == "ko-KR" and document.revision == 1 and document.publish is True
     assert document.date == dt.datetime(2026, 3, 14, 0, 30, tzinfo=dt.timezone.utc)
     assert [t.slug for t in document.tags] == ["music-review", "음악"]
-    assert document.url == "hello/" and document.source_url == "hello/index.md" and document.body_line == 7
-    assert document.extra == {"series": "x"}
+    assert document.url == "hello/" and document.source_url == "hello/index.md" and document.body_line == 8
+    assert document.extra == {"mood": "calm"} and document.series == "x" and document.revised is None
 
 
 def test_translation_urls_and_language_from_file_name() -> None:

@@ -96,3 +96,17 @@ def test_diagrams_become_inline_svg_light_and_dark_with_nothing_that_runs(make_s
     assert renderer.key(FLOW, "light") != renderer.key(FLOW, "dark")
     other = replace(renderer, script=None)
     assert other.key(FLOW, "light") != renderer.key(FLOW, "light")
+
+
+@pytest.mark.browser
+def test_the_example_posts_diagram_is_drawn_in_both_languages(example: Path, renderer: Mermaid) -> None:
+    import html as html_module
+    import re
+
+    for path, label in (("why-i-write/index.html", "독자의 질문"), ("why-i-write/en-GB/index.html", "Labelled data")):
+        html = (example / path).read_text(encoding="utf-8")
+        assert html.count('<figure class="diagram">') == 1, path
+        start = html.index('<figure class="diagram">')
+        figure = html[start:html.index("</figure>", start)]
+        assert label in html_module.unescape(re.sub(r"<[^>]+>", "", figure)), path  # labels are SVG text
+        assert "flowchart LR" not in html  # drawn, not left as code

@@ -1,0 +1,37 @@
+"""Each language of the blog gets its own side: index, tags and 404 (sitegen.languages)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sitegen.build import build_files
+from sitegen.errors import BuildError
+from sitegen.languages import sides
+
+from .conftest import post
+
+
+def test_default_side_lists_every_post_and_english_side_only_english(make_site) -> None:  # type: ignore[no-untyped-def]
+    options = make_site({
+        "blog/both/index.md": post(title="둘 다", date="2026-03-01", tags="[음악]"),
+        "blog/both/en-GB.md": post(title="Both", date="2026-03-01", tags="[music]"),
+        "blog/korean/index.md": post(title="한국어만", date="2026-02-01", tags="[음악]"),
+        "blog/english/index.md": post(title="English only", date="2026-01-01", language="en-GB", tags="[music, jazz]"),
+    })
+    site = build_files(options).site
+    korean, english = sides(site)
+    assert (korean.language, korean.prefix, english.language, english.prefix) == ("ko-KR", "", "en-GB", "en-GB/")
+    assert [d.title for d in korean.documents] == ["둘 다", "한국어만", "English only"]
+    assert [d.title for d in english.documents] == ["Both", "English only"]
+    assert [(g.tag.slug, [d.title for d in g.documents]) for g in english.tags] == [("jazz", ["English only"]), ("music", ["Both", "English only"])]
+
+
+def test_a_one_language_blog_has_one_side(make_site) -> None:  # type: ignore[no-untyped-def]
+    site = build_files(make_site({"blog/a/index.md": post()})).site
+    assert [s.language for s in sides(site)] == ["ko-KR"]
+
+
+def test_a_post_cannot_take_a_language_sides_address(make_site) -> None:  # type: ignore[no-untyped-def]
+    options = make_site({"blog/en-GB/index.md": post(), "blog/x/en-GB.md": post(), "blog/x/index.md": post()})
+    with pytest.raises(BuildError, match="'en-GB' is a name the site itself uses"):
+        build_files(options)
