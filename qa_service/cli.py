@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     publish = commands.add_parser("publish", help="write the answered, public, consented conversations into the blog's content")
     publish.add_argument("--content", type=Path, default=Path("content"), help="the blog's content folder (default content/)")
     publish.add_argument("--config", type=Path, default=Path("site.toml"), help="the blog's site.toml (default site.toml)")
+    commands.add_parser("example-thread", help="add one answered, public example conversation unless one is there (scripts/run)")
     commands.add_parser("secret", help="print a new QA_SECRET_KEY (32 random bytes, hex)")
     deploy = commands.add_parser("deploy-nft", help="deploy the AnswerNFT contract, owned by QA_MINTER_KEY (needs QA_RPC_URL)")
     deploy.add_argument("--name", default=None, help="the collection's on-chain name (default QA_NFT_COLLECTION)")
@@ -63,6 +64,18 @@ def main(argv: list[str] | None = None) -> int:
         return _export(args, settings)
     if args.command == "publish":
         return _publish(args, settings)
+    if args.command == "example-thread":
+        from .db import dispose, make_engine, migrate
+        from .example import add_example
+
+        engine = make_engine(settings.database_url)
+        try:
+            migrate(engine)
+            added = add_example(engine, settings=settings)
+        finally:
+            dispose(engine)
+        print(f"example conversation added (question {added})" if added else "a published conversation is there already")
+        return 0
     if args.command == "mint" and args.dry_run:
         return _unminted(settings)
     if args.command in ("deploy-nft", "mint"):

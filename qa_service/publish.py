@@ -16,6 +16,7 @@ withdrawal, a deleted account), so the site stays byte-identical when nothing ch
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,13 @@ def _short(text: str, limit: int) -> str:
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
+def _utc(moment: dt.datetime) -> str:
+    """ISO 8601 with its offset, to the second (SQLite hands back naive UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
 def slug_of(thread: str) -> str:
     """blog/<slug>/ of a thread: its keyed id, shortened (stable from one publish to the next)."""
     return PREFIX + thread.removeprefix("t-")[:12]
@@ -82,7 +90,7 @@ def thread_post(question: QuestionView, *, key: bytes, posts: dict[str, Post], a
     asked_about = posts.get(question.post or "")
     front: dict[str, object] = {
         "title": f"{words['title']}. {_short(first, 60)}",
-        "date": (question.answered_at or question.created_at).isoformat(),
+        "date": _utc(question.answered_at or question.created_at),
         "language": question.language,
         "desc": _short(first, 160),
         "tags": [TAG],
