@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 
-from sqlalchemy import Connection, Engine, case, delete, insert, literal, select, update
+from sqlalchemy import Connection, Engine, case, delete, insert, literal, literal_column, select, update
 
 from . import credits
 from .db import AsyncStatements, storable, writing
@@ -208,8 +208,10 @@ def _with_follow_ups(db: Connection, roots: list[QuestionView]) -> list[Question
     the conversation stops at the first turn that is not answered."""
     if not roots:
         return roots
+    # Only the ids are bound: a batch of n threads costs one statement of n parameters.
     rows = list(db.execute(select(QUESTIONS).where(QUESTIONS.c.thread_id.in_([r.id for r in roots]),
-                                                   QUESTIONS.c.status == "answered").order_by(QUESTIONS.c.id)))
+                                                   QUESTIONS.c.status == literal_column("'answered'"))
+                           .order_by(QUESTIONS.c.id)))
     answered_after = {turn.reply_to: turn for turn in _views(db, rows)}  # at most one answered reply per answer
     whole = []
     for root in roots:

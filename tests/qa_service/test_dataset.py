@@ -282,7 +282,7 @@ def test_personal_data_leaves_only_as_placeholders(client: TestClient, wallet: W
     decoded = decoded_strings(folder)
     for raw in PERSONAL:
         assert not any(raw in value for value in decoded), raw
-    sft = {r["id"]: r for r in load(folder, "sft", tmp_path)["train"]}
+    sft = {r["thread"]: r for r in load(folder, "sft", tmp_path)["train"]}
     row = sft[thread_id(leaky, KEY)]
     question, reply = row["messages"][0]["content"], row["messages"][1]["content"]
     assert question == ("제 메일 <EMAIL>, 전화 <PHONE>, 주민번호 <KR_RRN>. UK: <PHONE>. Wallet <WALLET> (<ENS>)?")
@@ -294,7 +294,7 @@ def test_personal_data_leaves_only_as_placeholders(client: TestClient, wallet: W
     assert "ip" in rejected[0]["pii"] and "email" in rejected[0]["pii"], "the prompt's kinds count too"
 
     dropped = export(tmp_path / "dropped", "--test-percent", "0", "--pii", "drop")
-    assert [r["id"] for r in load(dropped, "sft", tmp_path)["train"]] == [thread_id(clean, KEY)]
+    assert [r["thread"] for r in load(dropped, "sft", tmp_path)["train"]] == [thread_id(clean, KEY)]
     rewards = load(dropped, "rewards", tmp_path)["train"]
     assert {r["thread"] for r in rewards} == {thread_id(clean, KEY)} and all(r["pii"] == [] for r in rewards)
     assert "--pii drop" in (dropped / "README.md").read_text(encoding="utf-8")
@@ -303,7 +303,8 @@ def test_personal_data_leaves_only_as_placeholders(client: TestClient, wallet: W
 def test_a_reexport_into_the_same_folder_loads_fresh_with_the_default_cache(client: TestClient, wallet: Wallet,  # type: ignore[no-untyped-def]
                                                                            admin: Wallet, export, tmp_path: Path) -> None:
     asker, reviewer = wallet.sign_in(client), admin.sign_in(client)
-    first = ask(client, asker, "First question?")
+    leaver = Wallet(Account.create()).sign_in(client)
+    first = ask(client, leaver, "First question?")
     answer(client, reviewer, first, "First answer.")
     folder = export(tmp_path / "dataset", "--test-percent", "0")
     before = datasets.load_dataset(str(folder), "sft")  # the default cache, as a trainer loads it
@@ -312,14 +313,15 @@ def test_a_reexport_into_the_same_folder_loads_fresh_with_the_default_cache(clie
 
     second = ask(client, asker, "Second question?")
     answer(client, reviewer, second, "Second answer.")
-    assert client.post(f"/api/questions/{first}/withdraw", headers={"Authorization": f"Bearer {asker}"}).status_code == 200
+    # An answered question can no longer be withdrawn; its asker leaving takes it out.
+    assert client.delete("/api/account", headers={"Authorization": f"Bearer {leaver}"}).status_code == 200
     export(folder, "--test-percent", "0")
     after = datasets.load_dataset(str(folder), "sft")
     assert [r["messages"][1]["content"] for r in after["train"]] == ["Second answer."]
 
     assert removed_before == ""
     removed = [json.loads(line) for line in (folder / "removed.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert [entry["thread"] for entry in removed] == [thread_id(first, KEY)], "the withdrawn thread, by its keyed id"
+    assert [entry["thread"] for entry in removed] == [thread_id(first, KEY)], "the thread gone, by its keyed id"
     export(folder, "--test-percent", "0")  # a later export still lists it: a trainer may have skipped one
     again = [json.loads(line) for line in (folder / "removed.jsonl").read_text(encoding="utf-8").splitlines()]
     assert again == removed
@@ -337,7 +339,7 @@ def test_the_card_tells_a_trainer_what_he_needs(client: TestClient, wallet: Wall
     assert {"text-generation", "question-answering"} <= set(head["task_categories"])
     assert sorted(head["language"]) == ["en", "ko"]
     listed = {c["config_name"]: [f["path"] for f in c["data_files"]] for c in head["configs"]}
-    assert set(listed) == {"posts", "sft", "preference", "rewards", "ilql"}
+    assert set(listed) == {"posts", "sft", "preference", "rewards", "ilql", "trees"}
     on_disk = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.parquet"))
     assert sorted(path for paths in listed.values() for path in paths) == on_disk, "the card names every file, exactly"
     for needed in ("`messages` (list of {role: string, content: string})", "`reward` (float64)",
