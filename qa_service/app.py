@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
-import time
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,8 +25,11 @@ from .api import admin, auth, credits, nft, pages, questions
 from .api.deps import refusals
 from .db import AsyncStatements, dispose, make_engine, migrate, reader_for
 from .errors import RateLimited, ServiceError
-from .ratelimit import RateLimiter
+from .ratelimit import Limiter, RateLimiter, RedisRateLimiter
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -41,7 +44,7 @@ SECURITY_HEADERS = [
 class Guard:
     """ASGI middleware: body size cap, per-IP rate limit, security headers."""
 
-    def __init__(self, app: ASGIApp, *, max_body: int, limiter: RateLimiter) -> None:
+    def __init__(self, app: ASGIApp, *, max_body: int, limiter: Limiter) -> None:
         self.app = app
         self.max_body = max_body
         self.limiter = limiter
@@ -51,13 +54,18 @@ class Guard:
             await self.app(scope, receive, send)
             return
         client = (scope.get("client") or ("unknown", 0))[0]
-        wait = self.limiter.hit(client, time.monotonic())
+        wait = await self.limiter.hit(client)
         if wait is not None:
             await _reply(send, 429, f"too many requests from {client}; try again in {wait} s", [(b"retry-after", str(wait).encode())])
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
             await _reply(send, 413, f"request body over {self.max_body} bytes")
+            return
+        if _unlabelled_json(scope, headers):
+            media_type = headers.get(b"content-type", b"").split(b";")[0].strip().decode("latin-1") or "no Content-Type"
+            await _reply(send, 415, f"send the body as application/json (Content-Type: application/json), not {media_type}")
             return
         received = 0
         too_big = False
@@ -89,6 +97,17 @@ class Guard:
                 await _reply(send, 413, f"request body over {self.max_body} bytes")
 
 
+def _unlabelled_json(scope: Scope, headers: dict[bytes, bytes]) -> bool:
+    """A body sent to the JSON API without the JSON label: what a cross-site form or a no-CORS
+    fetch can send (text/plain, or nothing), so it is never read as JSON."""
+    if scope["method"] in ("GET", "HEAD", "OPTIONS") or not scope["path"].startswith("/api/"):
+        return False
+    if headers.get(b"content-length", b"0") == b"0" and b"transfer-encoding" not in headers:
+        return False  # no body: a withdraw, a logout
+    media_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    return media_type != b"application/json" and not media_type.endswith(b"+json")
+
+
 class _BodyTooLarge(Exception):
     pass
 
@@ -107,6 +126,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
         migrate(engine)
     reader = reader_for(engine)
     statements = AsyncStatements(engine)
+    redis = _redis(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -119,6 +139,8 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
         gc.freeze()
         yield
         gc.unfreeze()
+        if redis is not None:
+            await redis.aclose()
         await statements.close()
         dispose(engine, reader)
 
@@ -128,8 +150,8 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.state.engine = engine
     app.state.reader = reader
     app.state.statements = statements
-    app.state.address_limiter = RateLimiter(settings.rate_address_per_minute)
-    app.state.nonce_limiter = RateLimiter(settings.rate_nonce_per_minute)
+    app.state.address_limiter = _limiter(redis, settings, "address", settings.rate_address_per_minute)
+    app.state.nonce_limiter = _limiter(redis, settings, "nonce", settings.rate_nonce_per_minute)
     app.state.contract_wallets = None
     if settings.signin_rpc_url:  # contract wallets sign in too, asked through this node (the chain extra)
         from . import chain
@@ -156,5 +178,21 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     for router in (auth.router, questions.router, credits.router, admin.router, nft.router, pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
-    app.add_middleware(Guard, max_body=settings.max_body_bytes, limiter=RateLimiter(settings.rate_ip_per_minute))
+    app.add_middleware(Guard, max_body=settings.max_body_bytes,
+                       limiter=_limiter(redis, settings, "ip", settings.rate_ip_per_minute))
     return app
+
+
+def _redis(settings: Settings) -> Redis | None:
+    """The Redis client the rate limits share (QA_REDIS_URL), or None: each process counts alone."""
+    if not settings.redis_url:
+        return None
+    from redis.asyncio import Redis
+
+    return Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+
+
+def _limiter(redis: Redis | None, settings: Settings, name: str, per_minute: int) -> Limiter:
+    if redis is None:
+        return RateLimiter(per_minute)
+    return RedisRateLimiter(redis, name, per_minute, prefix=settings.redis_prefix)

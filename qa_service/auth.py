@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, bindparam, delete, insert, select, update
 
@@ -61,24 +62,22 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_nonce(engine: Engine, *, settings: Settings, now: dt.datetime) -> str:
+async def issue_nonce(statements: AsyncStatements, *, settings: Settings, now: dt.datetime) -> str:
     value = generate_nonce()
-    with single_statement(engine) as db:
-        db.execute(ADD_NONCE, {"nonce": value, "issued_at": now,
-                               "nonce_expires_at": now + dt.timedelta(seconds=settings.nonce_ttl_seconds)})
+    await statements.run(ADD_NONCE, {"nonce": value, "issued_at": now,
+                                     "nonce_expires_at": now + dt.timedelta(seconds=settings.nonce_ttl_seconds)})
     if secrets.randbelow(100) == 0:  # now and then
-        forget_expired(engine, settings=settings, now=now)
+        await forget_expired(statements, settings=settings, now=now)
     return value
 
 
-def forget_expired(engine: Engine, *, settings: Settings, now: dt.datetime) -> int:
+async def forget_expired(statements: AsyncStatements, *, settings: Settings, now: dt.datetime) -> int:
     """Delete nonces never used and sessions a day after they expired; returns rows deleted."""
     day = dt.timedelta(days=1)
-    with single_statement(engine) as db:
-        return db.execute(FORGET_EXPIRED, {
-            "unused_before": now - day,
-            "sessions_before": now - day - dt.timedelta(seconds=settings.session_ttl_seconds),
-        }).rowcount
+    return (await statements.run(FORGET_EXPIRED, {
+        "unused_before": now - day,
+        "sessions_before": now - day - dt.timedelta(seconds=settings.session_ttl_seconds),
+    }))[0]
 
 
 def message_for(address: str, nonce: str, *, settings: Settings, now: dt.datetime) -> SiweMessage:
@@ -106,13 +105,27 @@ def checked(*, settings: Settings, message: str, signature: str, now: dt.datetim
     try:
         parsed = SiweMessage.parse(message)
         parsed.verify(signature, domain=settings.domain, uri=settings.uri, chain_id=settings.chain_id,
-                      now=now, skew=skew, contract_wallet=contract_wallet)
-        issued = parsed.times[0]
+                      scheme=urlsplit(settings.uri).scheme, now=now, skew=skew, contract_wallet=contract_wallet)
+        issued, expires, _not_before = parsed.times
     except SiweError as exc:
         raise AuthError(f"sign-in refused: {exc}") from None
+    _within_what_was_issued(parsed, issued, expires, settings=settings, now=now, skew=skew)
+    return parsed
+
+
+def _within_what_was_issued(parsed: SiweMessage, issued: dt.datetime, expires: dt.datetime | None, *,
+                            settings: Settings, now: dt.datetime, skew: dt.timedelta) -> None:
+    """A message this service could have issued: its statement, issued no earlier than a
+    nonce lives and not in the future, expiring no later than the session it opens would."""
+    if parsed.statement != STATEMENT:
+        raise AuthError("sign-in refused: the statement is not the one this service asks to sign; ask for a new message")
     if issued > now + skew:
         raise AuthError("sign-in refused: issued-at is in the future; check your clock")
-    return parsed
+    if issued < now - dt.timedelta(seconds=settings.nonce_ttl_seconds) - skew:
+        raise AuthError(f"sign-in refused: issued-at is older than a nonce lives ({settings.nonce_ttl_seconds} s); "
+                        "ask for a new message")
+    if expires is not None and expires > now + dt.timedelta(seconds=settings.session_ttl_seconds) + skew:
+        raise AuthError("sign-in refused: expiration-time is later than a session may last; ask for a new message")
 
 
 def _new_session(parsed: SiweMessage, *, settings: Settings, now: dt.datetime) -> tuple[Session, dict[str, object]]:

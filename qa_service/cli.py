@@ -153,6 +153,10 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
             print(problem, file=sys.stderr)
         print(f"qa-service export: nothing written; {args.out} is as it was", file=sys.stderr)
         return 1
+    except OSError as error:  # a full disk, a file too large, a folder we may not write in
+        print(f"qa-service export: cannot write {error.filename or args.out} ({error.strerror or error}): free some space "
+              f"or pass --out DIR where you can write; nothing written; {args.out} is as it was", file=sys.stderr)
+        return 1
     finally:
         dispose(engine)
     for config, splits in summary.rows.items():

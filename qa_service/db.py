@@ -10,13 +10,14 @@ under READ COMMITTED before); each holds a pooled connection only while its stat
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import os
 import threading
 import weakref
 from pathlib import Path
-from typing import Any, Iterator, Literal, cast
+from typing import Any, Callable, Iterator, Literal, cast
 
 from alembic import command
 from alembic.config import Config
@@ -53,13 +54,22 @@ class WriterLock:
             weakref.finalize(self, os.close, self._file)
 
     def __enter__(self) -> None:
-        self._threads.acquire()
+        self.acquire(blocking=True)
+
+    def acquire(self, *, blocking: bool) -> bool:
+        """Take the lock; without `blocking`, only if that needs no wait (False otherwise)."""
+        if not self._threads.acquire(blocking=blocking):
+            return False
         if self._file is not None:
             try:
-                fcntl.flock(self._file, fcntl.LOCK_EX)
+                fcntl.flock(self._file, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self._threads.release()
+                return False
             except BaseException:
                 self._threads.release()
                 raise
+        return True
 
     def __exit__(self, *_exc: object) -> None:
         if self._file is not None:
@@ -162,6 +172,13 @@ def single_statement(engine: Engine) -> Iterator[Connection]:
         yield db
 
 
+@contextlib.contextmanager
+def _unlocked_statement(engine: Engine) -> Iterator[Connection]:
+    """`single_statement` for a caller that holds the engine's WriterLock already."""
+    with _AUTOCOMMIT[engine].connect() as db:
+        yield db
+
+
 class AsyncStatements:
     """One statement, its own transaction, awaited from async code (`run`).
 
@@ -170,7 +187,9 @@ class AsyncStatements:
     the commit's WAL flush are under way, and SQLAlchemy's per-call work is skipped. That
     doubled sign-ins on PostgreSQL (~1,200 -> ~2,300/s, 2 workers); SQLAlchemy's own asyncio
     engine did worse than the blocking call. On SQLite (in process, no round trips) it is
-    `single_statement` or `single_read`, run inline."""
+    `single_statement` or `single_read`, run inline when the WriterLock is free at once (the
+    usual case: no thread hop), in a worker thread when it is not, so a writer of another
+    process holding the lock never stalls this process's event loop."""
 
     def __init__(self, engine: Engine, *, max_size: int = 8) -> None:
         self.engine = engine
@@ -189,15 +208,27 @@ class AsyncStatements:
         """(rows affected, the first row returned or None). A write on SQLite waits its turn
         in the WriterLock, as `single_statement` does; a read takes no lock (`single_read`)."""
         if self._pool is None:
-            with (single_statement if write else single_read)(self.engine) as db:
-                result = db.execute(statement, params)
-                row = result.first() if result.returns_rows else None
-                return result.rowcount, None if row is None else tuple(row)
+            if not write:
+                return self._inline(single_read, statement, params)
+            lock = _WRITER_LOCKS.get(self.engine)
+            if lock is None or not lock.acquire(blocking=False):
+                return await asyncio.to_thread(self._inline, single_statement, statement, params)
+            try:
+                return self._inline(_unlocked_statement, statement, params)
+            finally:
+                lock.__exit__()
         if not self._opened:  # opened by the app's lifespan; here for apps run without one
             await self.open()
         async with self._pool.connection() as connection:
             cursor = await connection.execute(self._compiled(statement, params), params)
             return cursor.rowcount, await cursor.fetchone() if cursor.description else None
+
+    def _inline(self, connect: Callable[[Engine], contextlib.AbstractContextManager[Connection]],
+                statement: Executable, params: dict[str, object]) -> tuple[int, tuple[Any, ...] | None]:
+        with connect(self.engine) as db:
+            result = db.execute(statement, params)
+            row = result.first() if result.returns_rows else None
+            return result.rowcount, None if row is None else tuple(row)
 
     def _compiled(self, statement: Executable, params: dict[str, object]) -> str:
         key = (statement, frozenset(params))  # statements are module constants, built once

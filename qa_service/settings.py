@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     rate_ip_per_minute: int = 600
     rate_nonce_per_minute: int = 60
     rate_address_per_minute: int = 60
+    redis_url: str | None = None  # redis://host:port/db: rate limits shared by every process and instance
+    redis_prefix: str = "qa:rate:"  # the limits' keys in Redis (one prefix per service sharing a server)
+
+    # What `qa-service serve` accepts of a connection before the app sees it (see serve.py).
+    max_header_bytes: int = 16 * 1024  # request line and headers together; 431 over it
+    header_timeout_seconds: float = 15.0  # to send the request line and headers; closed after it
+    max_connections: int = 1000  # open connections per process; more are closed at once
 
     # Credits for an answered question: base + (question chars + answer chars) // chars_per_credit,
     # at most credits_max.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from . import feeds, meta, offline, output, sitemap
 from .cache import FOLDER, Cache, digest
@@ -57,6 +57,29 @@ class BuildResult:
     files: dict[str, bytes]
     warnings: tuple[Problem, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)  # what the cache saved: "pages reused" ...
+
+
+class CachedPages:
+    """The build cache as a page store: path -> (digest of its inputs, its HTML)."""
+
+    def __init__(self, cache: Cache):
+        self.cache = cache
+        self.known: dict[str, Any] | None = None
+
+    def reuse(self, path: str, inputs: str) -> bytes | None:
+        if self.known is None:
+            self.known = dict(self.cache.entries("page"))
+        entry = self.known.get(path)
+        if entry is None or entry[0] != inputs:
+            self.cache.count("pages rendered")
+            return None
+        self.cache.count("pages reused")
+        self.cache.used.add(("page", path))
+        return str(entry[1]).encode("utf-8")
+
+    def remember(self, path: str, inputs: str, data: bytes) -> None:
+        self.cache.put("page", path, [inputs, data.decode("utf-8")])
 
 
 def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage: None, cache: Cache | None = None, *,
@@ -111,7 +134,7 @@ def build_files(options: BuildOptions, cache: Cache | None = None) -> BuildResul
         raise missing_theme(options.theme)
     theme = Theme.load(options.theme_dir)
     try:
-        files = render_site(site, theme)
+        files = render_site(site, theme, CachedPages(cache) if cache.path is not None else None)
     except Exception as error:  # a template the author wrote or edited: one line, never a traceback
         problem = template_problem(error, theme.folders)
         if problem is None:
@@ -145,7 +168,7 @@ def build_files(options: BuildOptions, cache: Cache | None = None) -> BuildResul
     lap("check")
     if problems:
         raise BuildError(problems)
-    return BuildResult(site, files, (*cache.warnings, *warnings), timings)
+    return BuildResult(site, files, (*cache.warnings, *warnings), timings, cache.counts)
 
 
 def build_site(options: BuildOptions) -> BuildResult:

@@ -124,6 +124,10 @@ class Cache:
     pending: dict[tuple[str, str], bytes] = field(default_factory=dict)
     used: set[tuple[str, str]] = field(default_factory=set)
     warnings: list[Problem] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # "markdown rendered": 3 ... (for --timings)
+
+    def count(self, what: str, n: int = 1) -> None:
+        self.counts[what] = self.counts.get(what, 0) + n
 
     @classmethod
     def disabled(cls) -> "Cache":

@@ -37,6 +37,16 @@ def _options(args: argparse.Namespace, *, strict_alt: bool = False) -> BuildOpti
     )
 
 
+def _port(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = -1
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)")
+    return number
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="sitegen", description="Markdown blog -> static, script-free, offline-ready site.")
     root.add_argument("--version", action="version", version=f"sitegen {__version__}")
@@ -48,7 +58,7 @@ def parser() -> argparse.ArgumentParser:
     _build_arguments(serve)
     serve.set_defaults(out=None)  # a temporary folder: a preview never lands in public/
     serve.add_argument("--no-drafts", action="store_true", help="preview only what `sitegen build` publishes")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=_port, default=8000, help="port on 127.0.0.1 (default: 8000; 0: any free one)")
     serve.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
     init = commands.add_parser("init", help="start a new blog in DIR (default: here)")
     init.add_argument("dir", nargs="?", type=Path, default=Path("."))
@@ -120,10 +130,15 @@ def main(argv: list[str] | None = None) -> int:
             result = build_site(_options(args))
             for warning in result.warnings:
                 print(f"warning: {warning}", file=sys.stderr)
+            if result.site.config.host.split(":")[0] in ("127.0.0.1", "localhost"):
+                print(f"warning: {args.config}: base_url is {result.site.config.base_url}, the preview address: canonical links "
+                      "and feeds point there; set base_url to where the site will live (or pass --base-url) before publishing",
+                      file=sys.stderr)
             pages = sum(1 for path in result.files if path.endswith(".html"))
             print(f"built {pages} pages, {len(result.files)} files into {args.out} in {(time.perf_counter() - start) * 1000:.0f} ms")
             if args.timings:
                 print("  ".join(f"{stage} {seconds * 1000:.0f} ms" for stage, seconds in result.timings.items()))
+                print(", ".join(f"{what} {n}" for what, n in sorted(result.counts.items())) or "no build cache")
             return 0
         if args.command == "check":
             result = build_files(_options(args, strict_alt=True))
@@ -152,6 +167,12 @@ def main(argv: list[str] | None = None) -> int:
         return _problems(error)
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # a bug in sitegen, not the author's input: still one line, unless asked
+        if os.environ.get("SITEGEN_TRACEBACK"):
+            raise
+        print(f"sitegen: internal error ({type(error).__name__}: {error}); this is a bug in sitegen: "
+              "please report it with the output of the same command run with SITEGEN_TRACEBACK=1", file=sys.stderr)
+        return 1
     return 2
 
 

@@ -66,11 +66,15 @@ class Document:
     folder: str = field(default="")  # output-relative folder of its assets: "hello/"
     revised: dt.datetime | None = None  # when this revision was made (frontmatter `revised`)
     series: str | None = None  # the series the post is part of (frontmatter `series`)
+    # a digest of everything it was parsed from (set by the build; "" = unknown): pages that
+    # show it are re-rendered only when it changes (sitegen.fingerprint)
+    inputs: str = field(default="", compare=False, repr=False)
 
     @property
-    def revision_date(self) -> dt.datetime:
-        """The date of the current revision: `revised`, else the first publication."""
-        return self.revised or self.date
+    def revision_date(self) -> dt.datetime | None:
+        """The date of the current revision: `revised`; for revision 1, the publication date;
+        None when a later revision does not say when it was made."""
+        return self.revised or (self.date if self.revision == 1 else None)
 
     @property
     def html(self) -> str:

@@ -11,10 +11,11 @@ YAML frontmatter is cached the same way (a digest of its text -> its values).
 from __future__ import annotations
 
 import io
+import json
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
@@ -24,6 +25,7 @@ from .cache import Cache, Unstorable, decode, digest, encode
 from .config import SiteConfig, is_language_tag
 from .content import Document, load_frontmatter, parse_document, split_frontmatter
 from .errors import Problem
+from .fingerprint import Fingerprints
 from .markdown import Rendered, render_markdown, rendered_from_json, rendered_to_json
 from .site import locate
 from .sources import SourceFile
@@ -186,7 +188,8 @@ def parse_documents(
             pass
         return meta
 
-    rendered = _rendered(_predict(texts, config, load_yaml), config, cache, images, by_rel, workers, figures)
+    rendered, inputs = _rendered(_predict(texts, config, load_yaml), config, cache, images, by_rel, workers, figures)
+    settings = Fingerprints().of(config)
 
     def beside(folder: PurePosixPath) -> Callable[[str], bool]:
         return lambda name: PurePosixPath(folder, name) in by_rel
@@ -195,10 +198,14 @@ def parse_documents(
         def render(body: str, offset: int, prefix: str, language: str) -> Rendered:
             slot = (rel, offset, prefix, language)
             if slot not in rendered:  # only when parse_document chose otherwise than predicted
-                rendered.update(_rendered([(rel, body, offset, prefix, language)], config, cache, images, by_rel, 1, figures))
+                more, more_inputs = _rendered([(rel, body, offset, prefix, language)], config, cache, images, by_rel, 1, figures)
+                rendered.update(more)
+                inputs.update(more_inputs)
+            used[rel] = inputs[slot]
             return rendered[slot]
         return render
 
+    used: dict[PurePosixPath, str] = {}
     documents: list[Document] = []
     for source, where, text in texts:
         document, found = parse_document(
@@ -207,6 +214,8 @@ def parse_documents(
         )
         problems.extend(found)
         if document is not None:
+            # what it was made of: the file, the settings, its place, and what its render read
+            document = replace(document, inputs=digest(source.data, settings, repr(where), source.display, used[source.rel]))
             documents.append(document)
     return documents, assets, problems
 
@@ -236,11 +245,13 @@ def _predict(texts: list[tuple[SourceFile, Any, str]], config: SiteConfig, load_
 def _rendered(
     requests: list[Request], config: SiteConfig, cache: Cache, images: Images,
     by_rel: Mapping[PurePosixPath, bytes], workers: int, figures: Mapping[str, str],
-) -> dict[Slot, Rendered]:
-    """Every body's Rendered: from the cache when its input and images are unchanged, else rendered."""
+) -> tuple[dict[Slot, Rendered], dict[Slot, str]]:
+    """Every body's Rendered (from the cache when its input, images and drawings are unchanged,
+    else rendered), and a digest of what each render read."""
     keys = [digest(body, config.host or "", str(offset), prefix, language) for _rel, body, offset, prefix, language in requests]
     hits = cache.get_many("markdown", keys)
     result: dict[Slot, Rendered] = {}
+    inputs: dict[Slot, str] = {}
     missing: list[tuple[Slot, Job]] = []
     under: dict[PurePosixPath, list[PurePosixPath]] | None = None
     for (rel, body, offset, prefix, language), key in zip(requests, keys, strict=True):
@@ -252,17 +263,21 @@ def _rendered(
                 figures.get(source) == figure for source, figure in hit["diagrams"]
             ):
                 result[(rel, offset, prefix, language)] = rendered_from_json(hit["rendered"])
+                inputs[(rel, offset, prefix, language)] = digest(key, json.dumps([hit["images"], hit["diagrams"]]))
                 continue
         if under is None:
             under = _subtree(by_rel)
         sizes = {str(path): images.at(path) for path in under.get(folder, [])}
         job = Job(key, body, config.host, offset, prefix, language, str(folder), {k: v for k, v in sizes.items() if v})
         missing.append(((rel, offset, prefix, language), job))
+    cache.count("markdown reused", len(requests) - len(missing))
+    cache.count("markdown rendered", len(missing))
     done = _render_all([job for _, job in missing], workers, figures)
     for (slot, job), (data, asked, drawings) in zip(missing, done, strict=True):
         result[slot] = rendered_from_json(data)
+        inputs[slot] = digest(job.key, json.dumps([asked, drawings]))
         cache.put("markdown", job.key, {"rendered": data, "images": asked, "diagrams": drawings})
-    return result
+    return result, inputs
 
 
 __all__ = ["parse_documents", "render_job", "worker_count", "Images", "image_size"]

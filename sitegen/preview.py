@@ -16,7 +16,8 @@ SCRIPT_PATH = PREFIX + "reload.js"
 EVENTS_PATH = PREFIX + "events"
 
 # Server-sent events: the server answers "reload" once a build newer than the page has
-# finished (good or broken); EventSource reconnects by itself when the server restarts.
+# finished (good or broken). data-build is "<server run>.<build number>": EventSource
+# reconnects by itself when the server restarts, and a page from another run reloads at once.
 RELOAD_JS = b"""\
 (function () {
   "use strict";
@@ -27,18 +28,18 @@ RELOAD_JS = b"""\
 """
 
 
-def script_tag(build: int) -> bytes:
+def script_tag(build: str) -> bytes:
     return f'<script src="{SCRIPT_PATH}" data-build="{build}"></script>'.encode()
 
 
-def inject_reload(page: bytes, build: int) -> bytes:
+def inject_reload(page: bytes, build: str) -> bytes:
     """The page with the reload script before </body> (or at the end when there is none)."""
     tag = script_tag(build)
     at = page.rfind(b"</body>")
     return page + tag if at < 0 else page[:at] + tag + b"\n" + page[at:]
 
 
-def error_page(problems: tuple[Problem, ...], build: int) -> bytes:
+def error_page(problems: tuple[Problem, ...], build: str) -> bytes:
     """What the browser shows while the build is broken: each problem's file, line and message."""
     rows = "\n".join(
         f"<li><code>{html.escape(p.path)}{'' if p.line is None else ':' + str(p.line)}</code> {html.escape(p.message)}</li>"

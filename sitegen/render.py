@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Protocol
 
 import jinja2
 
@@ -18,6 +18,7 @@ from .context import post_contexts
 from .i18n import human_date, language_name, strings
 from .languages import Side, Version, side_of, sides
 from .mdplugins.highlight import pygments_css
+from .fingerprint import Fingerprints, templates_digest
 from .site import Site
 from .theme import static_files, template_loader, theme_folders
 
@@ -80,7 +81,17 @@ def readers_questions(site: Site) -> dict[str, list[Any]]:
     return {slug: sorted(docs, key=lambda d: (d.date, d.url)) for slug, docs in sorted(found.items())}
 
 
-def render_site(site: Site, theme: Theme) -> dict[str, bytes]:
+class PageStore(Protocol):
+    """Pages rendered by an earlier build, by the digest of what they were rendered from."""
+
+    def reuse(self, path: str, inputs: str) -> bytes | None: ...
+
+    def remember(self, path: str, inputs: str, data: bytes) -> None: ...
+
+
+def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dict[str, bytes]:
+    """With a `store`, a page whose template context, globals and templates digest the same as
+    when the store saw it is taken from there instead of rendered (sitegen.fingerprint)."""
     config = site.config
     files: dict[str, bytes] = {}
     env = theme.env
@@ -101,15 +112,29 @@ def render_site(site: Site, theme: Theme) -> dict[str, bytes]:
         readers_questions=readers_questions(site),
     )
 
+    prints = Fingerprints({id(env): (env, templates_digest(theme.folders))})
+    shared: list[str] = []  # the globals' digest, taken once they are all set
+
     def page(template: str, path: str, side: Side, **context: Any) -> None:
         context = {"alternates": [], "x_default": None, "around": None, **context}
-        html = env.get_template(template).render(
+        context = dict(
             lang=side.language if "doc" not in context else context["doc"].language,
             t=strings(side.language if "doc" not in context else context["doc"].language),
             root=side.prefix, path=path,
             canonical=config.absolute(path.removesuffix("index.html")), **context,
         )
-        files[path] = html.encode("utf-8")
+        inputs = ""
+        if store is not None:
+            if not shared:
+                shared.append(prints.of((dict(env.globals), dict(env.filters), dict(env.tests))))
+            inputs = prints.of((shared[0], template, path, context))
+            data = store.reuse(path, inputs)
+            if data is not None:
+                files[path] = data
+                return
+        files[path] = env.get_template(template).render(**context).encode("utf-8")
+        if store is not None:
+            store.remember(path, inputs, files[path])
 
     def listing_versions(path: str, having: list[Side]) -> list[Version]:
         """The same listing page on every side that has it: hreflang and the language switch."""

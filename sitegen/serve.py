@@ -1,7 +1,9 @@
 """`sitegen serve`: build, serve the output on 127.0.0.1 with the headers `_headers` gives
 a static host, and rebuild when content, theme or settings change.
 
-A rebuild that fails prints its problems and keeps the last good site being served.
+Pages it sends carry a reload script (sitegen.preview) that the written files never have;
+the open page reloads after every rebuild. A rebuild that fails prints its problems, keeps
+the last good files on disk, and every page shows the problems until the next good build.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import errno
 import http.server
 import mimetypes
 import posixpath
+import secrets
 import shutil
 import sys
 import tempfile
@@ -25,6 +28,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from .build import BuildOptions, build_site
+from .config import SiteConfig
 from .errors import BuildError, Problem
 from .meta import headers_for, parse_headers
 from .preview import EVENTS_PATH, RELOAD_JS, SCRIPT_PATH, error_page, inject_reload
@@ -47,11 +51,24 @@ def content_type(path: Path) -> str:
     return TYPES.get(suffix) or _MIME.guess_type(path.name, strict=False)[0] or "application/octet-stream"
 
 
+def not_found_page(root: Path, url_path: str) -> tuple[Path, str]:
+    """The 404 page for a missing path, as Cloudflare Pages picks it: the 404.html nearest up
+    the path, so a missing English page answers with the English side's 404."""
+    parts = [p for p in url_path.split("/") if p and p != ".."]
+    for depth in range(len(parts), 0, -1):
+        folder = "/".join(parts[:depth])
+        candidate = root / folder / "404.html"
+        if candidate.is_file() and candidate.resolve().is_relative_to(root.resolve()):
+            return candidate, f"/{folder}/404.html"
+    return root / "404.html", "/404.html"
+
+
 class BuildState:
     """The last build as the dev server's pages see it: its number and its problems (none = good).
     Waiters (the reload endpoint) are woken after every build, good or broken."""
 
     def __init__(self) -> None:
+        self.run = secrets.token_hex(4)  # tells this server's pages from a previous run's
         self.build = 0
         self.problems: tuple[Problem, ...] = ()
         self.stopping = False
@@ -68,6 +85,11 @@ class BuildState:
         with self.changed:
             self.changed.wait_for(lambda: self.build > than or self.stopping, timeout)
             return self.build > than
+
+    @property
+    def stamp(self) -> str:
+        """What a page served now carries: "<run>.<build>"."""
+        return f"{self.run}.{self.build}"
 
     def stop(self) -> None:
         with self.changed:
@@ -137,20 +159,19 @@ class Handler(http.server.SimpleHTTPRequestHandler):
                 target = candidate
             else:
                 status = 404
-        if target is None:
-            target = root / "404.html"
-            url_path = "/404.html"
+        if target is None:  # the nearest 404.html up the path: /en-GB/x -> en-GB/404.html
+            target, url_path = not_found_page(root, normal if normal.startswith("/") else "/")
         kind = content_type(target)
         if state is not None and state.problems and kind.startswith("text/html"):
             # A broken build: the browser shows its problems, not a stale page.
-            self._answer(500, kind, error_page(state.problems, state.build), head=head)
+            self._answer(500, kind, error_page(state.problems, state.stamp), head=head)
             return
         try:
             data = target.read_bytes()
         except OSError:
             data, status = b"not found", 404
         if state is not None and kind.startswith("text/html"):
-            data = inject_reload(data, state.build)
+            data = inject_reload(data, state.stamp)
         self._answer(status, kind, data, head=head, extra=headers_for(url_path, self.server.rules()))
 
     def _answer(self, status: int, kind: str, data: bytes, *, head: bool, extra: dict[str, str] | None = None) -> None:
@@ -164,11 +185,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             self.wfile.write(data)
 
     def _events(self, state: BuildState) -> None:
-        """Server-sent events: "reload" once a build newer than ?since=N has finished."""
-        try:
-            since = int(parse_qs(urlsplit(self.path).query).get("since", ["0"])[0])
-        except ValueError:
-            since = 0
+        """Server-sent events: "reload" once a build newer than ?since=RUN.N has finished, at once
+        for a page served by an earlier run of the server."""
+        run, _, number = parse_qs(urlsplit(self.path).query).get("since", ["."])[0].partition(".")
+        since = int(number) if number.isdigit() and run == state.run else -1
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
@@ -223,7 +243,7 @@ class DevServer:
     port: int = 8000
     host: str = "127.0.0.1"
     debounce: float = 0.2
-    out = sys.stdout
+    out = None  # where messages go (a test sets a StringIO); None: the current sys.stdout
 
     def __post_init__(self) -> None:
         self._changes: dict[Path, ChangeKind] = {}
@@ -234,7 +254,7 @@ class DevServer:
         self.state = BuildState()
 
     def say(self, text: str) -> None:
-        print(text, file=self.out, flush=True)
+        print(text, file=self.out or sys.stdout, flush=True)
 
     def rebuild(self, reason: str) -> bool:
         start = time.perf_counter()
@@ -313,10 +333,16 @@ def serve(options: BuildOptions, *, port: int = 8000, host: str = "127.0.0.1", s
     if scratch_out:
         scratch = Path(tempfile.mkdtemp(prefix="sitegen-serve-"))
         options = replace(options, out=scratch / "site")
+    if not options.config.is_file():  # not a blog's folder: say so instead of serving an error page
+        try:
+            SiteConfig.load(options.config)
+        except BuildError as error:
+            for problem in error.problems:
+                print(problem, file=sys.stderr)
+            return 1
     try:
         dev = DevServer(options, port=port, host=host)
-        if not dev.rebuild("built") and not options.config.is_file():
-            return 1  # not a blog folder: the line above says what to do
+        dev.rebuild("built")
         try:
             dev.start()
         except BuildError as error:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import traceback
 from pathlib import Path
+from typing import Callable
 
 import jinja2
 
@@ -25,8 +26,26 @@ def theme_folders(folder: Path | None) -> tuple[Path, ...]:
     return (*own, BUILTIN)
 
 
+class UnreadableTemplate(jinja2.TemplateError):
+    def __init__(self, path: Path, line: int) -> None:
+        super().__init__(f"{path} is not UTF-8 text")
+        self.path, self.line = path, line
+
+
+class _Templates(jinja2.FileSystemLoader):
+    """A theme's templates/ folder; a file that is not UTF-8 is named, with its line."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        try:
+            return super().get_source(environment, template)
+        except UnicodeDecodeError as error:
+            path = Path(str(self.searchpath[0]), template)
+            data = path.read_bytes()
+            raise UnreadableTemplate(path, data[: error.start].count(b"\n") + 1) from None
+
+
 def template_loader(folders: tuple[Path, ...]) -> jinja2.BaseLoader:
-    return jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(folder / "templates")) for folder in folders])
+    return jinja2.ChoiceLoader([_Templates(str(folder / "templates")) for folder in folders])
 
 
 def static_files(folders: tuple[Path, ...]) -> dict[str, Path]:
@@ -53,8 +72,8 @@ def template_problem(error: BaseException, folders: tuple[Path, ...]) -> Problem
     if isinstance(error, jinja2.TemplateNotFound):
         looked = ", ".join(str(f / "templates") for f in folders)
         return Problem(str(error.name or "template"), None, f"template not found in {looked}: add it to your theme, or check the name")
-    if isinstance(error, UnicodeDecodeError):
-        return Problem(str(folders[0] / "templates"), None, f"a template is not UTF-8 text ({error.reason}): save it as UTF-8")
+    if isinstance(error, UnreadableTemplate):
+        return Problem(str(error.path), error.line, "not UTF-8 text: save the template as UTF-8")
     frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith((".html", ".xml", ".txt", ".j2"))]
     message = str(error) or type(error).__name__
     if frames:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 from fastapi import APIRouter, Request, Response
 
 from .. import auth
-from ..errors import RateLimited
 from ..schemas import NonceOut, SignInOut, VerifyIn
-from .deps import COOKIE, Ctx, context, documented, json_body, json_response, refusals, same_origin, session_token
+from .deps import (COOKIE, Ctx, context, documented, json_body, json_response, nonce_allowed, refusals, same_origin,
+                   session_token)
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -21,12 +19,8 @@ def set_session_cookie(response: Response, sign_in: auth.Session, *, secure: boo
 
 @router.get("/nonce", response_model=NonceOut)
 async def nonce(ctx: Ctx) -> NonceOut:
-    request = ctx.request
-    client = request.client.host if request.client else "unknown"
-    wait = request.app.state.nonce_limiter.hit(client, time.monotonic())
-    if wait is not None:
-        raise RateLimited(f"too many nonces asked from {client}; try again in {wait} s", wait)
-    return NonceOut(nonce=auth.issue_nonce(ctx.db, settings=ctx.settings, now=ctx.now))
+    await nonce_allowed(ctx.request)
+    return NonceOut(nonce=await auth.issue_nonce(ctx.statements, settings=ctx.settings, now=ctx.now))
 
 
 @router.post("/verify", response_model=SignInOut, openapi_extra=documented(VerifyIn), responses=refusals(401, 415, 422))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter
 
 from .. import credits
@@ -20,6 +22,6 @@ async def show(me: Me) -> CreditsOut:
 
 @router.post("/spend", response_model=BalanceOut, responses=refusals(400, 403, 409, 422))
 async def spend(body: SpendIn, me: Me) -> BalanceOut:
-    left = credits.spend(me.db, address=me.address, amount=body.amount, idempotency_key=body.idempotency_key,
-                         reason=body.reason, now=me.now)
+    left = await asyncio.to_thread(credits.spend, me.db, address=me.address, amount=body.amount,  # waits for the writer lock
+                                   idempotency_key=body.idempotency_key, reason=body.reason, now=me.now)
     return BalanceOut(address=me.address, balance=left)

@@ -15,7 +15,6 @@ request body in the OpenAPI document, and their errors keep FastAPI's shapes.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -86,9 +85,10 @@ M = TypeVar("M", bound=BaseModel)
 async def json_body(request: Request, model: type[M]) -> M:
     """The request's JSON body as `model`; a 422 naming each field's problem when it is not one.
 
-    As FastAPI does, a body labelled as anything but JSON is not read as JSON: that is what a
-    cross-site form or a no-CORS fetch can send (text/plain), so they cannot sign anyone in."""
-    media_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    A body labelled as anything but JSON, or not labelled at all, is not read as JSON: that is
+    what a cross-site form or a no-CORS fetch can send, so they cannot sign anyone in. (The
+    Guard middleware refuses them first, for every /api/ route; this stays for direct callers.)"""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise UnsupportedMediaType(f"send the body as application/json, not {media_type or 'an empty type'}")
     try:
@@ -117,14 +117,23 @@ def session_token(request: Request) -> tuple[str | None, bool]:
 
 
 def same_origin(request: Request, settings: Settings) -> None:
-    """Cross-site posts are refused: a cookie-carried write must come from our own origin."""
+    """Cross-site posts are refused: a cookie-carried write must come from our own origin,
+    the one QA_URI names (a proxy in front keeps it whatever Host it forwards)."""
     origin = request.headers.get("origin")
     if origin is None:
         referer = request.headers.get("referer", "")
         origin = "/".join(referer.split("/")[:3]) if referer else None
-    allowed = {settings.origin, f"{request.url.scheme}://{request.headers.get('host', '')}"}
-    if origin not in allowed:
-        raise Forbidden("cross-site request refused: the Origin header must be this service's own")
+    if origin != settings.origin:  # QA_URI's origin only: the Host header is the client's to choose
+        raise Forbidden(f"cross-site request refused: the Origin header must be {settings.origin} (QA_URI)")
+
+
+async def nonce_allowed(request: Request) -> None:
+    """Issuing a nonce writes a row: every way to get one (the API, /ask?address=) counts
+    against the per-client nonce limit."""
+    client = request.client.host if request.client else "unknown"
+    wait = await request.app.state.nonce_limiter.hit(client)
+    if wait is not None:
+        raise RateLimited(f"too many sign-in messages asked from {client}; try again in {wait} s", wait)
 
 
 async def signed_in(request: Request) -> Caller:
@@ -138,7 +147,7 @@ async def signed_in(request: Request) -> Caller:
     if from_cookie and request.method not in ("GET", "HEAD", "OPTIONS"):
         same_origin(request, ctx.settings)
     if request.method not in ("GET", "HEAD"):
-        wait = request.app.state.address_limiter.hit(address, time.monotonic())
+        wait = await request.app.state.address_limiter.hit(address)
         if wait is not None:
             raise RateLimited(f"too many requests from {address}; try again in {wait} s", wait)
     return Caller(ctx.request, ctx.settings, ctx.db, ctx.read_db, ctx.statements, ctx.now, address)

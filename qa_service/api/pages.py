@@ -12,6 +12,7 @@ which the page confirms in words.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, replace
 from functools import cache
@@ -29,8 +30,8 @@ from .. import auth, credits, i18n, questions
 from ..errors import AuthError, Forbidden, ServiceError
 from ..i18n import N_
 from ..models import MINTS
+from .deps import COOKIE, Context, Ctx, QuestionId, nonce_allowed, same_origin, session_token
 from .auth import set_session_cookie
-from .deps import COOKIE, Context, Ctx, QuestionId, same_origin, session_token
 
 PREFIXES = ("/ask", "/admin")
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -134,9 +135,9 @@ def home(request: Request) -> RedirectResponse:
     return RedirectResponse(visit(request).url("/ask"), status_code=307)
 
 
-def _signing(ctx: Context, address: str) -> str:
+async def _signing(ctx: Context, address: str) -> str:
     """The exact message `address` is asked to sign (a fresh nonce)."""
-    nonce = auth.issue_nonce(ctx.db, settings=ctx.settings, now=ctx.now)
+    nonce = await auth.issue_nonce(ctx.statements, settings=ctx.settings, now=ctx.now)
     return auth.message_for(to_checksum_address(address), nonce, settings=ctx.settings, now=ctx.now).to_text()
 
 
@@ -151,7 +152,8 @@ async def ask_page(ctx: Ctx, address: str | None = None) -> HTMLResponse:
                 problem = N_("That is not an Ethereum address: 0x followed by 40 hex digits.")
             else:
                 address = to_checksum_address(address.strip())
-                message = _signing(ctx, address)
+                await nonce_allowed(request)
+                message = await _signing(ctx, address)
         return _page(request, "ask.html", message=message, address=address or "", problem=problem)
     mine = questions.mine(ctx.read_db, address=me)
     entries = credits.entries(ctx.read_db, address=me)
@@ -217,14 +219,15 @@ async def ask(ctx: Ctx, text: str = Form(max_length=100_000),
 @router.post("/ask/questions/{question_id}/follow-up")
 async def follow_up(question_id: QuestionId, ctx: Ctx, text: str = Form(max_length=100_000)) -> Response:
     me = await _require(ctx)
-    asked = questions.follow_up(ctx.db, settings=ctx.settings, address=me, reply_to=question_id, text=text, now=ctx.now)
+    asked = await asyncio.to_thread(questions.follow_up, ctx.db, settings=ctx.settings, address=me, reply_to=question_id,
+                                    text=text, now=ctx.now)
     return _back(ctx.request, done="followed_up", id=asked.id)
 
 
 @router.post("/ask/questions/{question_id}/withdraw")
 async def withdraw(question_id: QuestionId, ctx: Ctx) -> Response:
     me = await _require(ctx)
-    questions.withdraw(ctx.db, address=me, question_id=question_id, now=ctx.now)
+    await asyncio.to_thread(questions.withdraw, ctx.db, address=me, question_id=question_id, now=ctx.now)
     return _back(ctx.request, done="withdrawn", id=question_id)
 
 
@@ -233,7 +236,7 @@ async def delete(ctx: Ctx, confirm: bool = Form(False)) -> Response:
     me = await _require(ctx)
     if not confirm:
         raise ServiceError(N_("tick the box to confirm that everything you left here should be deleted"))
-    questions.delete_account(ctx.db, address=me, now=ctx.now)
+    await asyncio.to_thread(questions.delete_account, ctx.db, address=me, now=ctx.now)
     response = _back(ctx.request, done="deleted")
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=ctx.settings.secure_cookies)
     return response
@@ -289,15 +292,15 @@ async def answer(question_id: QuestionId, ctx: Ctx) -> Response:
     me = await _admin(ctx)
     text = str(form.get("text", ""))
     alternatives = [str(v) for k, v in form.multi_items() if k == "alternative" and str(v).strip()]  # best first
-    result = questions.answer(ctx.db, settings=ctx.settings, question_id=question_id, text=text,
-                              alternatives=alternatives, admin=me, now=ctx.now)
+    result = await asyncio.to_thread(questions.answer, ctx.db, settings=ctx.settings, question_id=question_id, text=text,
+                                     alternatives=alternatives, admin=me, now=ctx.now)
     return _back(ctx.request, "/admin", done="answered", id=result.question.id, credits=result.credits_awarded)
 
 
 @router.post("/admin/questions/{question_id}/reject")
 async def reject(question_id: QuestionId, ctx: Ctx, reason: str = Form("", max_length=2000)) -> Response:
     me = await _admin(ctx)
-    questions.reject(ctx.db, question_id=question_id, reason=reason, admin=me, now=ctx.now)
+    await asyncio.to_thread(questions.reject, ctx.db, question_id=question_id, reason=reason, admin=me, now=ctx.now)
     return _back(ctx.request, "/admin", done="rejected", id=question_id)
 
 

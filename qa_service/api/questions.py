@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request, Response
 
 from .. import questions
@@ -40,7 +42,8 @@ async def mine(me: Me) -> list[QuestionOut]:
 
 @router.post("/api/questions/{question_id}/withdraw", response_model=QuestionOut, responses=refusals(403, 404, 409, 422))
 async def withdraw(question_id: QuestionId, me: Me) -> QuestionOut:
-    return question_out(questions.withdraw(me.db, address=me.address, question_id=question_id, now=me.now))
+    return question_out(await asyncio.to_thread(questions.withdraw, me.db, address=me.address, question_id=question_id,
+                                                now=me.now))
 
 
 @router.delete("/api/account", response_model=AccountDeletedOut, responses=refusals(403))

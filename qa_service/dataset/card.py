@@ -68,9 +68,10 @@ USAGE = {
              "args=SFTConfig(dataset_text_field='text'))` on `select_columns(['text'])`.",
     "sft": "`SFTTrainer(model=model, processing_class=tokenizer, args=SFTConfig(output_dir=...), "
            "train_dataset=sft['train'].select_columns(['messages']))`: conversational, so the tokenizer needs a chat template.",
-    "preference": "`DPOTrainer(model=model, processing_class=tokenizer, args=DPOConfig(output_dir=...), "
+    "preference": "`DPOTrainer(model=model, ref_model=reference, processing_class=tokenizer, args=DPOConfig(output_dir=...), "
                   "train_dataset=preference['train'].select_columns(['prompt', 'chosen', 'rejected']))`; the same "
-                  "columns suit RewardTrainer.",
+                  "columns suit RewardTrainer. `reference` is the policy as DPO starts (a model loaded from a path may leave it out: "
+                  "TRL reloads one).",
     "rewards": "`KTOTrainer` on `select_columns(['prompt', 'completion', 'label'])`; `reward` for reward-weighted methods.",
     "ilql": "offline RL: group rows by `trajectory`, order by `turn`, and use (`prompt`, `completion`, `reward`, `done`) "
             "as (state, action, reward, terminal).",
@@ -89,7 +90,7 @@ class Export:
     exporter: str
     languages: list[str]
     rows: Mapping[str, Mapping[str, int]]  # config -> split -> rows
-    files: Mapping[str, Mapping[str, str]]  # config -> split -> file
+    files: Mapping[str, Mapping[str, list[str]]]  # config -> split -> its files
     sizes: Mapping[str, int]  # file -> bytes
     test_percent: int
     system: str | None
@@ -105,7 +106,7 @@ class Export:
         """Names the data: the same rows give the same version (the file names hash the bytes)."""
         import hashlib
 
-        names = sorted(name for splits in self.files.values() for name in splits.values())
+        names = sorted(name for splits in self.files.values() for files in splits.values() for name in files)
         return hashlib.sha256("\n".join(names).encode()).hexdigest()[:12]
 
 
@@ -131,7 +132,7 @@ def _megabytes(size: int) -> str:
 
 def header(export: Export) -> dict[str, object]:
     configs = [
-        {"config_name": config, "data_files": [{"split": split, "path": name} for split, name in sorted(splits.items())]}
+        {"config_name": config, "data_files": [{"split": split, "path": names} for split, names in sorted(splits.items())]}
         for config, splits in export.files.items() if splits
     ]
     largest = max((sum(splits.values()) for splits in export.rows.values()), default=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 
+import pytest
 from eth_account import Account
 from fastapi.testclient import TestClient
 
@@ -275,3 +276,59 @@ def test_openapi_document_lists_the_api(client: TestClient) -> None:
         schema = operation["requestBody"]["content"]["application/json"]["schema"]
         assert fields <= set(schema["properties"]) and fields <= set(schema["required"])
         assert "422" in operation["responses"]
+
+
+def test_a_body_without_content_type_is_415_and_burns_no_nonce(client: TestClient, wallet: Wallet) -> None:
+    """A no-CORS fetch with a string body and no type was read as JSON and signed a reader in."""
+    text = wallet.message(client)
+    body = json.dumps({"message": text, "signature": sign(wallet.account, text)}).encode()
+    request = client.build_request("POST", "/api/auth/verify", content=body)
+    assert "content-type" not in request.headers  # as a browser sends a Blob without a type
+    refused = client.send(request)
+    assert refused.status_code == 415 and "application/json" in refused.json()["detail"]
+    assert "set-cookie" not in refused.headers
+    token = wallet.sign_in(client)
+    spend = client.build_request("POST", "/api/credits/spend", headers=bearer(token),
+                                 content=json.dumps({"amount": 1, "idempotency_key": "k", "reason": "r"}).encode())
+    assert "content-type" not in spend.headers
+    assert client.send(spend).status_code == 415, "every JSON route, not only the hand-read ones"
+    assert client.post("/api/auth/verify", content=body, headers={"Content-Type": "application/json"}).status_code == 200
+
+
+def test_the_ask_page_issues_nonces_under_the_same_limit(make_client) -> None:  # type: ignore[no-untyped-def]
+    """GET /ask?address= wrote a nonce row per request with no limit: a cross-site <img> could fill the table."""
+    from sqlalchemy import func, select
+
+    from qa_service.models import SIGN_INS
+
+    client = make_client(rate_nonce_per_minute=3)
+    address = Account.create().address
+    codes = [client.get(f"/ask?address={address}").status_code for _ in range(5)]
+    assert codes == [200, 200, 200, 429, 429]
+    assert client.get("/api/auth/nonce").status_code == 429, "one limit for both ways of asking"
+    with client.app.state.engine.connect() as db:
+        assert db.execute(select(func.count()).select_from(SIGN_INS)).scalar_one() == 3
+
+
+def test_the_origin_check_trusts_qa_uri_not_the_host_header(client: TestClient, wallet: Wallet) -> None:
+    wallet.sign_in(client)
+    body = {"text": "cross-site", "consent_to_training": True}
+    refused = client.post("/api/questions", json=body, headers={"Origin": "http://evil.example", "Host": "evil.example"})
+    assert refused.status_code == 403 and ORIGIN in refused.json()["detail"]
+    logout = client.post("/api/auth/logout", headers={"Origin": "http://evil.example", "Host": "evil.example"})
+    assert logout.status_code == 403
+    assert client.get("/api/questions/mine").json() == []
+
+
+@pytest.mark.parametrize("changes,reason", [
+    ({"scheme": "evil"}, "scheme"),
+    ({"statement": "Sign in to transfer everything you own."}, "statement"),
+    ({"statement": None}, "statement"),
+    ({"issued_at": "2020-01-01T00:00:00Z"}, "older than a nonce lives"),
+    ({"expiration_time": "2999-01-01T00:00:00Z"}, "later than a session may last"),
+])
+def test_a_message_the_service_did_not_issue_signs_no_one_in(client: TestClient, wallet: Wallet, changes: dict,  # type: ignore[type-arg]
+                                                             reason: str) -> None:
+    text = wallet.message(client, **changes)
+    refused = client.post("/api/auth/verify", json={"message": text, "signature": sign(wallet.account, text)})
+    assert refused.status_code == 401 and reason in refused.json()["detail"], refused.text

@@ -46,7 +46,7 @@ def address_of(engine: Engine, token: str, at: dt.datetime) -> str | None:
 
 def test_a_session_lasts_its_ttl_and_no_longer(engine: Engine, settings: Settings) -> None:
     asker = Account.create()
-    nonce = auth.issue_nonce(engine, settings=settings, now=START)
+    nonce = awaited(engine, lambda st: auth.issue_nonce(st, settings=settings, now=START))
     session = sign_in(engine, settings, asker, nonce=nonce, issued=START, at=START)
     assert session.expires_at == START + dt.timedelta(hours=1)
     assert address_of(engine, session.token, START + dt.timedelta(minutes=59)) == asker.address
@@ -56,9 +56,9 @@ def test_a_session_lasts_its_ttl_and_no_longer(engine: Engine, settings: Setting
 
 def test_signing_out_ends_only_that_session(engine: Engine, settings: Settings) -> None:
     asker = Account.create()
-    first = sign_in(engine, settings, asker, nonce=auth.issue_nonce(engine, settings=settings, now=START),
+    first = sign_in(engine, settings, asker, nonce=awaited(engine, lambda st: auth.issue_nonce(st, settings=settings, now=START)),
                     issued=START, at=START)
-    second = sign_in(engine, settings, asker, nonce=auth.issue_nonce(engine, settings=settings, now=START),
+    second = sign_in(engine, settings, asker, nonce=awaited(engine, lambda st: auth.issue_nonce(st, settings=settings, now=START)),
                      issued=START, at=START)
     auth.sign_out(engine, token=first.token, now=START)
     assert address_of(engine, first.token, START) is None
@@ -67,13 +67,13 @@ def test_signing_out_ends_only_that_session(engine: Engine, settings: Settings) 
 
 def test_an_expired_nonce_signs_no_one_in(engine: Engine, settings: Settings) -> None:
     """The message's own expiry is the nonce's, so a late message is refused by both checks;
-    one that names no expiry is still refused by the nonce row."""
+    one that names no expiry, and a fresh issued-at, is still refused by the nonce row."""
     asker = Account.create()
-    nonce = auth.issue_nonce(engine, settings=settings, now=START)
+    nonce = awaited(engine, lambda st: auth.issue_nonce(st, settings=settings, now=START))
     late = START + dt.timedelta(seconds=600 + 61)  # past the nonce's TTL and the clock skew
     with pytest.raises(AuthError, match="expired"):
         sign_in(engine, settings, asker, nonce=nonce, issued=START, at=late)
-    text = auth.message_for(asker.address, nonce, settings=settings, now=START).with_(expiration_time=None).to_text()
+    text = auth.message_for(asker.address, nonce, settings=settings, now=late).with_(expiration_time=None).to_text()
     with pytest.raises(AuthError, match="expired or already used nonce"):
         awaited(engine, lambda st: auth.sign_in(st, settings=settings, message=text,
                                                 signature=sign(asker, text), now=late))
@@ -81,7 +81,7 @@ def test_an_expired_nonce_signs_no_one_in(engine: Engine, settings: Settings) ->
 
 def test_a_refused_sign_in_leaves_the_nonce_usable(engine: Engine, settings: Settings) -> None:
     asker, thief = Account.create(), Account.create()
-    nonce = auth.issue_nonce(engine, settings=settings, now=START)
+    nonce = awaited(engine, lambda st: auth.issue_nonce(st, settings=settings, now=START))
     text = auth.message_for(asker.address, nonce, settings=settings, now=START).to_text()
     with pytest.raises(AuthError, match="signature"):  # signed by someone else than the address it names
         awaited(engine, lambda st: auth.sign_in(st, settings=settings, message=text,
@@ -94,9 +94,9 @@ def test_a_refused_sign_in_leaves_the_nonce_usable(engine: Engine, settings: Set
 def test_clock_skew_is_tolerated_up_to_the_setting(engine: Engine, settings: Settings) -> None:
     asker = Account.create()
     ahead = START + dt.timedelta(seconds=50)  # the wallet's clock runs 50 s fast
-    nonce = auth.issue_nonce(engine, settings=settings, now=START)
+    nonce = awaited(engine, lambda st: auth.issue_nonce(st, settings=settings, now=START))
     assert sign_in(engine, settings, asker, nonce=nonce, issued=ahead, at=START).address == asker.address
     too_far = START + dt.timedelta(seconds=120)
-    nonce = auth.issue_nonce(engine, settings=settings, now=START)
+    nonce = awaited(engine, lambda st: auth.issue_nonce(st, settings=settings, now=START))
     with pytest.raises(AuthError, match="future"):
         sign_in(engine, settings, asker, nonce=nonce, issued=too_far, at=START)

@@ -303,8 +303,8 @@ def test_personal_data_leaves_only_as_placeholders(client: TestClient, wallet: W
 def test_a_reexport_into_the_same_folder_loads_fresh_with_the_default_cache(client: TestClient, wallet: Wallet,  # type: ignore[no-untyped-def]
                                                                            admin: Wallet, export, tmp_path: Path) -> None:
     asker, reviewer = wallet.sign_in(client), admin.sign_in(client)
-    leaver = Wallet(Account.create()).sign_in(client)
-    first = ask(client, leaver, "First question?")
+    leaving = Wallet(Account.create()).sign_in(client)
+    first = ask(client, leaving, "First question?")
     answer(client, reviewer, first, "First answer.")
     folder = export(tmp_path / "dataset", "--test-percent", "0")
     before = datasets.load_dataset(str(folder), "sft")  # the default cache, as a trainer loads it
@@ -313,15 +313,14 @@ def test_a_reexport_into_the_same_folder_loads_fresh_with_the_default_cache(clie
 
     second = ask(client, asker, "Second question?")
     answer(client, reviewer, second, "Second answer.")
-    # An answered question can no longer be withdrawn; its asker leaving takes it out.
-    assert client.delete("/api/account", headers={"Authorization": f"Bearer {leaver}"}).status_code == 200
+    assert client.delete("/api/account", headers={"Authorization": f"Bearer {leaving}"}).status_code == 200
     export(folder, "--test-percent", "0")
     after = datasets.load_dataset(str(folder), "sft")
     assert [r["messages"][1]["content"] for r in after["train"]] == ["Second answer."]
 
     assert removed_before == ""
     removed = [json.loads(line) for line in (folder / "removed.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert [entry["thread"] for entry in removed] == [thread_id(first, KEY)], "the thread gone, by its keyed id"
+    assert [entry["thread"] for entry in removed] == [thread_id(first, KEY)], "the deleted account's thread, by its keyed id"
     export(folder, "--test-percent", "0")  # a later export still lists it: a trainer may have skipped one
     again = [json.loads(line) for line in (folder / "removed.jsonl").read_text(encoding="utf-8").splitlines()]
     assert again == removed
@@ -338,7 +337,7 @@ def test_the_card_tells_a_trainer_what_he_needs(client: TestClient, wallet: Wall
     assert head["license"] == "cc-by-4.0" and head["size_categories"] == ["n<1K"]
     assert {"text-generation", "question-answering"} <= set(head["task_categories"])
     assert sorted(head["language"]) == ["en", "ko"]
-    listed = {c["config_name"]: [f["path"] for f in c["data_files"]] for c in head["configs"]}
+    listed = {c["config_name"]: [path for f in c["data_files"] for path in f["path"]] for c in head["configs"]}
     assert set(listed) == {"posts", "sft", "preference", "rewards", "ilql", "trees"}
     on_disk = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.parquet"))
     assert sorted(path for paths in listed.values() for path in paths) == on_disk, "the card names every file, exactly"

@@ -62,19 +62,19 @@ def test_forget_expired_keeps_what_can_still_be_used(db_url: str, monkeypatch: p
     engine = make_engine(db_url)
     migrate(engine)
     start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-    old_unused = auth.issue_nonce(engine, settings=settings, now=start)
-    old_session_nonce = auth.issue_nonce(engine, settings=settings, now=start)
+    old_unused = awaited(engine, lambda st: auth.issue_nonce(st, settings=settings, now=start))
+    old_session_nonce = awaited(engine, lambda st: auth.issue_nonce(st, settings=settings, now=start))
     asker = Account.create()
     text = auth.message_for(asker.address, old_session_nonce, settings=settings, now=start).to_text()
     session = awaited(engine, lambda st: auth.sign_in(st, settings=settings, message=text,
                                                       signature=sign(asker, text), now=start))
     two_days = start + dt.timedelta(days=2)
-    fresh_unused = auth.issue_nonce(engine, settings=settings, now=two_days)
+    fresh_unused = awaited(engine, lambda st: auth.issue_nonce(st, settings=settings, now=two_days))
 
-    assert auth.forget_expired(engine, settings=settings, now=two_days) == 1  # only the old unused nonce
+    assert awaited(engine, lambda st: auth.forget_expired(st, settings=settings, now=two_days)) == 1  # only the old unused nonce
     assert awaited(engine, lambda st: auth.session_address(st, token=session.token, now=two_days)) == asker.address
     later = start + dt.timedelta(days=9)  # the session ended on day 7; a day has passed since
-    assert auth.forget_expired(engine, settings=settings, now=later) == 2  # the session and the nonce of day 2
+    assert awaited(engine, lambda st: auth.forget_expired(st, settings=settings, now=later)) == 2  # the session and the nonce of day 2
     with engine.connect() as db:
         left = {r.nonce for r in db.execute(select(auth.SIGN_INS))}
     assert left == set() and old_unused != fresh_unused

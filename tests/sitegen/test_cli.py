@@ -47,3 +47,30 @@ def test_bad_site_toml_names_the_line(tmp_path: Path, capsys) -> None:  # type: 
     config.write_text('title = "x"\nper_page = "ten"\n', encoding="utf-8")
     assert main(["build", "--config", str(config), "--content", str(tmp_path)]) == 1
     assert f"{config}:2: 'per_page' must be a whole number" in capsys.readouterr().err
+
+
+def test_a_port_out_of_range_is_refused_by_the_parser(capsys) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--port", "99999"])
+    assert exited.value.code == 2
+    assert "'99999' is not a port number (0-65535)" in capsys.readouterr().err
+
+
+def test_a_bug_is_one_line_unless_the_traceback_is_asked_for(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    import sitegen.cli
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(sitegen.cli, "build_site", broken)
+    monkeypatch.delenv("SITEGEN_TRACEBACK", raising=False)
+    assert main(["build"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error (ZeroDivisionError: division by zero)" in err and "SITEGEN_TRACEBACK=1" in err
+    monkeypatch.setenv("SITEGEN_TRACEBACK", "1")
+    with pytest.raises(ZeroDivisionError):
+        main(["build"])

@@ -110,3 +110,15 @@ def test_the_example_posts_diagram_is_drawn_in_both_languages(example: Path, ren
         figure = html[start:html.index("</figure>", start)]
         assert label in html_module.unescape(re.sub(r"<[^>]+>", "", figure)), path  # labels are SVG text
         assert "flowchart LR" not in html  # drawn, not left as code
+
+
+def test_the_same_diagram_twice_on_a_page_keeps_ids_unique() -> None:
+    import re
+
+    from sitegen.markdown import render_markdown
+
+    svg = '<svg id="mermaid-0123456789ab"><marker id="mermaid-0123456789ab_end"/><path marker-end="url(#mermaid-0123456789ab_end)"/></svg>'
+    html = render_markdown("```mermaid\ngraph TD\n```\n\ntext\n\n```mermaid\ngraph TD\n```\n", diagrams={"graph TD\n": svg}).html
+    ids = re.findall(r'id="([^"]+)"', html)
+    assert len(ids) == 4 and len(set(ids)) == 4, ids
+    assert 'url(#mermaid-0123456789ab-2_end)' in html and html.count(svg) == 1

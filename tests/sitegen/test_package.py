@@ -48,7 +48,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"), str(source)], cwd=work)
     [wheel] = (work / "dist").glob("automata-*.whl")
     run([sys.executable, "-m", "venv", str(work / "venv")], cwd=work)
-    run([str(work / "venv/bin/python"), "-m", "pip", "install", "-q", str(wheel)], cwd=work, timeout=1200)
+    run([str(work / "venv/bin/python"), "-m", "pip", "install", "-q", "--no-compile", "--disable-pip-version-check", str(wheel)],
+        cwd=work, timeout=1200)
     return work / "venv/bin"
 
 

@@ -150,7 +150,7 @@ def test_files_get_their_real_mime_type(make_site, name: str, data: bytes, kind:
 
 def test_only_the_dev_server_adds_the_reload_script(dev: DevServer) -> None:
     status, _, body = fetch(dev.port, "/hello/")
-    assert status == 200 and body.count(b'<script src="/__sitegen/reload.js" data-build="1"></script>') == 1
+    assert status == 200 and len(re.findall(rb'<script src="/__sitegen/reload.js" data-build="[0-9a-f]{8}\.1"></script>', body)) == 1
     assert fetch(dev.port, "/no/such/")[2].count(b"/__sitegen/reload.js") == 1  # the 404 page too
     status, headers, script = fetch(dev.port, "/__sitegen/reload.js")
     assert status == 200 and headers["Content-Type"].startswith("text/javascript") and b"EventSource" in script
@@ -160,16 +160,25 @@ def test_only_the_dev_server_adds_the_reload_script(dev: DevServer) -> None:
             assert b"__sitegen" not in path.read_bytes() and b"<script" not in path.read_bytes(), path
 
 
-def test_the_event_stream_says_reload_after_the_next_build(dev: DevServer) -> None:
-    connection = http.client.HTTPConnection("127.0.0.1", dev.port, timeout=10)
-    connection.request("GET", "/__sitegen/events?since=1")
+def events(port: int, since: str) -> http.client.HTTPResponse:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", f"/__sitegen/events?since={since}")
     response = connection.getresponse()
     assert response.status == 200 and response.getheader("Content-Type") == "text/event-stream"
-    assert response.readline() == b"retry: 500\n"
+    assert response.readline() == b"retry: 500\n" and response.readline() == b"\n"
+    return response
+
+
+def test_the_event_stream_says_reload_after_the_next_build(dev: DevServer) -> None:
+    stamp = re.search(rb'data-build="([^"]+)"', fetch(dev.port, "/hello/")[2]).group(1).decode()  # type: ignore[union-attr]
+    response = events(dev.port, stamp)
     (dev.options.content / "blog/hello/index.md").write_text(post(title="Changed"), encoding="utf-8")
-    lines = [response.readline() for _ in range(3)]
-    assert lines[:2] == [b"\n", b"event: reload\n"] and lines[2].startswith(b"data: ")
-    connection.close()
+    assert response.readline() == b"event: reload\n" and response.readline().startswith(b"data: ")
+    response.close()
+    # A page from an earlier run of the server (restarted meanwhile) reloads at once.
+    stale = events(dev.port, "0badc0de." + stamp.split(".")[1])
+    assert stale.readline() == b"event: reload\n"
+    stale.close()
 
 
 def test_drafts_are_marked_and_an_empty_blog_says_so(make_site) -> None:  # type: ignore[no-untyped-def]
@@ -215,3 +224,41 @@ def test_the_open_page_reloads_itself_and_shows_a_broken_build(dev: DevServer) -
         source.write_text(post(title="Third version"), encoding="utf-8")
         expect(page.locator("h1")).to_have_text("Third version", timeout=15000)  # type: ignore[attr-defined]
         assert not [e for e in errors if "Content Security Policy" in e], errors
+
+
+def test_a_first_build_that_fails_is_shown_in_the_browser(make_site) -> None:  # type: ignore[no-untyped-def]
+    options = make_site({"blog/hello/index.md": "---\ntitle: x\n---\nno date\n"})
+    server = DevServer(options, port=0)
+    server.out = io.StringIO()
+    assert not server.rebuild("built")
+    server.start()
+    try:
+        status, _, body = fetch(server.port, "/")
+    finally:
+        server.stop()
+    assert status == 500 and b"missing &#x27;date&#x27;" in body and b"blog/hello/index.md:1</code>" in body
+
+
+def test_serve_outside_a_blog_is_one_line(tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sitegen.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["serve", "--port", "0"]) == 1
+    out = capsys.readouterr()
+    assert "site.toml: no such file: run `sitegen init` to start a blog here" in out.out + out.err
+    assert "Traceback" not in out.out + out.err and list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_page_on_the_english_side_gets_the_english_404(make_site) -> None:  # type: ignore[no-untyped-def]
+    options = make_site({"blog/hello/index.md": post(title="안녕"), "blog/hello/en-GB.md": post(title="Hello")})
+    server = DevServer(options, port=0, debounce=0.05)
+    server.out = io.StringIO()
+    assert server.rebuild("built")
+    server.start()
+    try:
+        status, _, english = fetch(server.port, "/en-GB/no/such/")
+        assert status == 404 and b'<html lang="en-GB">' in english and b"Page not found" in english
+        status, _, korean = fetch(server.port, "/no/such/")
+        assert status == 404 and b'<html lang="ko-KR">' in korean
+    finally:
+        server.stop()

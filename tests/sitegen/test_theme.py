@@ -102,11 +102,13 @@ def test_an_own_template_wins_and_a_missing_one_falls_back(tmp_path: Path) -> No
     ("{% block x %}\n{% if %}\n", "post.html:2: template syntax error"),
     ("{% extends 'base.html' %}\n{% block main %}\n{{ no_such_name }}\n{% endblock %}\n", "post.html:3: template error ('no_such_name' is undefined)"),
     ("{% include 'gone.html' %}\n", "gone.html: template not found in"),
-], ids=["syntax", "undefined", "not-found"])
-def test_a_broken_template_is_one_line_naming_file_and_line(tmp_path: Path, capsys, template: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    (b"ok\nnot \xff UTF-8\n", "post.html:2: not UTF-8 text: save the template as UTF-8"),
+], ids=["syntax", "undefined", "not-found", "not-utf8"])
+def test_a_broken_template_is_one_line_naming_file_and_line(tmp_path: Path, capsys, template: str | bytes, expected: str) -> None:  # type: ignore[no-untyped-def]
     args = _site(tmp_path)
     (tmp_path / "theme/templates").mkdir(parents=True)
-    (tmp_path / "theme/templates/post.html").write_text(template, encoding="utf-8")
+    target = tmp_path / "theme/templates/post.html"
+    target.write_bytes(template if isinstance(template, bytes) else template.encode())
     assert main(["build", *args]) == 1
     err = capsys.readouterr().err
     assert expected in err and "Traceback" not in err

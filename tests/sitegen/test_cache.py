@@ -1,0 +1,165 @@
+"""The build cache (.sitegen-cache/ beside site.toml) is never trusted blindly: a damaged,
+foreign or half-written one is dropped with one warning and the build goes on cold; a build
+killed at any moment leaves a whole site (the old or the new) and a usable cache."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable
+
+from sitegen.build import BuildOptions, build_site
+from sitegen.cache import FOLDER
+
+from .conftest import post
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def small_blog(n: int = 3) -> dict[str, str | bytes]:
+    files: dict[str, str | bytes] = {"about/index.md": post(title="About")}
+    for i in range(n):
+        files[f"blog/p{i}/index.md"] = post(title=f"Post {i}", date=f"2026-01-{i % 28 + 1:02d}", tags=f"[t{i % 3}]",
+                                            body=f"## 목차\n\n## Part {i}\n\nText $x_{i}$ and `code`.\n\n```python\nprint({i})\n```\n")
+    return files
+
+
+def clean_tree(options: BuildOptions, tmp: Path) -> dict[str, bytes]:
+    out = tmp / "clean-out"
+    build_site(replace(options, out=out, cache=False))
+    return tree(out)
+
+
+def cache_file(options: BuildOptions) -> Path:
+    return options.config.parent / FOLDER / "cache.sqlite3"
+
+
+def damage_garbage(path: Path) -> None:
+    path.write_bytes(b"this is not a database" * 100)
+
+
+def damage_truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def damage_foreign(path: Path) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE stamp SET value = 'sitegen-cache/1 sitegen=0.0.1 from another machine'")
+
+
+def damage_entry(path: Path) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE entries SET value = x'00ff00ff'")
+
+
+def test_a_damaged_foreign_or_half_written_cache_is_dropped_with_one_warning_and_the_build_is_exact(make_site: Callable[..., BuildOptions], tmp_path: Path) -> None:
+    options = make_site(small_blog())
+    want = clean_tree(options, tmp_path)
+    for damage in (damage_garbage, damage_truncate, damage_foreign, damage_entry):
+        build_site(options)
+        damage(cache_file(options))
+        result = build_site(options)
+        cache_warnings = [w for w in result.warnings if "build cache" in w.message]
+        assert len(cache_warnings) == 1, (damage.__name__, result.warnings)
+        assert "discarded" in cache_warnings[0].message
+        assert tree(options.out) == want, damage.__name__
+        again = build_site(options)  # the fresh cache works at once
+        assert not [w for w in again.warnings if "build cache" in w.message]
+        assert again.counts.get("pages rendered", 0) == 0, again.counts
+        assert tree(options.out) == want
+
+
+def test_no_cache_neither_reads_nor_writes_the_cache(make_site: Callable[..., BuildOptions], tmp_path: Path) -> None:
+    options = make_site(small_blog())
+    result = build_site(replace(options, cache=False))
+    assert not (options.config.parent / FOLDER).exists()
+    assert result.counts.get("markdown reused", 0) == 0 and "pages reused" not in result.counts
+    build_site(options)
+    damage_garbage(cache_file(options))
+    quiet = build_site(replace(options, cache=False))  # a broken cache is not even opened
+    assert not [w for w in quiet.warnings if "build cache" in w.message]
+
+
+def test_an_unchanged_site_writes_nothing_and_an_edit_rewrites_only_what_changed(make_site: Callable[..., BuildOptions], tmp_path: Path) -> None:
+    options = make_site(small_blog(4))
+    build_site(options)
+    before = {p: p.stat().st_ino for p in options.out.rglob("*") if p.is_file()}
+    result = build_site(options)
+    assert result.counts.get("pages rendered", 0) == 0 and result.counts.get("markdown rendered") == 0
+    assert {p: p.stat().st_ino for p in options.out.rglob("*") if p.is_file()} == before  # not even relinked
+    source = options.content / "blog" / "p1" / "index.md"
+    source.write_text(source.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    result = build_site(options)
+    assert result.counts["markdown rendered"] == 1
+    # the post's page and the lists/feeds that carry its text change; other posts' pages do not
+    assert (options.out / "p1" / "index.html").stat().st_ino != before[options.out / "p1" / "index.html"]
+    assert (options.out / "p2" / "index.html").stat().st_ino == before[options.out / "p2" / "index.html"]
+    assert tree(options.out) == clean_tree(options, tmp_path)
+
+
+def test_a_hand_edited_output_file_is_put_right(make_site: Callable[..., BuildOptions], tmp_path: Path) -> None:
+    options = make_site(small_blog())
+    build_site(options)
+    page = options.out / "p0" / "index.html"
+    page.write_bytes(b"tampered")
+    (options.out / "stray.txt").write_text("left here by hand")
+    build_site(options)
+    assert tree(options.out) == clean_tree(options, tmp_path)
+
+
+def test_a_build_killed_at_any_moment_leaves_a_whole_site_and_a_usable_cache(tmp_path: Path) -> None:
+    """Real SIGKILLs at spread-out moments of real `sitegen build` processes."""
+    root = tmp_path / "blog"
+    (root / "content").mkdir(parents=True)
+    (root / "site.toml").write_text('title = "Kill"\nbase_url = "https://k.example/"\n', encoding="utf-8")
+
+    def write_posts(version: int) -> None:
+        for i in range(40):
+            folder = root / "content" / "blog" / f"p{i}"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "index.md").write_text(post(title=f"Post {i} v{version}", date=f"2026-01-{i % 28 + 1:02d}", tags=f"[t{i % 5}]",
+                                                  body=f"## Part\n\nVersion {version}. $a^{i}$\n\n```python\nprint({version})\n```\n"), encoding="utf-8")
+
+    command = [sys.executable, "-m", "sitegen", "build", "--jobs", "1"]
+    versions: dict[int, dict[str, bytes]] = {}
+    for version in (1, 2):
+        write_posts(version)
+        subprocess.run([*command, "--no-cache", "--out", str(tmp_path / f"v{version}")], cwd=root, check=True, capture_output=True)
+        versions[version] = tree(tmp_path / f"v{version}")
+    write_posts(1)
+    subprocess.run(command, cwd=root, check=True, capture_output=True)
+    start = time.monotonic()
+    subprocess.run([*command, "--no-cache", "--out", str(tmp_path / "probe")], cwd=root, check=True, capture_output=True)
+    cold = time.monotonic() - start  # the longest a build here takes (the machine may be busy)
+    killed = 0
+    for step in range(16):
+        version = 2 if step % 2 == 0 else 1
+        write_posts(version)
+        if step % 2 == 0:  # a cold build half of the time: kills land in the render as well as the write
+            for path in (root / FOLDER).glob("*"):
+                path.unlink()
+        process = subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(cold * ((step * 7) % 16 + 1) / 20)  # spread over the build
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            killed += 1
+        process.wait()
+        out = root / "public"
+        if out.exists():
+            assert tree(out) in (versions[1], versions[2]), f"a half-written site after a kill at step {step}"
+        finished = subprocess.run(command, cwd=root, capture_output=True, text=True)
+        assert finished.returncode == 0, finished.stderr
+        assert finished.stderr.count("build cache") <= 1, finished.stderr
+        assert tree(out) == versions[version]
+        if killed >= 5:
+            break
+    assert killed >= 3, f"only {killed} builds were killed before they finished (cold build {cold:.2f} s)"
