@@ -130,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
             result = build_site(_options(args))
             for warning in result.warnings:
                 print(f"warning: {warning}", file=sys.stderr)
+            if result.site.config.host.split(":")[0] in ("127.0.0.1", "localhost"):
+                print(f"warning: {args.config}: base_url is {result.site.config.base_url}, the preview address: canonical links "
+                      "and feeds point there; set base_url to where the site will live (or pass --base-url) before publishing",
+                      file=sys.stderr)
             pages = sum(1 for path in result.files if path.endswith(".html"))
             print(f"built {pages} pages, {len(result.files)} files into {args.out} in {(time.perf_counter() - start) * 1000:.0f} ms")
             if args.timings:

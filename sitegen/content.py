@@ -71,9 +71,10 @@ class Document:
     inputs: str = field(default="", compare=False, repr=False)
 
     @property
-    def revision_date(self) -> dt.datetime:
-        """The date of the current revision: `revised`, else the first publication."""
-        return self.revised or self.date
+    def revision_date(self) -> dt.datetime | None:
+        """The date of the current revision: `revised`; for revision 1, the publication date;
+        None when a later revision does not say when it was made."""
+        return self.revised or (self.date if self.revision == 1 else None)
 
     @property
     def html(self) -> str:

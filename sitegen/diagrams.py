@@ -22,6 +22,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -185,8 +186,9 @@ class Mermaid:
                    script=find_upwards(folder, "node_modules/mermaid/dist/mermaid.min.js"),
                    chromium=find_chromium())
 
-    @property
+    @cached_property
     def version(self) -> str:
+        """mermaid's version, from its package.json: a new version draws every diagram again."""
         if self.script is None:
             return "none"
         try:

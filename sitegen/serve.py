@@ -1,7 +1,9 @@
 """`sitegen serve`: build, serve the output on 127.0.0.1 with the headers `_headers` gives
 a static host, and rebuild when content, theme or settings change.
 
-A rebuild that fails prints its problems and keeps the last good site being served.
+Pages it sends carry a reload script (sitegen.preview) that the written files never have;
+the open page reloads after every rebuild. A rebuild that fails prints its problems, keeps
+the last good files on disk, and every page shows the problems until the next good build.
 """
 
 from __future__ import annotations
@@ -47,6 +49,18 @@ TYPES = {
 def content_type(path: Path) -> str:
     suffix = path.suffix.lower()
     return TYPES.get(suffix) or _MIME.guess_type(path.name, strict=False)[0] or "application/octet-stream"
+
+
+def not_found_page(root: Path, url_path: str) -> tuple[Path, str]:
+    """The 404 page for a missing path, as Cloudflare Pages picks it: the 404.html nearest up
+    the path, so a missing English page answers with the English side's 404."""
+    parts = [p for p in url_path.split("/") if p and p != ".."]
+    for depth in range(len(parts), 0, -1):
+        folder = "/".join(parts[:depth])
+        candidate = root / folder / "404.html"
+        if candidate.is_file() and candidate.resolve().is_relative_to(root.resolve()):
+            return candidate, f"/{folder}/404.html"
+    return root / "404.html", "/404.html"
 
 
 class BuildState:
@@ -145,9 +159,8 @@ class Handler(http.server.SimpleHTTPRequestHandler):
                 target = candidate
             else:
                 status = 404
-        if target is None:
-            target = root / "404.html"
-            url_path = "/404.html"
+        if target is None:  # the nearest 404.html up the path: /en-GB/x -> en-GB/404.html
+            target, url_path = not_found_page(root, normal if normal.startswith("/") else "/")
         kind = content_type(target)
         if state is not None and state.problems and kind.startswith("text/html"):
             # A broken build: the browser shows its problems, not a stale page.

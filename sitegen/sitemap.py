@@ -36,7 +36,7 @@ def sitemap(site: Site) -> bytes:
         default = group.version(config.default_language)
         versions = [(d.language, config.absolute(d.url)) for d in sorted(group.documents, key=lambda d: d is not default)]
         for document in group.documents:
-            lastmod = document.revision_date.date().isoformat() if document.kind == "post" else None
+            lastmod = (document.revision_date or document.date).date().isoformat() if document.kind == "post" else None
             add(config.absolute(document.url), lastmod, versions)
     # each language's side: its index, tags and tag pages, with the other sides as alternates
     tag_sides: dict[str, list[tuple[str, str]]] = {}

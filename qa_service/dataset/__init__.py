@@ -2,8 +2,9 @@
 folder (SPEC section 4).
 
 The pipeline, top to bottom: read the posts (sitegen); stream the answered questions from the
-database in batches; turn each into a thread whose texts went through the PII scrubber; make
-the rows of every config; send each row to its split's Parquet file a row group at a time;
+database in batches; in two worker processes (batch i to worker i % 2), turn each into a
+thread whose texts went through the PII scrubber, make the rows of every config, and send
+each row to the worker's own Parquet file of its split, a row group at a time;
 name each file by its content hash; list the questions gone since the previous export
 (removed.jsonl); write the dataset card; swap the finished folder in for the old one. A
 failure anywhere leaves the previous export as it was.
@@ -13,26 +14,29 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
 import os
 import shutil
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
+from multiprocessing import Queue
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Iterable, Iterator, Literal
 
 import pyarrow.parquet as pq
 from sqlalchemy import Engine
 
 from sitegen.build import BuildOptions, read_site
 from sitegen.output import swap_in
+from sitegen.site import Site
 
 from .. import questions
 from ..questions import QuestionView
 from .card import Export, card
 from .posts import MAX_CHARS, post_rows
-from .rows import QUESTION_CONFIGS, Row, Text, split_of, thread_of
+from .rows import QUESTION_CONFIGS, Row, Text, Thread, split_of, thread_of
 from .tables import ParquetSink
 
 CONFIGS = ("posts", "sft", "preference", "rewards", "ilql")
@@ -62,6 +66,14 @@ class Tally:
     dropped: Counter[str] = field(default_factory=Counter)
     threads: set[str] = field(default_factory=set)
     languages: set[str] = field(default_factory=set)
+
+    def merge(self, other: Tally) -> None:
+        for config, splits in other.rows.items():
+            self.rows.setdefault(config, Counter()).update(splits)
+        self.pii.update(other.pii)
+        self.dropped.update(other.dropped)
+        self.threads |= other.threads
+        self.languages |= other.languages
 
 
 def export_date(options: ExportOptions) -> dt.datetime:
@@ -98,48 +110,121 @@ def removed_entries(folder: Path, present: set[str], *, when: str) -> list[dict[
     return kept
 
 
-def write_rows(staging: Path, site_rows: Iterable[Row], batches: Iterable[list[QuestionView]], *,
-               options: ExportOptions, key: bytes) -> tuple[Tally, dict[str, dict[str, str]]]:
-    """Write every config's rows into `staging`; returns the tally and config -> split -> file."""
-    tally = Tally()
-    sinks: dict[tuple[str, str], ParquetSink] = {}
-    system = Text.scrubbed(options.system) if options.system else None
+class Router:
+    """Rows to their split's Parquet file in `staging`, counted as they go."""
 
-    def route(config: str, group: str, row: Row) -> bool:
-        if row["pii"] and options.pii == "drop":
-            tally.dropped[config] += 1
+    def __init__(self, staging: Path, options: ExportOptions, part: int = 0) -> None:
+        self.staging, self.options, self.part = staging, options, part
+        self.tally = Tally()
+        self.sinks: dict[tuple[str, str], ParquetSink] = {}
+
+    def route(self, config: str, split: str, row: Row) -> bool:
+        if row["pii"] and self.options.pii == "drop":
+            self.tally.dropped[config] += 1
             return False
-        split = split_of(group, test_percent=options.test_percent)
-        sink = sinks.get((config, split)) or sinks.setdefault((config, split), ParquetSink(staging, config, split))
+        sink = self.sinks.get((config, split))
+        if sink is None:
+            sink = self.sinks[(config, split)] = ParquetSink(self.staging, config, split, part=self.part)
         sink.add(row)
-        tally.rows[config][split] += 1
-        tally.pii.update(row["pii"])
+        self.tally.rows[config][split] += 1
+        if row["pii"]:
+            self.tally.pii.update(row["pii"])
         return True
 
-    for row in site_rows:
-        route("posts", f"post:{row['slug']}", row)
-    for batch in batches:
-        for question in batch:
-            thread = thread_of(question, key=key)
-            for config, make in QUESTION_CONFIGS.items():
-                for row in make(thread, system=system):
-                    if route(config, thread.id, row):
-                        tally.threads.add(thread.id)
-                        tally.languages.add(thread.language)
-    files: dict[str, dict[str, str]] = {config: {} for config in CONFIGS}
-    for (config, split), sink in sorted(sinks.items()):
-        files[config][split] = sink.close()
-    return tally, files
+    def close(self) -> dict[str, dict[str, list[str]]]:
+        """config -> split -> its files (this router's one)."""
+        files: dict[str, dict[str, list[str]]] = {config: {} for config in CONFIGS}
+        for (config, split), sink in sorted(self.sinks.items()):
+            files[config][split] = [sink.close()]
+        return files
+
+
+def write_posts(site: Site, router: Router) -> None:
+    options = router.options
+    for row in post_rows(site, max_chars=options.post_chars):
+        router.route("posts", split_of(f"post:{row['slug']}", test_percent=options.test_percent), row)
+
+
+WORKERS = 2  # fixed, not the machine's core count: the files' contents must not depend on the machine
+
+
+def write_questions(threads: Iterable[Thread], router: Router) -> None:
+    options = router.options
+    system = Text.scrubbed(options.system) if options.system else None
+    for thread in threads:
+        split = split_of(thread.id, test_percent=options.test_percent)
+        for config, make in QUESTION_CONFIGS.items():
+            for row in make(thread, system=system):
+                if router.route(config, split, row):
+                    router.tally.threads.add(thread.id)
+                    router.tally.languages.add(thread.language)
+
+
+def question_worker(part: int, staging: Path, options: ExportOptions, key: bytes, inbox: Queue, outbox: Queue) -> None:  # type: ignore[type-arg]
+    """One worker process: scrub the batches it is given, in order, write their rows into its
+    own file of each split, and send back its tally and files (or the error that stopped it)."""
+    try:
+        router = Router(staging, options, part)
+
+        def threads() -> Iterator[Thread]:
+            while (batch := inbox.get()) is not None:
+                yield from (thread_of(question, key=key) for question in batch)
+
+        write_questions(threads(), router)
+        outbox.put((part, router.tally, router.close(), None))
+    except BaseException as error:  # noqa: B036  (reported to the parent, which raises it)
+        outbox.put((part, None, None, f"{type(error).__name__}: {error}"))
+
+
+def write_all_questions(staging: Path, batches: Iterable[list[QuestionView]], options: ExportOptions,
+                        key: bytes) -> list[tuple[Tally, dict[str, dict[str, list[str]]]]]:
+    """Batch i goes to worker i % WORKERS (so the files are the same on every run); this process
+    only reads the database. At most two batches wait per worker: memory stays flat."""
+    forks = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork") if forks else multiprocessing.get_context("spawn")
+    inboxes = [context.Queue(maxsize=2) for _ in range(WORKERS)]
+    outbox = context.Queue()
+    workers = [context.Process(target=question_worker, args=(part, staging, options, key, inboxes[part], outbox))
+               for part in range(WORKERS)]
+    for worker in workers:
+        worker.start()
+    try:
+        for index, batch in enumerate(batches):
+            inboxes[index % WORKERS].put(batch)
+        for inbox in inboxes:
+            inbox.put(None)
+        results = sorted((outbox.get() for _ in workers), key=lambda result: result[0])
+        for worker in workers:
+            worker.join()
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+                worker.join()
+    failed = [error for _, _, _, error in results if error]
+    if failed:
+        raise RuntimeError(f"the export's worker failed: {failed[0]}")
+    return [(tally, files) for _, tally, files, _ in results]
 
 
 def export(options: ExportOptions, engine: Engine, *, key: bytes) -> Export:
+    """Write the dataset folder. The blog is read first (sitegen renders it on every core and
+    keeps its build cache); then this process reads the questions in batches and two worker
+    processes scrub them and write their rows."""
     site = read_site(BuildOptions(content=options.content, config=options.config))
     out = options.out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
-        tally, files = write_rows(staging, post_rows(site, max_chars=options.post_chars),
-                                  questions.training_batches(engine, batch=options.batch), options=options, key=key)
+        router = Router(staging, options, part=0)
+        write_posts(site, router)
+        tally, files = router.tally, router.close()
+        for part_tally, part_files in write_all_questions(
+                staging, questions.training_batches(engine, batch=options.batch), options, key):
+            tally.merge(part_tally)
+            for config, splits in part_files.items():
+                for split, names in splits.items():
+                    files[config].setdefault(split, []).extend(names)
         when = export_date(options)
         removed = removed_entries(out, tally.threads, when=when.isoformat())
         (staging / REMOVED).write_text("".join(json.dumps(entry, sort_keys=True) + "\n" for entry in removed), encoding="utf-8")
@@ -147,10 +232,10 @@ def export(options: ExportOptions, engine: Engine, *, key: bytes) -> Export:
             title=site.config.title, license=str(site.config.extra.get("license") or ""), date=when,
             exporter=_exporter(), languages=sorted({d.language for d in site.documents} | tally.languages),
             rows={config: dict(splits) for config, splits in tally.rows.items()}, files=files,
-            sizes={name: (staging / name).stat().st_size for splits in files.values() for name in splits.values()},
+            sizes={name: (staging / name).stat().st_size for splits in files.values() for names in splits.values()
+                   for name in names},
             test_percent=options.test_percent, system=options.system, pii_mode=options.pii, pii=dict(tally.pii),
-            dropped=dict(tally.dropped), removed=len(removed), post_chars=options.post_chars,
-            posts=len(site.posts),
+            dropped=dict(tally.dropped), removed=len(removed), post_chars=options.post_chars, posts=len(site.posts),
         )
         (staging / "README.md").write_text(card(summary), encoding="utf-8")
         os.chmod(staging, 0o755)

@@ -76,7 +76,7 @@ class Export:
     exporter: str
     languages: list[str]
     rows: Mapping[str, Mapping[str, int]]  # config -> split -> rows
-    files: Mapping[str, Mapping[str, str]]  # config -> split -> file
+    files: Mapping[str, Mapping[str, list[str]]]  # config -> split -> its files
     sizes: Mapping[str, int]  # file -> bytes
     test_percent: int
     system: str | None
@@ -92,7 +92,7 @@ class Export:
         """Names the data: the same rows give the same version (the file names hash the bytes)."""
         import hashlib
 
-        names = sorted(name for splits in self.files.values() for name in splits.values())
+        names = sorted(name for splits in self.files.values() for files in splits.values() for name in files)
         return hashlib.sha256("\n".join(names).encode()).hexdigest()[:12]
 
 
@@ -118,7 +118,7 @@ def _megabytes(size: int) -> str:
 
 def header(export: Export) -> dict[str, object]:
     configs = [
-        {"config_name": config, "data_files": [{"split": split, "path": name} for split, name in sorted(splits.items())]}
+        {"config_name": config, "data_files": [{"split": split, "path": names} for split, names in sorted(splits.items())]}
         for config, splits in export.files.items() if splits
     ]
     largest = max((sum(splits.values()) for splits in export.rows.values()), default=0)

@@ -33,18 +33,18 @@ SCHEMAS: dict[str, pa.Schema] = {
                        ("done", pa.bool_()), PII]),
 }
 
-ROW_GROUP = 10_000
+ROW_GROUP = 2_000  # rows a file holds in memory before writing them: 10 files x 2,000 rows stay small
 PATTERN = "{config}/{split}-*.parquet"
 
 
 class ParquetSink:
-    """One split's Parquet file, written a row group at a time into `folder`, then named by
-    its content hash (`<config>/<split>-<sha256[:16]>.parquet`) when closed."""
+    """One part of a split, a Parquet file written a row group at a time into `folder`, then
+    named by its content hash (`<config>/<split>-<part>-<sha256[:16]>.parquet`) when closed."""
 
-    def __init__(self, folder: Path, config: str, split: str, *, row_group: int = ROW_GROUP) -> None:
-        self.folder, self.config, self.split, self.row_group = folder, config, split, row_group
+    def __init__(self, folder: Path, config: str, split: str, *, part: int = 0, row_group: int = ROW_GROUP) -> None:
+        self.folder, self.config, self.split, self.part, self.row_group = folder, config, split, part, row_group
         self.schema = SCHEMAS[config]
-        self.path = folder / config / f".{split}.parquet.partial"
+        self.path = folder / config / f".{split}-{part}.parquet.partial"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
         self.pending: list[Row] = []
@@ -69,6 +69,6 @@ class ParquetSink:
         with open(self.path, "rb") as handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
-        name = f"{self.config}/{self.split}-{digest.hexdigest()[:16]}.parquet"
+        name = f"{self.config}/{self.split}-{self.part}-{digest.hexdigest()[:16]}.parquet"
         os.replace(self.path, self.folder / name)
         return name

@@ -4,6 +4,7 @@ and every link and image target recorded in env["references"] for checking."""
 from __future__ import annotations
 
 import re
+from html import escape, unescape
 from typing import Any, Callable
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -76,6 +77,27 @@ def absolutize(html: str, page_url: str) -> str:
     return _HTML_REF.sub(fix, html)
 
 
+_FIGURE = re.compile(r"<figure\b.*?</figure>", re.I | re.S)
+_CAPTION = re.compile(r"<figcaption\b[^>]*>(.*?)</figcaption>", re.I | re.S)
+_MARKUP = re.compile(r"<[^>]*>")
+
+
+def caption_alt(html: str) -> str:
+    """An <img> without alt in a <figure> takes its <figcaption> as its text alternative, as
+    Hugo's figure shortcode does: the caption names the image for a screen reader."""
+
+    def fix(match: re.Match[str]) -> str:
+        figure = match.group(0)
+        caption = _CAPTION.search(figure)
+        text = " ".join(unescape(_MARKUP.sub(" ", caption.group(1))).split()) if caption else ""
+        if not text:
+            return figure
+        return _TAG.sub(lambda img: img.group(0) if _ALT.search(img.group(0)) else
+                        img.group(0)[:4] + f' alt="{escape(text)}"' + img.group(0)[4:], figure)
+
+    return _FIGURE.sub(fix, html)
+
+
 def is_local(target: str) -> bool:
     """A path into the site itself (relative or root-relative), not a fragment or mailto."""
     parts = urlsplit(target)
@@ -97,6 +119,7 @@ def links_plugin(
         for block in state.tokens:
             line = (block.map[0] + 1) if block.map else 0
             if block.type == "html_block" and block.map:  # generated blocks (the TOC) have no map
+                block.content = caption_alt(block.content)
                 _scan_html(block.content, line, refs)
                 block.content = _external_rel_html(block.content, site_host)
                 if link_prefix:

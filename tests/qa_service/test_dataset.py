@@ -337,7 +337,7 @@ def test_the_card_tells_a_trainer_what_he_needs(client: TestClient, wallet: Wall
     assert head["license"] == "cc-by-4.0" and head["size_categories"] == ["n<1K"]
     assert {"text-generation", "question-answering"} <= set(head["task_categories"])
     assert sorted(head["language"]) == ["en", "ko"]
-    listed = {c["config_name"]: [f["path"] for f in c["data_files"]] for c in head["configs"]}
+    listed = {c["config_name"]: [path for f in c["data_files"] for path in f["path"]] for c in head["configs"]}
     assert set(listed) == {"posts", "sft", "preference", "rewards", "ilql"}
     on_disk = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.parquet"))
     assert sorted(path for paths in listed.values() for path in paths) == on_disk, "the card names every file, exactly"

@@ -138,3 +138,11 @@ def test_display_math_is_a_centred_scrolling_block_and_header_math_has_a_name() 
     assert html.startswith('<div class="math-display" tabindex="0" role="group" aria-label="Equation"><math xmlns="http://www.w3.org/1998/Math/MathML" display="block">')
     assert '<th><span class="math inline"><math aria-label="T" ' in html
     assert '<td><span class="math inline"><math xmlns=' in html  # body cells keep plain MathML
+
+
+def test_a_figure_image_without_alt_takes_its_caption() -> None:
+    rendered = render_markdown('<figure>\n  <img src="./1.svg" />\n  <figcaption><cite>Bean &amp; card,<br/>cheaper</cite></figcaption>\n</figure>\n\n'
+                               '<figure><img alt="mine" src="2.png"><figcaption>c</figcaption></figure>\n\n<img src="3.png">\n')
+    assert '<img alt="Bean &amp; card, cheaper" src="./1.svg" />' in rendered.html
+    assert '<img alt="mine" src="2.png">' in rendered.html and '<img src="3.png">' in rendered.html
+    assert [(r.target, r.alt) for r in rendered.references] == [("./1.svg", "Bean &amp; card, cheaper"), ("2.png", "mine"), ("3.png", "")]

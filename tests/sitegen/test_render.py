@@ -90,6 +90,12 @@ def test_post_page_context_in_the_page_language(make_site) -> None:  # type: ign
     assert "관련 글" in one and "related-heading" not in html(files, "three/index.html")
 
 
+def test_a_later_revision_without_its_date_says_only_its_number(make_site) -> None:  # type: ignore[no-untyped-def]
+    page = html(build_files(make_site({"blog/a/index.md": post(revision="3")})).files, "a/index.html")
+    assert '<span class="revision">3판</span>' in page and "dt-updated" not in page
+    assert '<span class="p-author">Tester</span> · <span class="reading-time">1분 분량</span> · <span class="revision">' in page
+
+
 def test_bad_series_and_revised_are_named(make_site) -> None:  # type: ignore[no-untyped-def]
     import pytest
 

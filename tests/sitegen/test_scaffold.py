@@ -83,3 +83,13 @@ def test_init_takes_the_language_from_the_locale(tmp_path: Path, monkeypatch) ->
     monkeypatch.setenv("LANG", "C.UTF-8")
     assert main(["init", str(tmp_path / "c")]) == 0
     assert 'default_language = "en-GB"' in (tmp_path / "c/site.toml").read_text(encoding="utf-8")
+
+
+def test_building_with_the_preview_address_warns_before_publishing(tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "--language", "en-GB"]) == 0
+    capsys.readouterr()
+    assert main(["build"]) == 0
+    assert "site.toml: base_url is http://127.0.0.1:8000/, the preview address" in capsys.readouterr().err
+    assert main(["build", "--base-url", "https://me.example/"]) == 0
+    assert "base_url" not in capsys.readouterr().err

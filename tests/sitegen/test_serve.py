@@ -247,3 +247,18 @@ def test_serve_outside_a_blog_is_one_line(tmp_path: Path, capsys, monkeypatch) -
     out = capsys.readouterr()
     assert "site.toml: no such file: run `sitegen init` to start a blog here" in out.out + out.err
     assert "Traceback" not in out.out + out.err and list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_page_on_the_english_side_gets_the_english_404(make_site) -> None:  # type: ignore[no-untyped-def]
+    options = make_site({"blog/hello/index.md": post(title="안녕"), "blog/hello/en-GB.md": post(title="Hello")})
+    server = DevServer(options, port=0, debounce=0.05)
+    server.out = io.StringIO()
+    assert server.rebuild("built")
+    server.start()
+    try:
+        status, _, english = fetch(server.port, "/en-GB/no/such/")
+        assert status == 404 and b'<html lang="en-GB">' in english and b"Page not found" in english
+        status, _, korean = fetch(server.port, "/no/such/")
+        assert status == 404 and b'<html lang="ko-KR">' in korean
+    finally:
+        server.stop()
