@@ -1,6 +1,6 @@
 """The build, as a list of named stages over the content graph.
 
-    config -> sources -> documents -> site -> pages -> feeds & meta -> references -> output
+    config -> sources -> documents (-> safety) -> site -> pages -> feeds & meta -> references -> output
 
 Every stage but the first two and the last is pure; problems from all stages are collected
 and reported together, and the output folder is only replaced when there are none.
