@@ -67,19 +67,20 @@ class CachedPages:
         self.cache = cache
         self.known: dict[str, Any] | None = None
 
-    def reuse(self, path: str, inputs: str) -> bytes | None:
+    def reuse(self, path: str, inputs: str) -> tuple[bytes, list[list[Any]]] | None:
         if self.known is None:
             self.known = dict(self.cache.entries("page"))
         entry = self.known.get(path)
         if entry is None or entry[0] != inputs:
-            self.cache.count("pages rendered")
             return None
-        self.cache.count("pages reused")
         self.cache.used.add(("page", path))
-        return str(entry[1]).encode("utf-8")
+        return str(entry[1]).encode("utf-8"), list(entry[2])
 
-    def remember(self, path: str, inputs: str, data: bytes) -> None:
-        self.cache.put("page", path, [inputs, data.decode("utf-8")])
+    def remember(self, path: str, inputs: str, data: bytes, calls: list[list[Any]]) -> None:
+        self.cache.put("page", path, [inputs, data.decode("utf-8"), calls])
+
+    def count(self, what: str) -> None:
+        self.cache.count(what)
 
 
 def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage: None, cache: Cache | None = None, *,
