@@ -270,7 +270,8 @@ class DevServer:
         self.state.finished(())
         for warning in result.warnings:
             self.say(f"warning: {warning}")
-        self.say(f"{reason} in {(time.perf_counter() - start) * 1000:.0f} ms")
+        saved = ", ".join(f"{what} {n}" for what, n in sorted(result.counts.items()) if n)
+        self.say(f"{reason} in {(time.perf_counter() - start) * 1000:.0f} ms" + (f" ({saved})" if saved else ""))
         return True
 
     def start(self) -> None:
