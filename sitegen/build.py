@@ -1,6 +1,6 @@
 """The build, as a list of named stages over the content graph.
 
-    config -> sources -> documents -> site -> pages -> feeds & meta -> references -> output
+    config -> sources -> documents (-> safety) -> site -> pages -> feeds & meta -> references -> output
 
 Every stage but the first two and the last is pure; problems from all stages are collected
 and reported together, and the output folder is only replaced when there are none.
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import feeds, meta, offline, output, sitemap
+from . import feeds, meta, offline, output, safety, sitemap
 from .cache import FOLDER, Cache, digest
 from .config import SiteConfig
 from .diagrams import Mermaid
@@ -67,25 +67,28 @@ class CachedPages:
         self.cache = cache
         self.known: dict[str, Any] | None = None
 
-    def reuse(self, path: str, inputs: str) -> bytes | None:
+    def reuse(self, path: str, inputs: str) -> tuple[bytes, list[list[Any]]] | None:
         if self.known is None:
             self.known = dict(self.cache.entries("page"))
         entry = self.known.get(path)
         if entry is None or entry[0] != inputs:
-            self.cache.count("pages rendered")
             return None
-        self.cache.count("pages reused")
         self.cache.used.add(("page", path))
-        return str(entry[1]).encode("utf-8")
+        return str(entry[1]).encode("utf-8"), list(entry[2])
 
-    def remember(self, path: str, inputs: str, data: bytes) -> None:
-        self.cache.put("page", path, [inputs, data.decode("utf-8")])
+    def remember(self, path: str, inputs: str, data: bytes, calls: list[list[Any]]) -> None:
+        self.cache.put("page", path, [inputs, data.decode("utf-8"), calls])
+
+    def count(self, what: str) -> None:
+        self.cache.count(what)
 
 
 def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage: None, cache: Cache | None = None, *,
-              diagrams: Mermaid | None = None) -> Site:
+              diagrams: Mermaid | None = None, warnings: list[Problem] | None = None) -> Site:
     """The content graph of options.content, or BuildError naming every problem in it.
-    With `diagrams`, mermaid fences become the SVG it draws (its warnings stay on it)."""
+    With `diagrams`, mermaid fences become the SVG it draws (its warnings stay on it).
+    Raw HTML that would run a script is refused here (or, with unsafe_html = "warn", added
+    to `warnings` and published as text): see safety.py."""
     config = SiteConfig.load(options.config, base_url=options.base_url)
     sources, problems = read_sources(options.content)
     lap("read")
@@ -100,6 +103,11 @@ def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage:
             cache.commit()
             cache.close()
     problems += found
+    documents, found = safety.screen(documents, host=config.host, mode=config.unsafe_html)
+    if config.unsafe_html == "refuse":
+        problems += found
+    elif warnings is not None:
+        warnings += found
     lap("parse")
     site, found = assemble(config, documents, assets, drafts=options.drafts)
     problems += found
@@ -128,7 +136,8 @@ def build_files(options: BuildOptions, cache: Cache | None = None) -> BuildResul
         clock = now
 
     diagrams = Mermaid.beside(options.config)
-    site = read_site(options, lap, cache, diagrams=diagrams)
+    unsafe: list[Problem] = []
+    site = read_site(options, lap, cache, diagrams=diagrams, warnings=unsafe)
     problems: list[Problem] = []
     if options.theme is not None and not options.theme.is_dir():
         raise missing_theme(options.theme)
@@ -163,7 +172,7 @@ def build_files(options: BuildOptions, cache: Cache | None = None) -> BuildResul
     files["_headers"] = meta.headers(site, files)
     lap("generate")
     errors, warnings = check_references(site, files, strict_alt=options.strict_alt)
-    warnings = [*diagrams.warnings, *warnings]
+    warnings = [*diagrams.warnings, *unsafe, *warnings]
     problems += errors
     lap("check")
     if problems:

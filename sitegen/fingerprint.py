@@ -34,6 +34,7 @@ class Fingerprints:
         environment: by its template files)."""
         self.memo: dict[int, tuple[Any, str]] = dict(fixed or {})  # id -> (the object, kept alive; digest)
         self.busy: set[int] = set()
+        self.objects: dict[str, Any] = {}  # digest -> an object with that digest
         self.unstable = 0
 
     def of(self, value: Any) -> str:
@@ -48,7 +49,9 @@ class Fingerprints:
         if isinstance(value, types.ModuleType):  # its code is in the cache's stamp (sitegen) or a library's version
             return f"module:{value.__name__}"
         if isinstance(value, (dt.datetime, dt.date, dt.time, dt.timedelta, PurePath, enum.Enum)):
-            return f"{type(value).__name__}:{value!r}"
+            digest = f"{type(value).__name__}:{value!r}"
+            self.objects.setdefault(digest, value)  # template functions take these as arguments
+            return digest
         key = id(value)
         found = self.memo.get(key)
         if found is not None and found[0] is value:
@@ -61,6 +64,7 @@ class Fingerprints:
         finally:
             self.busy.discard(key)
         self.memo[key] = (value, digest)
+        self.objects.setdefault(digest, value)
         return digest
 
     def _walk(self, value: Any) -> str:
@@ -74,6 +78,10 @@ class Fingerprints:
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             inputs = getattr(value, "inputs", None)
             if isinstance(inputs, str) and inputs:  # a Document: the digest of what it was parsed from
+                for item in dataclasses.fields(value):  # its small values, so template functions given them are checked
+                    small = getattr(value, item.name)
+                    if isinstance(small, (dt.date, tuple)) and not dataclasses.is_dataclass(small):
+                        self.of(small)
                 return _h(kind, inputs)
             return _h(kind, *(f"{f.name}={self.of(getattr(value, f.name))}" for f in dataclasses.fields(value)))
         if isinstance(value, types.MethodType):
@@ -111,3 +119,69 @@ def templates_digest(folders: tuple[Path, ...]) -> str:
 
 
 __all__ = ["Fingerprints", "templates_digest"]
+
+
+class Calls:
+    """The template globals that are functions, each call a page makes noted with a digest of
+    its arguments and its result. A page's digest then needs only the functions' code, not
+    everything their closures reach (a helper closing over every document would otherwise make
+    every page depend on every document); the noted calls are checked again before a page is
+    reused: same arguments, same result, or the page is rendered."""
+
+    def __init__(self, prints: Fingerprints, functions: Mapping[str, Any]):
+        self.prints = prints
+        self.functions = dict(functions)
+        self.noted: list[list[Any]] | None = None
+
+    def wrap(self, name: str) -> Any:
+        function = self.functions[name]
+
+        def noted(*args: Any, **kwargs: Any) -> Any:
+            result = function(*args, **kwargs)
+            if self.noted is not None:
+                self.noted.append([name, [self._arg(a) for a in args], {k: self._arg(v) for k, v in kwargs.items()}, self.prints.of(result)])
+            return result
+
+        return noted
+
+    def code(self) -> str:
+        return _h(*(f"{name}={self._code_only(f)}" for name, f in sorted(self.functions.items())))
+
+    def _code_only(self, function: Any) -> str:
+        code = getattr(function, "__code__", None)
+        if isinstance(code, types.CodeType):
+            return _h(getattr(function, "__module__", "") or "", getattr(function, "__qualname__", ""), self.prints._code(code))
+        return self.prints.of(function)
+
+    def _arg(self, value: Any) -> Any:
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return [value]
+        return {"fp": self.prints.of(value)}
+
+    def still(self, noted: list[list[Any]]) -> bool:
+        """Every noted call, made again with today's objects, gives the same result."""
+        objects = self.prints.objects
+        missing = object()
+
+        def arg(value: Any) -> Any:
+            if isinstance(value, list):
+                return value[0]
+            return objects.get(value["fp"], missing)
+
+        for name, args, kwargs, result in noted:
+            function = self.functions.get(name)
+            if function is None:
+                return False
+            values = [arg(a) for a in args]
+            named = {k: arg(v) for k, v in kwargs.items()}
+            if any(v is missing for v in (*values, *named.values())):
+                return False
+            try:
+                if self.prints.of(function(*values, **named)) != result:
+                    return False
+            except Exception:
+                return False
+        return True
+
+
+__all__ += ["Calls"]

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import hashlib
+import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Protocol
@@ -18,7 +19,7 @@ from .context import post_contexts
 from .i18n import human_date, language_name, strings
 from .languages import Side, Version, side_of, sides
 from .mdplugins.highlight import pygments_css
-from .fingerprint import Fingerprints, templates_digest
+from .fingerprint import Calls, Fingerprints, templates_digest
 from .site import Site
 from .theme import static_files, template_loader, theme_folders
 
@@ -69,11 +70,14 @@ def _url(config: SiteConfig, path: str) -> str:
 
 
 class PageStore(Protocol):
-    """Pages rendered by an earlier build, by the digest of what they were rendered from."""
+    """Pages rendered by an earlier build, by the digest of what they were rendered from:
+    (HTML, the calls to template functions it made) or None."""
 
-    def reuse(self, path: str, inputs: str) -> bytes | None: ...
+    def reuse(self, path: str, inputs: str) -> tuple[bytes, list[list[Any]]] | None: ...
 
-    def remember(self, path: str, inputs: str, data: bytes) -> None: ...
+    def remember(self, path: str, inputs: str, data: bytes, calls: list[list[Any]]) -> None: ...
+
+    def count(self, what: str) -> None: ...
 
 
 def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dict[str, bytes]:
@@ -98,10 +102,12 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dic
         pages=site.pages,
     )
 
-    prints = Fingerprints({id(env): (env, templates_digest(theme.folders))})
-    shared: list[str] = []  # the globals' digest, taken once they are all set
+    prints = Fingerprints({id(env): (env, "the template environment: its templates are digested below")})
+    calls: Calls | None = None
+    shared = ""  # the digest of the globals, filters and templates, taken once they are all set
 
     def page(template: str, path: str, side: Side, **context: Any) -> None:
+        nonlocal calls, shared
         context = {"alternates": [], "x_default": None, "around": None, **context}
         context = dict(
             lang=side.language if "doc" not in context else context["doc"].language,
@@ -109,18 +115,26 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dic
             root=side.prefix, path=path,
             canonical=config.absolute(path.removesuffix("index.html")), **context,
         )
-        inputs = ""
-        if store is not None:
-            if not shared:
-                shared.append(prints.of((dict(env.globals), dict(env.filters), dict(env.tests))))
-            inputs = prints.of((shared[0], template, path, context))
-            data = store.reuse(path, inputs)
-            if data is not None:
-                files[path] = data
-                return
+        if store is None:
+            files[path] = env.get_template(template).render(**context).encode("utf-8")
+            return
+        if calls is None:
+            functions = {k: v for k, v in env.globals.items() if isinstance(v, types.FunctionType)}
+            calls = Calls(prints, functions)
+            env.globals.update({name: calls.wrap(name) for name in functions})
+            data = {k: v for k, v in env.globals.items() if k not in functions}
+            shared = prints.of((templates_digest(theme.folders), data, dict(env.filters), dict(env.tests), calls.code()))
+        inputs = prints.of((shared, template, path, context))
+        kept = store.reuse(path, inputs)
+        if kept is not None and calls.still(kept[1]):
+            store.count("pages reused")
+            files[path] = kept[0]
+            return
+        store.count("pages rendered")
+        calls.noted = []
         files[path] = env.get_template(template).render(**context).encode("utf-8")
-        if store is not None:
-            store.remember(path, inputs, files[path])
+        store.remember(path, inputs, files[path], calls.noted)
+        calls.noted = None
 
     def listing_versions(path: str, having: list[Side]) -> list[Version]:
         """The same listing page on every side that has it: hreflang and the language switch."""

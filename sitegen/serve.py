@@ -51,6 +51,18 @@ def content_type(path: Path) -> str:
     return TYPES.get(suffix) or _MIME.guess_type(path.name, strict=False)[0] or "application/octet-stream"
 
 
+def not_found_page(root: Path, url_path: str) -> tuple[Path, str]:
+    """The 404 page for a missing path, as Cloudflare Pages picks it: the 404.html nearest up
+    the path, so a missing English page answers with the English side's 404."""
+    parts = [p for p in url_path.split("/") if p and p != ".."]
+    for depth in range(len(parts), 0, -1):
+        folder = "/".join(parts[:depth])
+        candidate = root / folder / "404.html"
+        if candidate.is_file() and candidate.resolve().is_relative_to(root.resolve()):
+            return candidate, f"/{folder}/404.html"
+    return root / "404.html", "/404.html"
+
+
 class BuildState:
     """The last build as the dev server's pages see it: its number and its problems (none = good).
     Waiters (the reload endpoint) are woken after every build, good or broken."""
@@ -147,9 +159,8 @@ class Handler(http.server.SimpleHTTPRequestHandler):
                 target = candidate
             else:
                 status = 404
-        if target is None:
-            target = root / "404.html"
-            url_path = "/404.html"
+        if target is None:  # the nearest 404.html up the path: /en-GB/x -> en-GB/404.html
+            target, url_path = not_found_page(root, normal if normal.startswith("/") else "/")
         kind = content_type(target)
         if state is not None and state.problems and kind.startswith("text/html"):
             # A broken build: the browser shows its problems, not a stale page.
@@ -259,7 +270,8 @@ class DevServer:
         self.state.finished(())
         for warning in result.warnings:
             self.say(f"warning: {warning}")
-        self.say(f"{reason} in {(time.perf_counter() - start) * 1000:.0f} ms")
+        saved = ", ".join(f"{what} {n}" for what, n in sorted(result.counts.items()) if n)
+        self.say(f"{reason} in {(time.perf_counter() - start) * 1000:.0f} ms" + (f" ({saved})" if saved else ""))
         return True
 
     def start(self) -> None:

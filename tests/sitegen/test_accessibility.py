@@ -32,19 +32,23 @@ def test_every_page_passes_axe(example: Path, scheme: str, screen: str) -> None:
 def test_display_math_is_centred_and_never_clipped(example: Path, screen: dict[str, object]) -> None:
     with serve_folder(example) as base, chromium(screen=screen) as (page, _):
         page.goto(base + "/softmax-temperature/")  # type: ignore[attr-defined]
-        boxes = page.eval_on_selector_all(".math-display", """els => els.map(e => {  // type: ignore
-            const box = e.getBoundingClientRect(), math = e.querySelector('math').getBoundingClientRect();
-            return {scroll: [e.scrollHeight, e.clientHeight, e.scrollWidth, e.clientWidth],
-                    left: math.left - box.left, right: box.right - math.right,
-                    top: math.top - box.top, bottom: box.bottom - math.bottom};
+        boxes = page.eval_on_selector_all(".math-display", """els => els.map(e => {
+            const math = e.querySelector('math'), box = e.getBoundingClientRect();
+            const ink = math.firstElementChild.getBoundingClientRect();  // the formula itself
+            return {wrapper: [e.scrollHeight, e.clientHeight, e.scrollWidth, e.clientWidth],
+                    math: [math.scrollHeight, math.clientHeight, getComputedStyle(math).overflowY],
+                    left: ink.left - box.left, right: box.right - ink.right,
+                    top: ink.top - box.top, bottom: box.bottom - ink.bottom};
         })""")  # type: ignore[attr-defined]
     assert boxes
     for box in boxes:
-        height, client_height, width, client_width = box["scroll"]
+        height, client_height, width, client_width = box["wrapper"]
         assert height <= client_height, f"display math scrolls vertically: {box}"
+        math_height, math_client, overflow = box["math"]
+        assert overflow == "visible" or math_height <= math_client, f"the <math> itself scrolls vertically: {box}"
         assert box["top"] >= 0 and box["bottom"] >= 0, f"display math is clipped: {box}"
-        if width <= client_width:  # fits: centred to the pixel
-            assert abs(box["left"] - box["right"]) <= 2, box
+        if width <= client_width:  # fits: the formula is centred to the pixel
+            assert abs(box["left"] - box["right"]) <= 2 and box["left"] > 10, box
 
 
 def test_code_is_monospace_and_a_long_line_scrolls_by_keyboard(example: Path) -> None:

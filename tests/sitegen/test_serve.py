@@ -247,3 +247,41 @@ def test_serve_outside_a_blog_is_one_line(tmp_path: Path, capsys, monkeypatch) -
     out = capsys.readouterr()
     assert "site.toml: no such file: run `sitegen init` to start a blog here" in out.out + out.err
     assert "Traceback" not in out.out + out.err and list(tmp_path.iterdir()) == []
+
+
+def test_a_saved_post_is_rebuilt_through_the_cache_and_served(make_site) -> None:  # type: ignore[no-untyped-def]
+    """serve rebuilds incrementally: after one post is saved, only its Markdown is rendered
+    again and only the pages that show it; the new page is served (timed in the bench)."""
+    files = {f"blog/p{i}/index.md": post(title=f"Post {i}", date=f"2026-01-{i + 1:02d}", tags=f"[t{i % 3}]") for i in range(24)}
+    options = make_site(files)
+    server = DevServer(options, port=0, debounce=0.05)
+    server.out = io.StringIO()
+    assert server.rebuild("built")
+    server.start()
+    try:
+        source = options.content / "blog/p5/index.md"
+        source.write_text(post(title="Post 5", date="2026-01-06", tags="[t2]", body="A new sentence.\n"), encoding="utf-8")
+        assert wait_for(lambda: b"A new sentence." in fetch(server.port, "/p5/")[2]), server.out.getvalue()  # type: ignore[attr-defined]
+        assert wait_for(lambda: "rebuilt after" in server.out.getvalue())  # type: ignore[attr-defined]
+        report = server.out.getvalue().splitlines()[-1]  # type: ignore[attr-defined]
+        assert "markdown rendered 1," in report, report
+        rendered = int(re.search(r"pages rendered (\d+)", report).group(1))  # type: ignore[union-attr]
+        reused = int(re.search(r"pages reused (\d+)", report).group(1))  # type: ignore[union-attr]
+        assert rendered < 8 < reused, report  # its page, its list page, its tag page and the feeds' kin
+    finally:
+        server.stop()
+
+
+def test_a_missing_page_on_the_english_side_gets_the_english_404(make_site) -> None:  # type: ignore[no-untyped-def]
+    options = make_site({"blog/hello/index.md": post(title="안녕"), "blog/hello/en-GB.md": post(title="Hello")})
+    server = DevServer(options, port=0, debounce=0.05)
+    server.out = io.StringIO()
+    assert server.rebuild("built")
+    server.start()
+    try:
+        status, _, english = fetch(server.port, "/en-GB/no/such/")
+        assert status == 404 and b'<html lang="en-GB">' in english and b"Page not found" in english
+        status, _, korean = fetch(server.port, "/no/such/")
+        assert status == 404 and b'<html lang="ko-KR">' in korean
+    finally:
+        server.stop()
