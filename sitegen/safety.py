@@ -46,7 +46,7 @@ _CSS_URL = re.compile(r"url\(\s*['\"]?\s*([^'\")\s]+)", re.IGNORECASE)
 _CSS_ACTIVE = re.compile(r"@import|expression\s*\(|behavior\s*:|-moz-binding", re.IGNORECASE)
 # What every finding needs in the HTML: a document without any is not parsed (most are not).
 # Character references count, as they can spell a scheme inside an attribute.
-_QUICK = re.compile(r"<(base|meta|link|frame|applet|iframe|embed|object|style)\b|script|\son[a-z]+\s*=|data:|srcset|"
+_QUICK = re.compile(r"<(base|meta|link|frame|applet|iframe|embed|object|style)\b|script|on[a-z]+\s*=|data:|srcset|"
                     r"style\s*=|url\(|&#|&(?!(amp|lt|gt|quot);)[a-z]+;", re.IGNORECASE)
 
 
