@@ -155,8 +155,7 @@ def build_files(options: BuildOptions, cache: Cache | None = None) -> BuildResul
         files[asset.url] = site.asset_data[asset.url]
     lap("render")
     generated = {
-        "feed.xml": feeds.atom(site),
-        "rss.xml": feeds.rss(site),
+        **feeds.feeds(site),
         "sitemap.xml": sitemap.sitemap(site),
         "robots.txt": meta.robots(site),
         "manifest.webmanifest": meta.manifest(site),

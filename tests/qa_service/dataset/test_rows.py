@@ -47,6 +47,9 @@ def test_the_system_turn_is_the_same_in_every_config() -> None:
     thread = thread_of(question(7, 2), key=KEY)
     for name, make in QUESTION_CONFIGS.items():
         for row in make(thread, system=system):
+            if name == "trees":  # one tree per thread: the system turn its conversations start with
+                assert row["system"] == system.text
+                continue
             messages = row["messages"] if name == "sft" else row["prompt"]
             assert messages[0] == {"role": "system", "content": system.text}, name
 
@@ -55,7 +58,8 @@ def test_a_thread_of_follow_ups_gives_one_row_per_turn() -> None:
     first = Exchange(Text("Q1?"), Text("A1."), (Text("worse A1."),))
     second = Exchange(Text("Q2 with x@y.org?"), Text("A2."), ())
     thread = Thread("t-x", "asker-y", "en", (first, Exchange(Text("Q2 <EMAIL>?", ("email",)), second.answer, ())))
-    [sft] = sft_rows(thread)
+    early, sft = sft_rows(thread)  # one conversation per answer: the thread up to it
+    assert [m["content"] for m in early["messages"]] == ["Q1?", "A1."] and early["pii"] == [] and early["turn"] == 0
     assert [m["content"] for m in sft["messages"]] == ["Q1?", "A1.", "Q2 <EMAIL>?", "A2."] and sft["pii"] == ["email"]
     turns = list(ilql_rows(thread))
     author = [r for r in turns if r["trajectory"] == "t-x-0"]
