@@ -70,7 +70,7 @@ class CachedPages:
     def reuse(self, path: str, inputs: str) -> tuple[bytes, list[list[Any]]] | None:
         if self.known is None:
             self.known = dict(self.cache.entries("page"))
-        entry = self.known.get(path)
+        entry = self.known.pop(path, None)  # each page is asked for once: keep one copy of its HTML
         if entry is None or entry[0] != inputs:
             return None
         self.cache.used.add(("page", path))

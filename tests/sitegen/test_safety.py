@@ -134,6 +134,7 @@ HOSTILE = [
     ('<img src="a.png" srcset="https://tracker.example/a.png 2x">', "srcset"),
     ('<p style="background: url(https://tracker.example/p.gif)">x</p>', "style"),
     ('<style>@import "https://evil.example/x.css";</style>', "@import"),
+    ('<p style="background: \\75rl(https://tracker.example/p.gif)">x</p>', "style"),
     ('<form action="javascript:alert(1)"><button>go</button></form>', "javascript:"),
     ('<meta http-equiv="refresh" content="0;url=https://evil.example/">', "<meta>"),
     ('<base href="https://evil.example/">', "<base>"),
