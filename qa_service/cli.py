@@ -1,4 +1,4 @@
-"""The `qa-service` command: serve, migrate, backup, restore, export, deploy-nft, mint. `main(argv) -> exit status`."""
+"""The `qa-service` command: serve, migrate, backup, restore, export, publish, deploy-nft, mint. `main(argv) -> exit status`."""
 
 from __future__ import annotations
 
@@ -38,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--pii", choices=("scrub", "drop"), default="scrub",
                         help="scrub: replace personal data and secrets with typed placeholders (default); "
                              "drop: leave out every row in which any was found")
+    publish = commands.add_parser("publish", help="write the answered, public, consented conversations into the blog's content")
+    publish.add_argument("--content", type=Path, default=Path("content"), help="the blog's content folder (default content/)")
+    publish.add_argument("--config", type=Path, default=Path("site.toml"), help="the blog's site.toml (default site.toml)")
+    commands.add_parser("example-thread", help="add one answered, public example conversation unless one is there (scripts/run)")
     commands.add_parser("secret", help="print a new QA_SECRET_KEY (32 random bytes, hex)")
     deploy = commands.add_parser("deploy-nft", help="deploy the AnswerNFT contract, owned by QA_MINTER_KEY (needs QA_RPC_URL)")
     deploy.add_argument("--name", default=None, help="the collection's on-chain name (default QA_NFT_COLLECTION)")
@@ -66,6 +70,20 @@ def main(argv: list[str] | None = None) -> int:
         return _backup(args, settings)
     if args.command == "export":
         return _export(args, settings)
+    if args.command == "publish":
+        return _publish(args, settings)
+    if args.command == "example-thread":
+        from .db import dispose, make_engine, migrate
+        from .example import add_example
+
+        engine = make_engine(settings.database_url)
+        try:
+            migrate(engine)
+            added = add_example(engine, settings=settings)
+        finally:
+            dispose(engine)
+        print(f"example conversation added (question {added})" if added else "a published conversation is there already")
+        return 0
     if args.command == "mint" and args.dry_run:
         return _unminted(settings)
     if args.command in ("deploy-nft", "mint"):
@@ -113,6 +131,36 @@ def _backup(args: argparse.Namespace, settings: Settings) -> int:
     except backup.BackupError as error:
         print(f"qa-service {args.command}: {error.detail}", file=sys.stderr)
         return 1
+
+
+def _publish(args: argparse.Namespace, settings: Settings) -> int:
+    from sitegen.errors import BuildError
+
+    from .db import dispose, make_engine, migrate
+    from .publish import publish
+
+    if not settings.secret_key:
+        print("qa-service publish: set QA_SECRET_KEY (it keys the askers' pseudonyms and the threads' names; "
+              "`qa-service secret` prints one) and keep it, so the published pages keep their names", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    try:
+        migrate(engine)
+        done = publish(engine, content=args.content, config=args.config, key=settings.key)
+    except BuildError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        print(f"qa-service publish: nothing written; {args.content} is as it was", file=sys.stderr)
+        return 1
+    finally:
+        dispose(engine)
+    for rel in done.written:
+        print(f"wrote {args.content / rel}")
+    for rel in done.removed:
+        print(f"removed {args.content / rel} (withdrawn, no longer public, or its asker left)")
+    print(f"{len(done.written)} written, {done.unchanged} unchanged, {len(done.removed)} removed; "
+          f"`sitegen build` puts them on the blog")
+    return 0
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:

@@ -27,6 +27,7 @@ from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.dml import Insert
 
 from .errors import Invalid
+from .i18n import N_
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -251,7 +252,7 @@ def storable(value: str, *, what: str) -> str:
     """`value`, if both databases can store it (PostgreSQL's text cannot hold U+0000); else
     Invalid naming `what`. The domain modules pass every text they store through it."""
     if "\x00" in value:
-        raise Invalid(f"{what} contains a NUL character (U+0000), which cannot be stored: remove it")
+        raise Invalid(N_("%(what)s contains a NUL character (U+0000), which cannot be stored: remove it"), what=what)
     return value
 
 

@@ -5,11 +5,18 @@ from __future__ import annotations
 
 
 class ServiceError(Exception):
+    """`detail` is the English reason the API answers with. Raised as a message with
+    %(name)s placeholders and their values, the pages show it in the reader's language
+    (the message is the gettext msgid; string values are translated too when the catalog
+    has them, so mark them with `i18n.N_`)."""
+
     status = 400
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    def __init__(self, detail: str, **params: object) -> None:
+        self.message = detail
+        self.params = params
+        self.detail = detail % params if params else detail
+        super().__init__(self.detail)
 
 
 class AuthError(ServiceError):

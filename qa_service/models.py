@@ -53,7 +53,12 @@ class Question(Base):
     consent_to_training: Mapped[bool] = mapped_column(Boolean)
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), index=True)  # pending answered rejected withdrawn
-    post: Mapped[str | None] = mapped_column(String(300))  # the blog post it was asked from
+    post: Mapped[str | None] = mapped_column(String(300))  # the slug of the blog post it was asked from
+    post_revision: Mapped[int | None]  # the revision of that post the reader saw
+    # A follow-up replies to an answer: the question answered, and the thread's first question
+    # (both NULL on a thread's first question: every thread starts as a one-turn one).
+    thread_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    reply_to: Mapped[int | None] = mapped_column(Integer, index=True)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
     answer: Mapped[str | None] = mapped_column(Text)

@@ -47,7 +47,15 @@ class QuestionIn(Strict):
     consent_to_training: StrictBool
     public: StrictBool = False
     language: str | None = Field(default=None, pattern=LANGUAGE_TAG, max_length=35)  # None: detected from the text
-    post: str | None = Field(default=None, max_length=300)
+    post: str | None = Field(default=None, max_length=300)  # the slug of the post asked from
+    post_revision: int | None = Field(default=None, ge=1, le=1_000_000, strict=True)  # the revision read
+
+
+class FollowUpIn(Strict):
+    """A reply to an answer: the next question of its thread (consent, publicity and post are
+    the thread's)."""
+    text: str
+    language: str | None = Field(default=None, pattern=LANGUAGE_TAG, max_length=35)  # None: the answered question's
 
 
 class AlternativeIn(Strict):
@@ -67,6 +75,9 @@ class QuestionOut(BaseModel):
     consent_to_training: bool
     public: bool
     post: str | None = None
+    post_revision: int | None = None
+    thread_id: int | None = None  # the thread's first question (None: this one)
+    reply_to: int | None = None  # the answered question this one follows up
     created_at: dt.datetime
     answer: str | None = None
     answered_at: dt.datetime | None = None
@@ -121,6 +132,7 @@ def question_out(question, *, with_asker: bool = False) -> QuestionOut:  # type:
     return QuestionOut(
         id=question.id, status=question.status, text=question.text, language=question.language,
         consent_to_training=question.consent_to_training, public=question.public, post=question.post,
+        post_revision=question.post_revision, thread_id=question.thread_id, reply_to=question.reply_to,
         created_at=question.created_at, answer=question.answer, answered_at=question.answered_at,
         reject_reason=question.reject_reason, token_id=question.token_id,
         asker=question.asker if with_asker else None,

@@ -1,6 +1,6 @@
 """The build, as a list of named stages over the content graph.
 
-    config -> sources -> documents -> site -> pages -> feeds & meta -> references -> output
+    config -> sources -> documents (-> safety) -> site -> pages -> feeds & meta -> references -> output
 
 Every stage but the first two and the last is pure; problems from all stages are collected
 and reported together, and the output folder is only replaced when there are none.
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import feeds, meta, offline, output, sitemap
+from . import feeds, meta, offline, output, safety, sitemap
 from .cache import FOLDER, Cache, digest
 from .config import SiteConfig
 from .diagrams import Mermaid
@@ -70,7 +70,7 @@ class CachedPages:
     def reuse(self, path: str, inputs: str) -> tuple[bytes, list[list[Any]]] | None:
         if self.known is None:
             self.known = dict(self.cache.entries("page"))
-        entry = self.known.get(path)
+        entry = self.known.pop(path, None)  # each page is asked for once: keep one copy of its HTML
         if entry is None or entry[0] != inputs:
             return None
         self.cache.used.add(("page", path))
@@ -84,9 +84,11 @@ class CachedPages:
 
 
 def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage: None, cache: Cache | None = None, *,
-              diagrams: Mermaid | None = None) -> Site:
+              diagrams: Mermaid | None = None, warnings: list[Problem] | None = None) -> Site:
     """The content graph of options.content, or BuildError naming every problem in it.
-    With `diagrams`, mermaid fences become the SVG it draws (its warnings stay on it)."""
+    With `diagrams`, mermaid fences become the SVG it draws (its warnings stay on it).
+    Raw HTML that would run a script is refused here (or, with unsafe_html = "warn", added
+    to `warnings` and published as text): see safety.py."""
     config = SiteConfig.load(options.config, base_url=options.base_url)
     sources, problems = read_sources(options.content)
     lap("read")
@@ -101,6 +103,11 @@ def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage:
             cache.commit()
             cache.close()
     problems += found
+    documents, found = safety.screen(documents, host=config.host, mode=config.unsafe_html)
+    if config.unsafe_html == "refuse":
+        problems += found
+    elif warnings is not None:
+        warnings += found
     lap("parse")
     site, found = assemble(config, documents, assets, drafts=options.drafts)
     problems += found
@@ -129,7 +136,8 @@ def build_files(options: BuildOptions, cache: Cache | None = None) -> BuildResul
         clock = now
 
     diagrams = Mermaid.beside(options.config)
-    site = read_site(options, lap, cache, diagrams=diagrams)
+    unsafe: list[Problem] = []
+    site = read_site(options, lap, cache, diagrams=diagrams, warnings=unsafe)
     problems: list[Problem] = []
     if options.theme is not None and not options.theme.is_dir():
         raise missing_theme(options.theme)
@@ -147,8 +155,7 @@ def build_files(options: BuildOptions, cache: Cache | None = None) -> BuildResul
         files[asset.url] = site.asset_data[asset.url]
     lap("render")
     generated = {
-        "feed.xml": feeds.atom(site),
-        "rss.xml": feeds.rss(site),
+        **feeds.feeds(site),
         "sitemap.xml": sitemap.sitemap(site),
         "robots.txt": meta.robots(site),
         "manifest.webmanifest": meta.manifest(site),
@@ -164,7 +171,7 @@ def build_files(options: BuildOptions, cache: Cache | None = None) -> BuildResul
     files["_headers"] = meta.headers(site, files)
     lap("generate")
     errors, warnings = check_references(site, files, strict_alt=options.strict_alt)
-    warnings = [*diagrams.warnings, *warnings]
+    warnings = [*diagrams.warnings, *unsafe, *warnings]
     problems += errors
     lap("check")
     if problems:

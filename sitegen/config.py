@@ -16,7 +16,7 @@ LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}
 
 _KNOWN = {
     "title", "base_url", "default_language", "author", "description", "languages",
-    "per_page", "offline", "qa_url", "feed_limit", "theme_color",
+    "per_page", "offline", "qa_url", "feed_limit", "theme_color", "unsafe_html",
 }
 
 
@@ -38,6 +38,7 @@ class SiteConfig:
     offline: bool = False
     qa_url: str | None = None
     theme_color: str = "#1d4ed8"
+    unsafe_html: str = "refuse"  # raw HTML that would run a script: "refuse" it, or "warn" and publish it as text
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -112,6 +113,9 @@ class SiteConfig:
         qa_url = want("qa_url", str, None, "an absolute URL string")
         if qa_url is not None and urlsplit(qa_url).scheme not in ("http", "https"):
             problems.append(Problem(name, where("qa_url"), f"'qa_url' must be an absolute http(s) URL, got {qa_url!r}"))
+        unsafe_html = want("unsafe_html", str, "refuse", '"refuse" or "warn"')
+        if unsafe_html not in ("refuse", "warn"):
+            problems.append(Problem(name, where("unsafe_html"), f"'unsafe_html' must be \"refuse\" or \"warn\", got {unsafe_html!r}"))
         if problems:
             raise BuildError(problems)
         return cls(
@@ -126,6 +130,7 @@ class SiteConfig:
             offline=offline,
             qa_url=qa_url.rstrip("/") if qa_url else None,
             theme_color=want("theme_color", str, "#1d4ed8", "a CSS colour string"),
+            unsafe_html=unsafe_html,
             extra=MappingProxyType({k: v for k, v in sorted(data.items()) if k not in _KNOWN}),
         )
 

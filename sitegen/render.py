@@ -69,6 +69,19 @@ def _url(config: SiteConfig, path: str) -> str:
     return config.base_path + path
 
 
+def readers_questions(site: Site) -> dict[str, list[Any]]:
+    """Post slug -> the readers' conversations about it, oldest first: the posts whose
+    frontmatter names it as `qa_post` (what `qa-service publish` writes; README, "Readers'
+    questions on the blog"). The theme's `_readers_questions.html` shows them on its page."""
+    found: dict[str, list[Any]] = {}
+    for group in site.posts:
+        for document in group.documents:
+            asked_about = document.extra.get("qa_post")
+            if isinstance(asked_about, str):
+                found.setdefault(asked_about, []).append(document)
+    return {slug: sorted(docs, key=lambda d: (d.date, d.url)) for slug, docs in sorted(found.items())}
+
+
 class PageStore(Protocol):
     """Pages rendered by an earlier build, by the digest of what they were rendered from:
     (HTML, the calls to template functions it made) or None."""
@@ -100,6 +113,7 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dic
         language_name=lambda tag: language_name(tag, config.languages.get(tag)),
         versions=lambda doc: groups.get((doc.kind, doc.slug), (doc,)),
         pages=site.pages,
+        readers_questions=readers_questions(site),
     )
 
     prints = Fingerprints({id(env): (env, "the template environment: its templates are digested below")})

@@ -7,7 +7,7 @@ import asyncio
 from fastapi import APIRouter, Request, Response
 
 from .. import questions
-from ..schemas import AccountDeletedOut, QuestionIn, QuestionOut, question_out
+from ..schemas import AccountDeletedOut, FollowUpIn, QuestionIn, QuestionOut, question_out
 from .deps import COOKIE, Me, QuestionId, documented, json_body, json_response, refusals, signed_in
 
 router = APIRouter(tags=["questions"], responses=refusals(401))
@@ -21,8 +21,18 @@ async def ask(request: Request) -> Response:
     body = await json_body(request, QuestionIn)
     question = await questions.ask(me.statements, settings=me.settings, address=me.address, text=body.text,
                                    consent_to_training=body.consent_to_training, public=body.public,
-                                   language=body.language, post=body.post, now=me.now)
+                                   language=body.language, post=body.post, post_revision=body.post_revision,
+                                   now=me.now)
     return json_response(question_out(question), status_code=201)
+
+
+@router.post("/api/questions/{question_id}/follow-ups", status_code=201, response_model=QuestionOut,
+             responses=refusals(403, 404, 409, 413, 422))
+def follow_up(question_id: QuestionId, body: FollowUpIn, me: Me) -> QuestionOut:
+    """Reply to the answer of question `question_id` (yours, answered, the latest of its
+    thread) with the thread's next question."""
+    return question_out(questions.follow_up(me.db, settings=me.settings, address=me.address, reply_to=question_id,
+                                            text=body.text, language=body.language, now=me.now))
 
 
 @router.get("/api/questions/mine", response_model=list[QuestionOut])

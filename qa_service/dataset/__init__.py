@@ -36,10 +36,10 @@ from .. import questions
 from ..questions import QuestionView
 from .card import Export, card
 from .posts import MAX_CHARS, post_rows
-from .rows import QUESTION_CONFIGS, Row, Text, Thread, split_of, thread_of
+from .rows import QUESTION_CONFIGS, Row, Text, Thread, Titles, split_of, thread_of
 from .tables import ParquetSink
 
-CONFIGS = ("posts", "sft", "preference", "rewards", "ilql")
+CONFIGS = ("posts", "sft", "preference", "rewards", "ilql", "trees")
 SPLITS = ("train", "test")
 REMOVED = "removed.jsonl"
 
@@ -160,7 +160,22 @@ def write_questions(threads: Iterable[Thread], router: Router) -> None:
                     router.tally.languages.add(thread.language)
 
 
-def question_worker(part: int, staging: Path, options: ExportOptions, key: bytes, inbox: Queue, outbox: Queue) -> None:  # type: ignore[type-arg]
+def post_titles(site: Site) -> Titles:
+    """slug -> language -> title of every published post ("" keys the post's own language):
+    the context an sft conversation about a post starts with."""
+    titles: dict[str, dict[str, str]] = {}
+    for post in site.posts:
+        for document in post.documents:
+            found = titles.setdefault(post.slug, {})
+            found[document.language] = document.title
+            found.setdefault(document.language.split("-")[0], document.title)
+            if not document.is_translation:
+                found[""] = document.title
+    return titles
+
+
+def question_worker(part: int, staging: Path, options: ExportOptions, key: bytes, inbox: Queue, outbox: Queue,  # type: ignore[type-arg]
+                    titles: Titles | None = None) -> None:
     """One worker process: scrub the batches it is given, in order, write their rows into its
     own file of each split, and send back its tally and files (or the error that stopped it)."""
     try:
@@ -168,7 +183,7 @@ def question_worker(part: int, staging: Path, options: ExportOptions, key: bytes
 
         def threads() -> Iterator[Thread]:
             while (batch := inbox.get()) is not None:
-                yield from (thread_of(question, key=key) for question in batch)
+                yield from (thread_of(question, key=key, titles=titles) for question in batch)
 
         write_questions(threads(), router)
         outbox.put((part, router.tally, router.close(), None))
@@ -177,14 +192,14 @@ def question_worker(part: int, staging: Path, options: ExportOptions, key: bytes
 
 
 def write_all_questions(staging: Path, batches: Iterable[list[QuestionView]], options: ExportOptions,
-                        key: bytes) -> list[tuple[Tally, dict[str, dict[str, list[str]]]]]:
+                        key: bytes, titles: Titles | None = None) -> list[tuple[Tally, dict[str, dict[str, list[str]]]]]:
     """Batch i goes to worker i % WORKERS (so the files are the same on every run); this process
     only reads the database. At most two batches wait per worker: memory stays flat."""
     forks = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork") if forks else multiprocessing.get_context("spawn")
     inboxes = [context.Queue(maxsize=2) for _ in range(WORKERS)]
     outbox = context.Queue()
-    workers = [context.Process(target=question_worker, args=(part, staging, options, key, inboxes[part], outbox))
+    workers = [context.Process(target=question_worker, args=(part, staging, options, key, inboxes[part], outbox, titles))
                for part in range(WORKERS)]
     for worker in workers:
         worker.start()
@@ -220,7 +235,7 @@ def export(options: ExportOptions, engine: Engine, *, key: bytes) -> Export:
         write_posts(site, router)
         tally, files = router.tally, router.close()
         for part_tally, part_files in write_all_questions(
-                staging, questions.training_batches(engine, batch=options.batch), options, key):
+                staging, questions.training_batches(engine, batch=options.batch), options, key, post_titles(site)):
             tally.merge(part_tally)
             for config, splits in part_files.items():
                 for split, names in splits.items():

@@ -23,10 +23,14 @@ CONSENT = "My question and its answer may be used to train the author's AI"
 
 ABOUT = {
     "posts": "a section of a published post (each language version); long sections are split at paragraphs",
-    "sft": "a conversation: the asker's question(s) and the author's answer(s), after the system turn if any",
+    "sft": "a conversation up to one of the author's answers: the thread's questions and answers so far, after the system "
+           "turn if any (the post asked about, `Post: <title>`, joins it); a thread of n answers gives n rows",
     "preference": "the author's answer (`chosen`) against one lower-ranked draft of it (`rejected`)",
     "rewards": "one completion alone, the author's answer (`label` true) or a draft (`label` false), with its `reward`",
     "ilql": "one turn of a trajectory for offline RL (ILQL): prompt, completion, `reward`, `done`",
+    "trees": "a whole thread as an Open-Assistant conversation tree: `tree` (JSON) holds the first question, whose "
+             "replies are the author's answer (rank 0) and its drafts (rank 1, 2 ...); the next question replies to "
+             "the answer; `nodes` is the same tree flat",
 }
 
 FIELDS = {
@@ -46,6 +50,14 @@ FIELDS = {
     "trajectory": "keyed id of the trajectory: the author's answers (suffix -0), or a draft branching off",
     "done": "true on a trajectory's last turn",
     "pii": "the kinds of personal data or secrets replaced in this row's texts (empty: none found)",
+    "post": "the slug of the blog post the thread was asked from (null: none)",
+    "post_revision": "the revision of that post the asker read (null: not known)",
+    "post_title": "that post's title, in the thread's language when the post has it (null: no post)",
+    "message_tree_id": "the tree's id (the thread's keyed id)", "tree_state": "always `ready_for_export`",
+    "system": "the system turn the tree's conversations start with (null: none)",
+    "tree": "the tree as one line of Open-Assistant's `*.trees.jsonl`: `{message_tree_id, tree_state, prompt}`, "
+            "where every message has `message_id`, `parent_id`, `text`, `role` (prompter/assistant), `lang`, `rank`, `replies`",
+    "nodes": "the same messages flat, parents first, with `turn`",
     "slug": "the post's stable name", "title": "the post's title", "heading_path": "headings above the section, outermost first",
     "tags": "the post's tags", "revision": "the post's revision (frontmatter)", "date": "the post's date, ISO 8601",
     "url": "where the section is on the blog", "text": "the section's Markdown, with the footnotes it cites",
@@ -63,6 +75,8 @@ USAGE = {
     "rewards": "`KTOTrainer` on `select_columns(['prompt', 'completion', 'label'])`; `reward` for reward-weighted methods.",
     "ilql": "offline RL: group rows by `trajectory`, order by `turn`, and use (`prompt`, `completion`, `reward`, `done`) "
             "as (state, action, reward, terminal).",
+    "trees": "`json.loads(row['tree'])` is the tree as Open-Assistant's `*.trees.jsonl` holds it: walk `replies` "
+             "from the prompt, ranking an assistant message's siblings by `rank` (0 = the author's answer).",
 }
 
 
@@ -196,9 +210,11 @@ def card(export: Export) -> str:
         "each draft is a one-step trajectory branching off at its turn (`done` true), with the draft's reward. A thread "
         "with follow-up questions has one row per turn, the earlier turns in the prompt.", "",
         "## System turn", "",
-        (f"Every conversation in `sft`, `preference`, `rewards` and `ilql` starts with the same system turn:\n\n> {export.system}"
-         if export.system else "No system turn was set (`qa-service export --system TEXT` puts one before every conversation, "
-         "the same in every config)."), "",
+        (f"Every conversation in `sft`, `preference`, `rewards`, `ilql` (and every tree's `system`) starts with the same "
+         f"system turn:\n\n> {export.system}" if export.system else "No system turn was set (`qa-service export --system "
+         "TEXT` puts one before every conversation, the same in every config)."),
+        "", "A thread asked from a post adds `Post: <its title>` to that system turn (or is the whole system turn "
+        "when none was set), in every config alike.", "",
         "## Splits", "",
         f"About {export.test_percent}% of threads (and of posts) go to `test`, chosen by a hash of the thread's keyed id "
         "(the post's slug), so a thread's rows never straddle train and test and re-exporting after new data moves no row.",

@@ -101,6 +101,8 @@ def post_rows(site: Site, *, max_chars: int = MAX_CHARS) -> Iterator[Row]:
     config = site.config
     for post in site.posts:
         for document in post.documents:
+            if "qa_thread" in document.extra:  # a reader's thread `qa-service publish` wrote: in sft, not the author's prose
+                continue
             anchors = {heading.line: heading.id for heading in document.rendered.headings if heading.id}
             page = config.absolute(document.url)
             found = document.rendered.sections

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from ..questions import QuestionView
 from .pii import scrub
@@ -60,6 +61,9 @@ class Thread:
     asker: str
     language: str
     exchanges: tuple[Exchange, ...]
+    post: str | None = None  # the slug of the post it was asked from
+    post_revision: int | None = None  # the revision the asker read
+    post_title: str | None = None  # that post's title (in the thread's language when it has one)
 
 
 def keyed(kind: str, value: str, key: bytes) -> str:
@@ -91,11 +95,28 @@ def draft_reward(rank: int) -> float:
 ANSWER_REWARD = 1.0
 
 
-def thread_of(question: QuestionView, *, key: bytes) -> Thread:
-    """An answered question as a one-exchange thread, every text scrubbed."""
-    exchange = Exchange(Text.scrubbed(question.text), Text.scrubbed(question.answer or ""),
-                        tuple(Text.scrubbed(draft.text) for draft in question.alternatives))
-    return Thread(thread_id(question.id, key), pseudonym(question.asker, key), question.language, (exchange,))
+Titles = Mapping[str, Mapping[str, str]]  # post slug -> language -> title ("" keys the post's own language)
+
+
+def title_of(titles: Titles, slug: str | None, language: str) -> str | None:
+    """A post's title in `language` when it was published in it, else in its own language."""
+    found = titles.get(slug or "")
+    if not found:
+        return None
+    return found.get(language) or found.get(language.split("-")[0]) or found.get("")
+
+
+def thread_of(question: QuestionView, *, key: bytes, titles: Titles | None = None) -> Thread:
+    """An answered thread (its first question and the answered follow-ups that continue it)
+    with every text scrubbed, and the post it was asked from."""
+    exchanges = tuple(
+        Exchange(Text.scrubbed(turn.text), Text.scrubbed(turn.answer or ""),
+                 tuple(Text.scrubbed(draft.text) for draft in turn.alternatives))
+        for turn in (question, *question.follow_ups)
+    )
+    title = title_of(titles or {}, question.post, question.language) if question.post else None
+    return Thread(thread_id(question.id, key), pseudonym(question.asker, key), question.language, exchanges,
+                  post=question.post, post_revision=question.post_revision, post_title=title)
 
 
 def _turn(role: str, text: Text) -> dict[str, str]:
@@ -107,7 +128,9 @@ def _pii(*texts: Text) -> list[str]:
 
 
 def _history(thread: Thread, upto: int, system: Text | None) -> tuple[list[dict[str, str]], list[Text]]:
-    """The conversation before the author's turn of exchange `upto`: messages and their texts."""
+    """The conversation before the author's turn of exchange `upto`: messages and their texts.
+    Every config starts from here, so the system turn (with the post's title) is the same in all."""
+    system = with_context(system, thread)
     messages = [_turn("system", system)] if system else []
     texts = [system] if system else []
     for exchange in thread.exchanges[:upto]:
@@ -119,15 +142,61 @@ def _history(thread: Thread, upto: int, system: Text | None) -> tuple[list[dict[
 
 
 def _common(thread: Thread) -> Row:
-    return {"thread": thread.id, "language": thread.language, "asker": thread.asker}
+    return {"thread": thread.id, "language": thread.language, "asker": thread.asker, "post": thread.post,
+            "post_revision": thread.post_revision}
+
+
+def with_context(system: Text | None, thread: Thread) -> Text | None:
+    """The system turn of every row of a thread: the export's, then the post the thread was
+    asked about (`Post: <title>`), when there is one."""
+    if not thread.post_title:
+        return system
+    context = f"Post: {thread.post_title}"
+    return Text(f"{system.text}\n\n{context}", system.pii) if system else Text(context)
 
 
 def sft_rows(thread: Thread, *, system: Text | None = None) -> Iterator[Row]:
-    last = len(thread.exchanges) - 1
-    messages, texts = _history(thread, last, system)
-    answer = thread.exchanges[last].answer
-    yield {"id": thread.id, **_common(thread), "messages": messages + [_turn("assistant", answer)],
-           "pii": _pii(*texts, answer)}
+    """One conversation per answer: the whole thread up to and including it (a thread of n
+    answered turns gives n rows, each a multi-turn conversation ending on the author)."""
+    for turn, exchange in enumerate(thread.exchanges):
+        messages, texts = _history(thread, turn, system)
+        yield {"id": f"{thread.id}-{turn}", **_common(thread), "turn": turn, "post_title": thread.post_title,
+               "messages": messages + [_turn("assistant", exchange.answer)], "pii": _pii(*texts, exchange.answer)}
+
+
+def tree_rows(thread: Thread, *, system: Text | None = None) -> Iterator[Row]:
+    """The thread as one conversation tree, as Open-Assistant publishes its trees: the first
+    question is the prompt; every prompter message has the author's answer (rank 0) and its
+    drafts (rank 1, 2 ...) as replies; the next question replies to the answer. `tree` is one
+    line of Open-Assistant's trees.jsonl ({message_tree_id, tree_state, prompt}, every message
+    with message_id, parent_id, text, role, lang, rank, replies); `nodes` is the same tree flat,
+    parents first, for Arrow-typed access (Arrow has no recursive type)."""
+    system = with_context(system, thread)
+    nodes: list[Row] = []
+    texts: list[Text] = []
+    parent: str | None = None
+    for turn, exchange in enumerate(thread.exchanges):
+        asked = f"{thread.id}-{turn}-q"
+        nodes.append({"message_id": asked, "parent_id": parent, "role": "prompter", "text": exchange.question.text,
+                      "lang": thread.language, "rank": None, "turn": turn})
+        replies = [(0, exchange.answer), *enumerate(exchange.drafts, 1)]
+        for rank, reply in replies:
+            nodes.append({"message_id": f"{thread.id}-{turn}-{rank}", "parent_id": asked, "role": "assistant",
+                          "text": reply.text, "lang": thread.language, "rank": rank, "turn": turn})
+        texts += [exchange.question, exchange.answer, *exchange.drafts]
+        parent = f"{thread.id}-{turn}-0"  # the conversation goes on from the author's answer
+
+    def nested(message_id: str) -> dict[str, Any]:
+        node = next(n for n in nodes if n["message_id"] == message_id)
+        children = [n["message_id"] for n in nodes if n["parent_id"] == message_id]
+        return {key: node[key] for key in ("message_id", "parent_id", "text", "role", "lang", "rank")} | {
+            "replies": [nested(child) for child in children]}
+
+    yield {"id": thread.id, **_common(thread), "message_tree_id": thread.id, "tree_state": "ready_for_export",
+           "post_title": thread.post_title, "system": system.text if system else None,
+           "tree": json.dumps({"message_tree_id": thread.id, "tree_state": "ready_for_export",
+                               "prompt": nested(nodes[0]["message_id"])}, ensure_ascii=False, sort_keys=True),
+           "nodes": nodes, "pii": _pii(*texts, *([system] if system else []))}
 
 
 def preference_rows(thread: Thread, *, system: Text | None = None) -> Iterator[Row]:
@@ -165,4 +234,5 @@ def ilql_rows(thread: Thread, *, system: Text | None = None) -> Iterator[Row]:
                    "reward": draft_reward(rank), "done": True, "pii": _pii(*texts, draft)}
 
 
-QUESTION_CONFIGS = {"sft": sft_rows, "preference": preference_rows, "rewards": reward_rows, "ilql": ilql_rows}
+QUESTION_CONFIGS = {"sft": sft_rows, "preference": preference_rows, "rewards": reward_rows, "ilql": ilql_rows,
+                    "trees": tree_rows}

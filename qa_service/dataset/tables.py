@@ -17,7 +17,10 @@ from .rows import Row
 
 MESSAGES = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
 PII = ("pii", pa.list_(pa.string()))
-_THREAD = [("id", pa.string()), ("thread", pa.string()), ("language", pa.string()), ("asker", pa.string())]
+_THREAD = [("id", pa.string()), ("thread", pa.string()), ("language", pa.string()), ("asker", pa.string()),
+           ("post", pa.string()), ("post_revision", pa.int32())]
+NODES = pa.list_(pa.struct([("message_id", pa.string()), ("parent_id", pa.string()), ("role", pa.string()),
+                            ("text", pa.string()), ("lang", pa.string()), ("rank", pa.int32()), ("turn", pa.int32())]))
 _TURN = [("turn", pa.int32()), ("rank", pa.int32()), ("prompt", MESSAGES)]
 
 SCHEMAS: dict[str, pa.Schema] = {
@@ -26,11 +29,13 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("heading_path", pa.list_(pa.string())), ("tags", pa.list_(pa.string())), ("revision", pa.int32()),
         ("date", pa.string()), ("url", pa.string()), ("text", pa.string()), PII,
     ]),
-    "sft": pa.schema([*_THREAD, ("messages", MESSAGES), PII]),
+    "sft": pa.schema([*_THREAD, ("turn", pa.int32()), ("post_title", pa.string()), ("messages", MESSAGES), PII]),
     "preference": pa.schema([*_THREAD, *_TURN, ("chosen", MESSAGES), ("rejected", MESSAGES), PII]),
     "rewards": pa.schema([*_THREAD, *_TURN, ("completion", MESSAGES), ("label", pa.bool_()), ("reward", pa.float64()), PII]),
     "ilql": pa.schema([*_THREAD, ("trajectory", pa.string()), *_TURN, ("completion", MESSAGES), ("reward", pa.float64()),
                        ("done", pa.bool_()), PII]),
+    "trees": pa.schema([*_THREAD, ("message_tree_id", pa.string()), ("tree_state", pa.string()), ("post_title", pa.string()),
+                        ("system", pa.string()), ("tree", pa.string()), ("nodes", NODES), PII]),
 }
 
 ROW_GROUP = 2_000  # rows a file holds in memory before writing them: 10 files x 2,000 rows stay small

@@ -13,7 +13,7 @@
       var accounts = await window.ethereum.request({ method: "eth_requestAccounts" });
       var account = accounts.find(function (a) { return a.toLowerCase() === wanted; });
       if (!account) {
-        alert("Your wallet's account is not " + wanted + ". Switch accounts, or go back and enter this one.");
+        alert((button.dataset.wrongAccount || "Your wallet's account is not this address: ") + wanted);
         return;
       }
       var hex = "0x" + Array.from(new TextEncoder().encode(message))
@@ -22,7 +22,7 @@
       document.getElementById("signature").value = signature;
       form.submit();
     } catch (error) {
-      alert("The wallet did not sign: " + (error && error.message ? error.message : error));
+      alert((button.dataset.notSigned || "The wallet did not sign: ") + (error && error.message ? error.message : error));
     }
   });
 })();

@@ -33,7 +33,7 @@ def test_ask_without_javascript(tmp_path: Path) -> None:
         page.fill("#text", "기계 독자는 무엇을 배우나요? <i>really</i>")  # type: ignore[attr-defined]
         page.check("input[name=consent_to_training]")  # type: ignore[attr-defined]
         page.click("button:text('Ask')")  # type: ignore[attr-defined]
-        question = page.locator("article.question blockquote").inner_text()  # type: ignore[attr-defined]
+        question = page.locator(".question blockquote").inner_text()  # type: ignore[attr-defined]
         assert question == "기계 독자는 무엇을 배우나요? <i>really</i>"
         assert page.locator(".status-pending").count() == 1  # type: ignore[attr-defined]
         page.screenshot(path=str(tmp_path / "ask.png"), full_page=True)  # type: ignore[attr-defined]
@@ -77,4 +77,64 @@ def test_an_answer_nft_image_renders_in_a_browser(tmp_path: Path) -> None:
             assert width == 600, "the SVG decodes as a 600 px image"
             page.locator("#nft").screenshot(path=str(tmp_path / "nft.png"))  # type: ignore[attr-defined]
             assert (tmp_path / "nft.png").stat().st_size > 5_000
+        assert not off_host(requests), off_host(requests)
+
+
+def _sign_in(page, url: str, account, *, query: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{url}/ask?{query}")
+    page.fill("#address", account.address)
+    page.click("#signin ~ form button[type=submit]")
+    assert account.address in page.locator(".signing-as").inner_text(), "step 2 shows the address"
+    message = page.input_value("#message")
+    page.fill("#signature", sign(account, message))
+    page.click("#sign-form button[type=submit]")
+
+
+def test_screens_confirm_each_step_in_korean_and_english_without_javascript(tmp_path: Path) -> None:
+    from .conftest import ADMIN
+
+    port = free_port()
+    env = {"QA_DATABASE_URL": f"sqlite:///{tmp_path / 'qa.sqlite3'}", "QA_DOMAIN": f"127.0.0.1:{port}",
+           "QA_URI": f"http://127.0.0.1:{port}", "QA_SECRET_KEY": SECRET_KEY, "QA_ADMIN_ADDRESSES": ADMIN.address,
+           "QA_SITE_URL": "http://127.0.0.1:9/"}
+    asker = Account.create()
+    with service(env, port) as url:
+        # A Korean reader comes from a Korean post: every screen is Korean, the post is kept.
+        with chromium(javascript=False) as (page, requests):
+            _sign_in(page, url, asker, query="post=why-i-write&rev=2&post_lang=ko-KR")  # type: ignore[arg-type]
+            assert page.locator("html").get_attribute("lang") == "ko"  # type: ignore[attr-defined]
+            assert "로그인했습니다" in page.locator("#done").inner_text()  # type: ignore[attr-defined]
+            assert page.locator("a[href$='/admin']").count() == 0, "no admin link for a reader"  # type: ignore[attr-defined]
+            assert "크레딧은" in page.locator("#credits + p").inner_text()  # type: ignore[attr-defined]
+            page.fill("#text", "기계 독자는 무엇을 배우나요?")  # type: ignore[attr-defined]
+            assert page.input_value("#language") == "ko-KR"  # type: ignore[attr-defined]
+            page.click("form[action*='/ask/questions'] button[type=submit]")  # type: ignore[attr-defined]
+            assert "질문을 보냈습니다" in page.locator("#done").inner_text()  # type: ignore[attr-defined]
+            assert "why-i-write" in page.locator("article.thread .meta").first.inner_text()  # type: ignore[attr-defined]
+            page.fill("#text", "두 번째 질문")  # type: ignore[attr-defined]
+            page.click("form[action*='/ask/questions'] button[type=submit]")  # type: ignore[attr-defined]
+            page.locator("article.thread").first.locator("button:text('철회')").click()  # type: ignore[attr-defined]
+            assert "철회했습니다" in page.locator("#done").inner_text()  # type: ignore[attr-defined]
+            page.screenshot(path=str(tmp_path / "ask-ko.png"), full_page=True)  # type: ignore[attr-defined]
+        assert not off_host(requests), off_host(requests)
+        # The author reviews in English: the post is linked, answering and rejecting are confirmed.
+        with chromium(javascript=False) as (page, requests):
+            _sign_in(page, url, ADMIN, query="lang=en")  # type: ignore[arg-type]
+            page.click("a[href*='/admin']")  # type: ignore[attr-defined]
+            assert page.locator("html").get_attribute("lang") == "en"  # type: ignore[attr-defined]
+            question = page.locator("article.question").first  # type: ignore[attr-defined]
+            assert question.locator("a[href='http://127.0.0.1:9/why-i-write/']").count() == 1
+            question.locator("textarea[name=text]").fill("문체를 배웁니다.")
+            question.locator("button:text('Answer and award credits')").click()
+            assert "was answered; its asker was awarded" in page.locator("#done").inner_text()  # type: ignore[attr-defined]
+        with chromium(javascript=False) as (page, requests):
+            _sign_in(page, url, asker, query="lang=en")  # type: ignore[arg-type]
+            answered = page.locator("article.thread", has_text="기계 독자는")  # type: ignore[attr-defined]
+            assert "will be minted" in answered.inner_text() and answered.locator("a[href*='/nft/']").count() == 0
+            assert answered.locator("button:text('Withdraw')").count() == 0, "no withdraw once answered"
+            answered.locator("textarea[name=text]").fill("And what does it learn next?")
+            answered.locator("button:text('Send follow-up')").click()
+            assert "Your follow-up" in page.locator("#done").inner_text()  # type: ignore[attr-defined]
+            thread = page.locator("article.thread", has_text="기계 독자는")  # type: ignore[attr-defined]
+            assert thread.locator(".turn").count() == 2 and thread.locator("button:text('Withdraw')").count() == 1
         assert not off_host(requests), off_host(requests)

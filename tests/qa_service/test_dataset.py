@@ -157,13 +157,13 @@ def test_every_config_loads_with_what_a_trainer_needs(client: TestClient, wallet
 
     folder = export(tmp_path / "dataset", "--test-percent", "0")  # the key is random: every row in train
     sft = load(folder, "sft", tmp_path)["train"]
-    assert sorted(sft["id"]) == sorted([thread_id(best, KEY), thread_id(plain, KEY)]), \
+    assert sorted(sft["thread"]) == sorted([thread_id(best, KEY), thread_id(plain, KEY)]), \
         "only answered questions with consent, nothing withdrawn"
-    row = next(r for r in sft if r["id"] == thread_id(best, KEY))
+    row = next(r for r in sft if r["thread"] == thread_id(best, KEY))
     assert row["messages"] == [{"role": "user", "content": "What does temperature do?"},
                                {"role": "assistant", "content": "It divides the logits."}]
     assert row["asker"] == pseudonym(wallet.address, KEY) and row["language"] == "en" and row["pii"] == []
-    assert next(r for r in sft if r["id"] == thread_id(plain, KEY))["language"] == "ko"
+    assert next(r for r in sft if r["thread"] == thread_id(plain, KEY))["language"] == "ko"
 
     preference = load(folder, "preference", tmp_path)["train"]
     assert [(r["rank"], r["chosen"][0]["content"], r["rejected"][0]["content"]) for r in preference] == [
@@ -282,7 +282,7 @@ def test_personal_data_leaves_only_as_placeholders(client: TestClient, wallet: W
     decoded = decoded_strings(folder)
     for raw in PERSONAL:
         assert not any(raw in value for value in decoded), raw
-    sft = {r["id"]: r for r in load(folder, "sft", tmp_path)["train"]}
+    sft = {r["thread"]: r for r in load(folder, "sft", tmp_path)["train"]}
     row = sft[thread_id(leaky, KEY)]
     question, reply = row["messages"][0]["content"], row["messages"][1]["content"]
     assert question == ("제 메일 <EMAIL>, 전화 <PHONE>, 주민번호 <KR_RRN>. UK: <PHONE>. Wallet <WALLET> (<ENS>)?")
@@ -294,7 +294,7 @@ def test_personal_data_leaves_only_as_placeholders(client: TestClient, wallet: W
     assert "ip" in rejected[0]["pii"] and "email" in rejected[0]["pii"], "the prompt's kinds count too"
 
     dropped = export(tmp_path / "dropped", "--test-percent", "0", "--pii", "drop")
-    assert [r["id"] for r in load(dropped, "sft", tmp_path)["train"]] == [thread_id(clean, KEY)]
+    assert [r["thread"] for r in load(dropped, "sft", tmp_path)["train"]] == [thread_id(clean, KEY)]
     rewards = load(dropped, "rewards", tmp_path)["train"]
     assert {r["thread"] for r in rewards} == {thread_id(clean, KEY)} and all(r["pii"] == [] for r in rewards)
     assert "--pii drop" in (dropped / "README.md").read_text(encoding="utf-8")
@@ -338,7 +338,7 @@ def test_the_card_tells_a_trainer_what_he_needs(client: TestClient, wallet: Wall
     assert {"text-generation", "question-answering"} <= set(head["task_categories"])
     assert sorted(head["language"]) == ["en", "ko"]
     listed = {c["config_name"]: [path for f in c["data_files"] for path in f["path"]] for c in head["configs"]}
-    assert set(listed) == {"posts", "sft", "preference", "rewards", "ilql"}
+    assert set(listed) == {"posts", "sft", "preference", "rewards", "ilql", "trees"}
     on_disk = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.parquet"))
     assert sorted(path for paths in listed.values() for path in paths) == on_disk, "the card names every file, exactly"
     for needed in ("`messages` (list of {role: string, content: string})", "`reward` (float64)",
@@ -410,3 +410,51 @@ def test_no_statement_grows_with_the_number_of_questions(db_url: str, tmp_path: 
     finally:
         dispose(engine)
     assert most[0] == most[1] <= 200, most
+
+
+def test_threads_export_as_multi_turn_sft_trees_and_per_turn_rows(client: TestClient, wallet: Wallet, admin: Wallet,
+                                                                 export, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import pyarrow.parquet as pq
+
+    me, author = wallet.sign_in(client), admin.sign_in(client)
+    first = client.post("/api/questions", headers={"Authorization": f"Bearer {me}"}, json={
+        "text": "Why write for a machine?", "consent_to_training": True, "language": "en-GB",
+        "post": "why/en-GB/", "post_revision": 2}).json()["id"]
+    answer(client, author, first, "Because one day it reads.", "No idea.", "Worse.")
+    second = client.post(f"/api/questions/{first}/follow-ups", headers={"Authorization": f"Bearer {me}"},
+                         json={"text": "And then?"}).json()["id"]
+    answer(client, author, second, "Then it writes.", "Then nothing.")
+    lone = ask(client, me, "No post here", language="en")
+    answer(client, author, lone, "Fine.")
+    folder = export(tmp_path / "dataset", "--test-percent", "0", "--system", "You are the author.")
+
+    sft = sorted(load(folder, "sft", tmp_path)["train"], key=lambda r: (r["thread"] != thread_id(first, KEY), r["turn"]))
+    one, two, other = sft
+    assert (one["turn"], two["turn"]) == (0, 1) and one["thread"] == two["thread"] == thread_id(first, KEY)
+    assert [m["role"] for m in one["messages"]] == ["system", "user", "assistant"]
+    assert [m["content"] for m in two["messages"][1:]] == ["Why write for a machine?", "Because one day it reads.",
+                                                           "And then?", "Then it writes."], "the whole thread up to the answer"
+    assert two["messages"][0]["content"] == "You are the author.\n\nPost: Why I write", "the post's title, in the thread's language"
+    assert (two["post"], two["post_revision"], two["post_title"]) == ("why", 2, "Why I write")
+    assert (other["post"], other["post_title"], other["messages"][0]["content"]) == (None, None, "You are the author.")
+
+    trees = {r["thread"]: r for r in load(folder, "trees", tmp_path)["train"]}
+    tree = json.loads(trees[thread_id(first, KEY)]["tree"])
+    assert tree["message_tree_id"] == thread_id(first, KEY) and tree["tree_state"] == "ready_for_export"
+    prompt = tree["prompt"]
+    assert (prompt["role"], prompt["text"], prompt["parent_id"]) == ("prompter", "Why write for a machine?", None)
+    replies = prompt["replies"]
+    assert [(r["role"], r["rank"], r["text"]) for r in replies] == [
+        ("assistant", 0, "Because one day it reads."), ("assistant", 1, "No idea."), ("assistant", 2, "Worse.")]
+    assert [r["replies"] for r in replies[1:]] == [[], []], "drafts end their branch"
+    [follow] = replies[0]["replies"]
+    assert (follow["role"], follow["text"], follow["parent_id"]) == ("prompter", "And then?", replies[0]["message_id"])
+    assert [(r["rank"], r["text"]) for r in follow["replies"]] == [(0, "Then it writes."), (1, "Then nothing.")]
+    assert len(trees[thread_id(first, KEY)]["nodes"]) == 7
+
+    ilql = [r for r in load(folder, "ilql", tmp_path)["train"] if r["thread"] == thread_id(first, KEY)]
+    author_turns = sorted((r["turn"], r["done"]) for r in ilql if r["rank"] == 0)
+    assert author_turns == [(0, False), (1, True)], "one row per turn of the author's trajectory, done on the last"
+    assert len(load(folder, "preference", tmp_path)["train"]) == 3, "a preference row per draft at every turn"
+    assert all(pq.read_schema(path).field("post").type == "string" for path in folder.rglob("*.parquet")
+               if "posts" not in str(path))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from pathlib import Path
 
 import pytest
@@ -63,8 +65,12 @@ def test_math_becomes_mathml_and_prices_stay_text() -> None:
 
 
 def test_bad_latex_does_not_break_the_build() -> None:
-    html = render_markdown("$\\frac{a$\n").html
-    assert "math-error" in html or "<math" in html
+    """LaTeX the converter cannot read is shown as it was written, marked math-error (never
+    dropped, never half-converted), and the rest of the post renders."""
+    for latex in ("x^", "\\left( x", "\\begin{pmatrix} a"):
+        html = render_markdown(f"Before ${latex}$ after, and $y^2$.\n").html
+        assert f'<code class="math-error" title="LaTeX the build could not read">{escape(latex)}</code>' in html, latex
+        assert html.count("<math") == 1 and "Before" in html and "after" in html
 
 
 def test_external_links_get_rel_and_local_images_lazy_with_size() -> None:
