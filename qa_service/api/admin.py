@@ -16,7 +16,7 @@ def list_questions(admin: Admin, status: str | None = "pending") -> list[Questio
     return [question_out(q, with_asker=True) for q in questions.list_for_admin(admin.read_db, status=status or None)]
 
 
-@router.post("/questions/{question_id}/answer", response_model=AnswerOut, responses=refusals(400, 404, 409, 413, 422))
+@router.post("/questions/{question_id}/answer", response_model=AnswerOut, responses=refusals(400, 404, 409, 413, 415, 422))
 def answer(question_id: QuestionId, body: AnswerIn, admin: Admin) -> AnswerOut:
     result = questions.answer(admin.db, settings=admin.settings, question_id=question_id, text=body.text,
                               alternatives=[a.text for a in body.alternatives], admin=admin.address, now=admin.now)
@@ -24,7 +24,7 @@ def answer(question_id: QuestionId, body: AnswerIn, admin: Admin) -> AnswerOut:
                      credits_awarded=result.credits_awarded, token_id=result.token_id)
 
 
-@router.post("/questions/{question_id}/reject", response_model=QuestionOut, responses=refusals(400, 404, 409, 422))
+@router.post("/questions/{question_id}/reject", response_model=QuestionOut, responses=refusals(400, 404, 409, 415, 422))
 def reject(question_id: QuestionId, body: RejectIn, admin: Admin) -> QuestionOut:
     return question_out(questions.reject(admin.db, question_id=question_id, reason=body.reason, admin=admin.address,
                                          now=admin.now), with_asker=True)

@@ -20,7 +20,7 @@ async def show(me: Me) -> CreditsOut:
     return CreditsOut(address=me.address, balance=total, entries=[CreditEntryOut(**e.__dict__) for e in entries])
 
 
-@router.post("/spend", response_model=BalanceOut, responses=refusals(400, 403, 409, 422))
+@router.post("/spend", response_model=BalanceOut, responses=refusals(400, 403, 409, 415, 422))
 async def spend(body: SpendIn, me: Me) -> BalanceOut:
     left = await asyncio.to_thread(credits.spend, me.db, address=me.address, amount=body.amount,  # waits for the writer lock
                                    idempotency_key=body.idempotency_key, reason=body.reason, now=me.now)

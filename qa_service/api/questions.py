@@ -27,7 +27,7 @@ async def ask(request: Request) -> Response:
 
 
 @router.post("/api/questions/{question_id}/follow-ups", status_code=201, response_model=QuestionOut,
-             responses=refusals(403, 404, 409, 413, 422))
+             responses=refusals(400, 403, 404, 409, 413, 415, 422))
 def follow_up(question_id: QuestionId, body: FollowUpIn, me: Me) -> QuestionOut:
     """Reply to the answer of question `question_id` (yours, answered, the latest of its
     thread) with the thread's next question."""
