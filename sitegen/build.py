@@ -70,7 +70,7 @@ class CachedPages:
     def reuse(self, path: str, inputs: str) -> tuple[bytes, list[list[Any]]] | None:
         if self.known is None:
             self.known = dict(self.cache.entries("page"))
-        entry = self.known.get(path)
+        entry = self.known.pop(path, None)  # each page is asked for once: keep one copy of its HTML
         if entry is None or entry[0] != inputs:
             return None
         self.cache.used.add(("page", path))
@@ -155,8 +155,7 @@ def build_files(options: BuildOptions, cache: Cache | None = None) -> BuildResul
         files[asset.url] = site.asset_data[asset.url]
     lap("render")
     generated = {
-        "feed.xml": feeds.atom(site),
-        "rss.xml": feeds.rss(site),
+        **feeds.feeds(site),
         "sitemap.xml": sitemap.sitemap(site),
         "robots.txt": meta.robots(site),
         "manifest.webmanifest": meta.manifest(site),

@@ -176,11 +176,14 @@ def parse_documents(
             continue
         texts.append((source, where, text.removeprefix("\ufeff")))
 
+    stored: dict[str, Any] = {}  # each frontmatter is asked for twice (_predict, parse_document)
+
     def load_yaml(yaml_text: str) -> Any:
         key = digest(yaml_text)
-        hit = cache.get("yaml", key)
+        hit = stored[key] if key in stored else cache.get("yaml", key)
         if hit is not None:
-            return decode(hit)
+            stored[key] = hit
+            return decode(hit)  # fresh values every time
         meta = load_frontmatter(yaml_text)
         try:
             cache.put("yaml", key, encode(meta))

@@ -1,4 +1,6 @@
-"""Atom 1.0 (feed.xml) and RSS 2.0 (rss.xml) of the newest posts, full content included.
+"""Atom 1.0 (feed.xml) and RSS 2.0 (rss.xml) of the newest posts, full content included;
+each language's side has its own (`en-GB/feed.xml`: the posts written in or translated into
+English), the root's lists what the root index lists.
 
 The feed's `updated` is the newest post's date, never the clock, so builds stay
 byte-identical.
@@ -10,6 +12,8 @@ import datetime as dt
 from email.utils import format_datetime
 from xml.etree import ElementTree as ET
 
+from .content import Document
+from .languages import Side, sides
 from .mdplugins.links import absolutize
 from .site import Site
 
@@ -21,32 +25,41 @@ def _xml(root: ET.Element) -> bytes:
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
-def _newest(site: Site) -> dt.datetime:
-    listed = site.listed()
+def _newest(listed: tuple[Document, ...]) -> dt.datetime:
     return max((d.date for d in listed), default=dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc))
 
 
-def atom(site: Site) -> bytes:
+def feeds(site: Site) -> dict[str, bytes]:
+    """{output path: feed} for every side: feed.xml and rss.xml, en-GB/feed.xml ..."""
+    out: dict[str, bytes] = {}
+    for side in sides(site):
+        out[f"{side.prefix}feed.xml"] = atom(site, side)
+        out[f"{side.prefix}rss.xml"] = rss(site, side)
+    return out
+
+
+def atom(site: Site, side: Side | None = None) -> bytes:
     config = site.config
+    side = side or sides(site)[0]
     ET.register_namespace("", ATOM)
-    feed = ET.Element(f"{{{ATOM}}}feed", {"xml:lang": config.default_language})
+    feed = ET.Element(f"{{{ATOM}}}feed", {"xml:lang": side.language})
 
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
         element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
         element.text = text
         return element
 
-    sub(feed, "id", config.base_url)
+    sub(feed, "id", config.absolute(side.prefix))
     sub(feed, "title", config.title)
     if config.description:
         sub(feed, "subtitle", config.description)
-    sub(feed, "updated", _newest(site).isoformat())
-    sub(feed, "link", rel="self", type="application/atom+xml", href=config.absolute("feed.xml"))
-    sub(feed, "link", rel="alternate", type="text/html", href=config.base_url)
+    sub(feed, "updated", _newest(side.documents).isoformat())
+    sub(feed, "link", rel="self", type="application/atom+xml", href=config.absolute(f"{side.prefix}feed.xml"))
+    sub(feed, "link", rel="alternate", type="text/html", href=config.absolute(side.prefix))
     author = sub(feed, "author")
     sub(author, "name", config.author or config.title)
     sub(feed, "generator", "sitegen")
-    for document in site.listed()[: config.feed_limit]:
+    for document in side.documents[: config.feed_limit]:
         entry = sub(feed, "entry", **{"xml:lang": document.language})
         sub(entry, "id", config.absolute(document.url))
         sub(entry, "title", document.title)
@@ -66,8 +79,9 @@ def atom(site: Site) -> bytes:
     return _xml(feed)
 
 
-def rss(site: Site) -> bytes:
+def rss(site: Site, side: Side | None = None) -> bytes:
     config = site.config
+    side = side or sides(site)[0]
     root = ET.Element("rss", {"version": "2.0"})
     root.set("xmlns:atom", ATOM)
     channel = ET.SubElement(root, "channel")
@@ -78,13 +92,13 @@ def rss(site: Site) -> bytes:
         return element
 
     sub(channel, "title", config.title)
-    sub(channel, "link", config.base_url)
+    sub(channel, "link", config.absolute(side.prefix))
     sub(channel, "description", config.description or config.title)
-    sub(channel, "language", config.default_language)
-    sub(channel, "lastBuildDate", format_datetime(_newest(site)))
+    sub(channel, "language", side.language)
+    sub(channel, "lastBuildDate", format_datetime(_newest(side.documents)))
     sub(channel, "generator", "sitegen")
-    sub(channel, "atom:link", href=config.absolute("rss.xml"), rel="self", type="application/rss+xml")
-    for document in site.listed()[: config.feed_limit]:
+    sub(channel, "atom:link", href=config.absolute(f"{side.prefix}rss.xml"), rel="self", type="application/rss+xml")
+    for document in side.documents[: config.feed_limit]:
         item = sub(channel, "item")
         sub(item, "title", document.title)
         sub(item, "link", config.absolute(document.url))

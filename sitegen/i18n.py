@@ -8,6 +8,7 @@ Korean words and one Korean date format; the English side (/en-GB/) the English 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 
@@ -76,6 +77,7 @@ def language_name(tag: str, label: str | None = None) -> str:
     return words or ENDONYMS.get(base(tag), tag)
 
 
+@functools.lru_cache(maxsize=65536)  # pure; asked once per language side of the site
 def reading_minutes(text: str) -> int:
     """Minutes to read: Hangul and Han at 500 characters a minute, other words at 230."""
     characters = len(_HANGUL_OR_HAN.findall(text))

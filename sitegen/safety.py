@@ -15,7 +15,7 @@ https `<iframe>` embed. What breaks it, in a post:
 - `<embed>` or `<object>` from another host;
 - `srcset` with a candidate from another host;
 - a `style` attribute or `<style>` element with `url(...)` on another host, `@import` or
-  `expression(`.
+  `expression(`, or any CSS escape (a backslash: `\\75rl(` is `url(`).
 
 `unsafe_html = "refuse"` (the default in site.toml): each is a Problem, `file:line: ...`,
 and the build stops. `unsafe_html = "warn"`: each is a warning and the offending tag is
@@ -43,11 +43,13 @@ _URL_ATTRIBUTES = {
 _ALWAYS = {"script", "base", "meta", "link", "frame", "frameset", "applet"}
 _BAD_SCHEME = re.compile(r"^(javascript:|vbscript:|data:text/html)", re.IGNORECASE)
 _CSS_URL = re.compile(r"url\(\s*['\"]?\s*([^'\")\s]+)", re.IGNORECASE)
-_CSS_ACTIVE = re.compile(r"@import|expression\s*\(|behavior\s*:|-moz-binding", re.IGNORECASE)
-# What every finding needs in the HTML: a document without any is not parsed (most are not).
-# Character references count, as they can spell a scheme inside an attribute.
-_QUICK = re.compile(r"<(base|meta|link|frame|applet|iframe|embed|object|style)\b|script|\son[a-z]+\s*=|data:|srcset|"
-                    r"style\s*=|url\(|&#|&(?!(amp|lt|gt|quot);)[a-z]+;", re.IGNORECASE)
+_CSS_ACTIVE = re.compile(r"@import|expression\s*\(|behavior\s*:|-moz-binding|\\", re.IGNORECASE)  # \\: a CSS escape can spell url(
+# What every finding needs in the HTML once tabs and newlines are removed (browsers drop them
+# inside a URL's scheme): a document with none of these is not parsed, and most have none.
+# Character references count, as they can spell a scheme or a name inside an attribute.
+_QUICK = re.compile(r"<(base|meta|link|frame|applet|iframe|embed|object|style)|style[^>]*\\|script|on[a-z]+\s*=|data:|srcset|url\(|@import|"
+                    r"expression\s*\(|behavior\s*:|-moz-binding|&#|&(?!(amp|lt|gt|quot);)[a-z]+;", re.IGNORECASE)
+_TABS_AND_NEWLINES = str.maketrans("", "", "\t\n\r")
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ class _Scanner(HTMLParser):
     def _css_problem(self, css: str) -> str | None:
         active = _CSS_ACTIVE.search(css)
         if active:
-            return f"'{active.group(0)}'"
+            return "a CSS escape (\\)" if active.group(0) == "\\" else f"'{active.group(0)}'"
         foreign = next((url for url in _CSS_URL.findall(css) if _foreign(url, self.host) or _BAD_SCHEME.match(_normal_url(url))), None)
         return f"url({foreign}) from another host" if foreign else None
 
@@ -144,7 +146,7 @@ def _embed_allowed(src: str) -> bool:
 
 def scan(text: str, *, host: str) -> list[Finding]:
     """Everything in `text` (a document's HTML) that would run a script or load from another host."""
-    if not _QUICK.search(text):
+    if not _QUICK.search(text.translate(_TABS_AND_NEWLINES)):
         return []
     scanner = _Scanner(text, host)
     scanner.feed(text)

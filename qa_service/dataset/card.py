@@ -210,9 +210,11 @@ def card(export: Export) -> str:
         "each draft is a one-step trajectory branching off at its turn (`done` true), with the draft's reward. A thread "
         "with follow-up questions has one row per turn, the earlier turns in the prompt.", "",
         "## System turn", "",
-        (f"Every conversation in `sft`, `preference`, `rewards` and `ilql` starts with the same system turn:\n\n> {export.system}"
-         if export.system else "No system turn was set (`qa-service export --system TEXT` puts one before every conversation, "
-         "the same in every config)."), "",
+        (f"Every conversation in `sft`, `preference`, `rewards`, `ilql` (and every tree's `system`) starts with the same "
+         f"system turn:\n\n> {export.system}" if export.system else "No system turn was set (`qa-service export --system "
+         "TEXT` puts one before every conversation, the same in every config)."),
+        "", "A thread asked from a post adds `Post: <its title>` to that system turn (or is the whole system turn "
+        "when none was set), in every config alike.", "",
         "## Splits", "",
         f"About {export.test_percent}% of threads (and of posts) go to `test`, chosen by a hash of the thread's keyed id "
         "(the post's slug), so a thread's rows never straddle train and test and re-exporting after new data moves no row.",

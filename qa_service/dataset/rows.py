@@ -128,7 +128,9 @@ def _pii(*texts: Text) -> list[str]:
 
 
 def _history(thread: Thread, upto: int, system: Text | None) -> tuple[list[dict[str, str]], list[Text]]:
-    """The conversation before the author's turn of exchange `upto`: messages and their texts."""
+    """The conversation before the author's turn of exchange `upto`: messages and their texts.
+    Every config starts from here, so the system turn (with the post's title) is the same in all."""
+    system = with_context(system, thread)
     messages = [_turn("system", system)] if system else []
     texts = [system] if system else []
     for exchange in thread.exchanges[:upto]:
@@ -145,8 +147,8 @@ def _common(thread: Thread) -> Row:
 
 
 def with_context(system: Text | None, thread: Thread) -> Text | None:
-    """The system turn of an sft row: the export's, then the post the thread was asked about
-    (`Post: <title>`), when there is one."""
+    """The system turn of every row of a thread: the export's, then the post the thread was
+    asked about (`Post: <title>`), when there is one."""
     if not thread.post_title:
         return system
     context = f"Post: {thread.post_title}"
@@ -156,7 +158,6 @@ def with_context(system: Text | None, thread: Thread) -> Text | None:
 def sft_rows(thread: Thread, *, system: Text | None = None) -> Iterator[Row]:
     """One conversation per answer: the whole thread up to and including it (a thread of n
     answered turns gives n rows, each a multi-turn conversation ending on the author)."""
-    system = with_context(system, thread)
     for turn, exchange in enumerate(thread.exchanges):
         messages, texts = _history(thread, turn, system)
         yield {"id": f"{thread.id}-{turn}", **_common(thread), "turn": turn, "post_title": thread.post_title,
@@ -170,6 +171,7 @@ def tree_rows(thread: Thread, *, system: Text | None = None) -> Iterator[Row]:
     line of Open-Assistant's trees.jsonl ({message_tree_id, tree_state, prompt}, every message
     with message_id, parent_id, text, role, lang, rank, replies); `nodes` is the same tree flat,
     parents first, for Arrow-typed access (Arrow has no recursive type)."""
+    system = with_context(system, thread)
     nodes: list[Row] = []
     texts: list[Text] = []
     parent: str | None = None

@@ -35,3 +35,21 @@ def test_a_post_cannot_take_a_language_sides_address(make_site) -> None:  # type
     options = make_site({"blog/en-GB/index.md": post(), "blog/x/en-GB.md": post(), "blog/x/index.md": post()})
     with pytest.raises(BuildError, match="'en-GB' is a name the site itself uses"):
         build_files(options)
+
+
+def test_each_side_has_its_own_feeds(example) -> None:  # type: ignore[no-untyped-def]
+    from xml.etree import ElementTree as ET
+
+    atom = "{http://www.w3.org/2005/Atom}"
+    english = ET.parse(example / "en-GB/feed.xml").getroot()
+    assert english.get("{http://www.w3.org/XML/1998/namespace}lang") == "en-GB"
+    assert [e.findtext(f"{atom}title") for e in english.findall(f"{atom}entry")] == [
+        "Softmax temperature, with one table and two formulas", "An answer as an NFT: a minimal ERC-721 in Solidity",
+        "Why I write for a machine"]
+    assert english.find(f"{atom}link[@rel='self']").get("href") == "https://automata.example/en-GB/feed.xml"  # type: ignore[union-attr]
+    rss = ET.parse(example / "en-GB/rss.xml").getroot()
+    assert rss.findtext("channel/language") == "en-GB" and len(rss.findall("channel/item")) == 3
+    root = ET.parse(example / "feed.xml").getroot()
+    assert len(root.findall(f"{atom}entry")) == 4, "the root feed lists what the root index lists"
+    page = (example / "en-GB/index.html").read_text(encoding="utf-8")
+    assert '<link rel="alternate" type="application/atom+xml" title="오토마타 노트 · Automata Notes" href="/en-GB/feed.xml">' in page

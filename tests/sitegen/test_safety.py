@@ -117,8 +117,11 @@ HOSTILE = [
     ("<script>alert(1)</script>", "<script>"),
     ('<SCRIPT SRC="https://evil.example/x.js"></SCRIPT>', "<script>"),
     ('<img src="x.png" onerror="alert(1)">', "onerror"),
+    ("<img/onerror=alert(1) src=x.png>", "onerror"),  # CommonMark leaves these two as text;
+    ("<svg/onload=alert(1)>", "onload"),  # another engine may not, and browsers read them as tags
     ('<p><a href="javascript:alert(1)">click</a></p>', "javascript:"),
     ('<a href=" jav&#x09;ascript:alert(1)">x</a>', "javascript:"),
+    ('<a href="javascr\tipt:alert(1)">x</a>', "javascript:"),  # a browser drops the tab
     ('<svg><script>alert(1)</script></svg>', "<script>"),
     ('<svg><animate onbegin="alert(1)" attributeName="x"/></svg>', "onbegin"),
     ('<svg><a xlink:href="javascript:alert(1)"><text>x</text></a></svg>', "javascript:"),
@@ -131,6 +134,7 @@ HOSTILE = [
     ('<img src="a.png" srcset="https://tracker.example/a.png 2x">', "srcset"),
     ('<p style="background: url(https://tracker.example/p.gif)">x</p>', "style"),
     ('<style>@import "https://evil.example/x.css";</style>', "@import"),
+    ('<p style="background: \\75rl(https://tracker.example/p.gif)">x</p>', "style"),
     ('<form action="javascript:alert(1)"><button>go</button></form>', "javascript:"),
     ('<meta http-equiv="refresh" content="0;url=https://evil.example/">', "<meta>"),
     ('<base href="https://evil.example/">', "<base>"),
@@ -160,7 +164,7 @@ def test_what_the_author_may_write_passes(raw: str) -> None:
 
 def hostile_site(make_site: Callable[..., BuildOptions], toml: str = SITE_TOML) -> BuildOptions:
     # (the link check reads a href spelt with character references as a missing page: left out here)
-    body = "Intro.\n\n" + "\n\n".join(raw for raw, _named in HOSTILE if "&#" not in raw) + "\n\n```html\n<script>shown as code</script>\n```\n"
+    body = "Intro.\n\n" + "\n\n".join(raw for raw, _named in HOSTILE if "&#" not in raw and "\t" not in raw) + "\n\n```html\n<script>shown as code</script>\n```\n"
     return make_site({"blog/hostile/index.md": post(body=body), "blog/hostile/x.png": PNG, "blog/hostile/a.png": PNG,
                       "blog/calm/index.md": post(title="Calm", body="Nothing here.\n"),
                       "blog/code/index.md": post(title="Code", body="Write `<script>` in `onload=`:\n\n    <img onerror=x>\n")}, toml)
@@ -171,7 +175,7 @@ def test_a_post_with_hostile_html_is_refused_at_its_line(make_site: Callable[...
     with pytest.raises(BuildError) as refused:
         build_site(options)
     problems = [p for p in refused.value.problems if p.path.endswith("blog/hostile/index.md")]
-    assert len({p.line for p in problems}) >= len(HOSTILE) - 4, "each tag is named at its own line"
+    assert len({p.line for p in problems}) >= len(HOSTILE) - 6, "each tag is named at its own line"
     assert all(p.path.endswith("blog/hostile/index.md") for p in refused.value.problems), "code blocks and inline code are text"
     lines = (options.content / "blog/hostile/index.md").read_text(encoding="utf-8").splitlines()
     script = next(p for p in problems if "<script>" in p.message)
@@ -190,7 +194,7 @@ def test_warn_publishes_the_hostile_tags_as_text_and_no_page_runs_anything(make_
     options = hostile_site(make_site, SITE_TOML + 'unsafe_html = "warn"\n')
     result = build_site(options)
     warned = [w for w in result.warnings if "published as text" in w.message]
-    assert len(warned) >= len(HOSTILE) - 1 and all(w.path.endswith("blog/hostile/index.md") for w in warned)
+    assert len(warned) >= len(HOSTILE) - 4 and all(w.path.endswith("blog/hostile/index.md") for w in warned)
     assert audit_pages(options.out, HOST) == {}
     page = (options.out / "hostile/index.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script" in page, "the tag is shown as text"

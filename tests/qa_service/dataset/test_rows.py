@@ -3,6 +3,7 @@ config, and threads of several exchanges (follow-ups) already shaped right."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from qa_service.dataset.rows import (
@@ -44,14 +45,16 @@ def test_rows_carry_keyed_ids_never_the_question_or_token_id() -> None:
 
 def test_the_system_turn_is_the_same_in_every_config() -> None:
     system = Text("You are the author's automaton.")
-    thread = thread_of(question(7, 2), key=KEY)
-    for name, make in QUESTION_CONFIGS.items():
-        for row in make(thread, system=system):
-            if name == "trees":  # one tree per thread: the system turn its conversations start with
-                assert row["system"] == system.text
-                continue
-            messages = row["messages"] if name == "sft" else row["prompt"]
-            assert messages[0] == {"role": "system", "content": system.text}, name
+    plain = thread_of(question(7, 2), key=KEY)
+    about_a_post = dataclasses.replace(plain, post="why", post_title="Why I write")
+    for thread, expected in ((plain, system.text), (about_a_post, f"{system.text}\n\nPost: Why I write")):
+        for name, make in QUESTION_CONFIGS.items():
+            for row in make(thread, system=system):
+                if name == "trees":  # one tree per thread: the system turn its conversations start with
+                    assert row["system"] == expected, name
+                    continue
+                messages = row["messages"] if name == "sft" else row["prompt"]
+                assert messages[0] == {"role": "system", "content": expected}, name
 
 
 def test_a_thread_of_follow_ups_gives_one_row_per_turn() -> None:
