@@ -227,7 +227,7 @@ def test_system_turn_and_a_failed_export_keeps_the_last_one(client: TestClient, 
                                                            blog: tuple[Path, Path], tmp_path: Path,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     answer(client, admin.sign_in(client), ask(client, wallet.sign_in(client), "Hello?"), "Hi.")
-    folder = export(tmp_path / "dataset", "--system", "You are the author's automaton.")
+    folder = export(tmp_path / "dataset", "--test-percent", "0", "--system", "You are the author's automaton.")  # the key is random: all in train
     messages = load(folder, "sft", tmp_path)["train"][0]["messages"]
     assert [m["role"] for m in messages] == ["system", "user", "assistant"]
     assert messages[0]["content"] == "You are the author's automaton."
