@@ -162,8 +162,10 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError) -> Response:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
-        if request.url.path.startswith(pages.PREFIXES) and request.method == "POST":
-            return pages.error_page(request, exc)
+        if request.url.path.startswith(pages.PREFIXES) and (request.method == "POST" or headers):
+            page = pages.error_page(request, exc)  # a person reads it: a page, also for a 429 on /ask
+            page.headers.update(headers or {})
+            return page
         return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

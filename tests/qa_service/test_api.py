@@ -305,6 +305,8 @@ def test_the_ask_page_issues_nonces_under_the_same_limit(make_client) -> None:  
     address = Account.create().address
     codes = [client.get(f"/ask?address={address}").status_code for _ in range(5)]
     assert codes == [200, 200, 200, 429, 429]
+    limited = client.get(f"/ask?address={address}")
+    assert limited.headers["content-type"].startswith("text/html") and int(limited.headers["retry-after"]) >= 1
     assert client.get("/api/auth/nonce").status_code == 429, "one limit for both ways of asking"
     with client.app.state.engine.connect() as db:
         assert db.execute(select(func.count()).select_from(SIGN_INS)).scalar_one() == 3
