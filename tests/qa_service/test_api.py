@@ -178,7 +178,10 @@ def test_spend_is_idempotent_and_never_overdraws(client: TestClient, wallet: Wal
     assert client.get("/api/credits", headers=bearer(asker)).json()["balance"] == earned - 3
 
 
-def test_concurrent_spends_cannot_overdraw(client: TestClient, wallet: Wallet, admin: Wallet) -> None:
+def test_spends_past_the_balance_answer_409_through_the_api(client: TestClient, wallet: Wallet, admin: Wallet) -> None:
+    """The HTTP shape of a refused spend (409, balance unchanged). The test client runs these one
+    after another, so this does not guard the row lock: test_credits.py's
+    test_spends_at_once_from_many_processes_never_overdraw does."""
     asker = wallet.sign_in(client)
     question = ask(client, asker)
     reviewer = admin.sign_in(client)
