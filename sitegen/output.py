@@ -22,7 +22,8 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Mapping
+from contextlib import contextmanager
+from typing import Any, Iterator, Mapping
 
 from .errors import BuildError, Problem
 
@@ -80,10 +81,9 @@ def _write_site(files: Mapping[str, bytes], out: Path, previous: Manifest) -> Ma
         _unchanged(out, path, previous[path], digests[path]) for path in files
     ) and _count_files(out) == len(files):
         return previous  # the folder already is this site: nothing to write
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     manifest: Manifest = {}
-    made: set[Path] = {staging}
-    try:
+    with staged(out) as staging:
+        made: set[Path] = {staging}
         for path in sorted(files):
             target = staging / safe_path(path)
             if target.parent not in made:
@@ -100,12 +100,22 @@ def _write_site(files: Mapping[str, bytes], out: Path, previous: Manifest) -> Ma
                 target.write_bytes(files[path])
             st = os.stat(target)
             manifest[path] = [digests[path], st.st_size, st.st_mtime_ns, st.st_ino]
+    return manifest
+
+
+@contextmanager
+def staged(out: Path) -> Iterator[Path]:
+    """A fresh sibling folder of `out` to write a whole new version into: swapped in when the
+    block ends normally, removed when it raises, so `out` is only ever the old or the new."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    try:
+        yield staging
         os.chmod(staging, 0o755)
         swap_in(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return manifest
 
 
 def swap_in(staging: Path, out: Path) -> None:

@@ -16,8 +16,6 @@ import datetime as dt
 import json
 import multiprocessing
 import os
-import shutil
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -29,7 +27,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import Engine
 
 from sitegen.build import BuildOptions, read_site
-from sitegen.output import swap_in
+from sitegen.output import staged
 from sitegen.site import Site
 
 from .. import questions
@@ -228,9 +226,7 @@ def export(options: ExportOptions, engine: Engine, *, key: bytes) -> Export:
     processes scrub them and write their rows."""
     site = read_site(BuildOptions(content=options.content, config=options.config))
     out = options.out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    try:
+    with staged(out) as staging:
         router = Router(staging, options, part=0)
         write_posts(site, router)
         tally, files = router.tally, router.close()
@@ -253,11 +249,6 @@ def export(options: ExportOptions, engine: Engine, *, key: bytes) -> Export:
             dropped=dict(tally.dropped), removed=len(removed), post_chars=options.post_chars, posts=len(site.posts),
         )
         (staging / "README.md").write_text(card(summary), encoding="utf-8")
-        os.chmod(staging, 0o755)
-        swap_in(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return summary
 
 
