@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import feeds, meta, offline, output, safety, sitemap
-from .cache import FOLDER, Cache, digest
+from . import feeds, meta, offline, output, safety, sitemap, snapshot
+from .cache import FOLDER, Cache, digest, stamp
 from .config import SiteConfig
-from .diagrams import Mermaid
+from .diagrams import Mermaid, find_chromium, find_upwards
 from .documents import parse_documents, worker_count
 from .errors import BuildError, Problem
 from .references import check_references
@@ -53,11 +53,28 @@ class BuildOptions:
 
 @dataclass(frozen=True)
 class BuildResult:
-    site: Site
+    site: Site | None  # None: nothing changed since the last build, which was not redone
     files: dict[str, bytes]
     warnings: tuple[Problem, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)  # what the cache saved: "pages reused" ...
+    config: SiteConfig | None = None
+    summary: tuple[int, int] | None = None  # (pages, files) when `files` is not given
+
+    @property
+    def pages(self) -> int:
+        return self.summary[0] if self.summary else sum(1 for path in self.files if path.endswith(".html"))
+
+    @property
+    def file_count(self) -> int:
+        return self.summary[1] if self.summary else len(self.files)
+
+    @property
+    def site_config(self) -> SiteConfig:
+        if self.site is not None:
+            return self.site.config
+        assert self.config is not None
+        return self.config
 
 
 class CachedPages:
@@ -179,17 +196,53 @@ def build_files(options: BuildOptions, cache: Cache | None = None) -> BuildResul
     return BuildResult(site, files, (*cache.warnings, *warnings), timings, cache.counts)
 
 
+def inputs_snapshot(options: BuildOptions) -> snapshot.Snapshot:
+    """Everything a build reads, by file metadata (sitegen.snapshot)."""
+    from .theme import BUILTIN
+
+    folder = options.config.resolve().parent
+    script = find_upwards(folder, "node_modules/mermaid/dist/mermaid.min.js")
+    chromium = find_chromium()
+    return snapshot.take(
+        [options.content, options.theme_dir, BUILTIN],
+        [options.config, *(p for p in (script, chromium) if p is not None)],
+        [stamp(), f"mermaid={script}", f"chromium={chromium}", *snapshot.options_facts(options)],
+    )
+
+
+def _problems_json(problems: tuple[Problem, ...]) -> list[list[Any]]:
+    return [[p.path, p.line, p.message] for p in problems]
+
+
 def build_site(options: BuildOptions) -> BuildResult:
     """Build and swap the new site into options.out; on any problem the old output stays.
-    Only files whose bytes changed are written (see output.py); the cache remembers what."""
+    Only files whose bytes changed are written (see output.py); the cache remembers what.
+    When no input changed since the last build into the same folder (by their metadata,
+    sitegen.snapshot) and the folder still holds what it wrote, nothing is redone."""
     cache = options.open_cache()
+    start = time.perf_counter()
+    key = digest(str(options.out.resolve()))
+    inputs = inputs_snapshot(options)
+    if cache.path is not None and not cache.warnings:
+        record = cache.get("record", key)
+        previous = cache.get("output", key)
+        if (isinstance(record, dict) and snapshot.same(record.get("inputs"), inputs)
+                and output.still_written(options.out.resolve(), previous)):
+            cache.close()  # nothing to store: the cache keeps every entry as it is
+            config = SiteConfig.load(options.config, base_url=options.base_url)
+            return BuildResult(
+                None, {}, tuple(Problem(path, line, message) for path, line, message in record["warnings"]),
+                {"unchanged": time.perf_counter() - start}, {"nothing changed": 1}, config=config,
+                summary=(int(record["pages"]), int(record["files"])),
+            )
     try:
         result = build_files(options, cache)
         start = time.perf_counter()
-        key = digest(str(options.out.resolve()))
         previous = cache.get("output", key)
         manifest = output.write_site(result.files, options.out, previous)
         cache.put("output", key, manifest)
+        cache.put("record", key, {"inputs": inputs.to_json(), "warnings": _problems_json(result.warnings),
+                                  "pages": result.pages, "files": result.file_count})
         result.timings["write"] = time.perf_counter() - start
     finally:
         start = time.perf_counter()

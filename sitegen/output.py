@@ -69,6 +69,16 @@ def _unchanged(out: Path, path: str, entry: list[Any] | None, wanted: str) -> bo
     return entry is not None and entry[0] == wanted and _stat(out / path) == tuple(entry[1:])
 
 
+def still_written(out: Path, manifest: Manifest | None) -> bool:
+    """The folder holds exactly the files of `manifest`, each untouched since it was written."""
+    if not isinstance(manifest, dict) or not out.is_dir():
+        return False
+    for path, entry in manifest.items():
+        if not (isinstance(entry, list) and len(entry) == 4 and _stat(out / path) == tuple(entry[1:])):
+            return False
+    return _count_files(out) == len(manifest)
+
+
 def _count_files(folder: Path) -> int:
     return sum(len(names) for _dir, _dirs, names in os.walk(folder))
 
