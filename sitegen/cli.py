@@ -147,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
             result = build_files(_options(args, strict_alt=True))
             for warning in result.warnings:
                 print(f"warning: {warning}", file=sys.stderr)
-            print(f"ok: {len(result.site.documents)} documents, {len(result.site.assets)} files, no problems")
+            site = result.site
+            assert site is not None  # build_files always builds
+            print(f"ok: {len(site.documents)} documents, {len(site.assets)} files, no problems")
             return 0
         if args.command == "serve":
             from .serve import serve
