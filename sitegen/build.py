@@ -54,7 +54,7 @@ class BuildOptions:
 @dataclass(frozen=True)
 class BuildResult:
     site: Site | None  # None: nothing changed since the last build, which was not redone
-    files: dict[str, bytes]
+    files: dict[str, bytes | output.Kept]  # Kept: a page left as it is on disk (build_site)
     warnings: tuple[Problem, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)  # what the cache saved: "pages reused" ...
@@ -78,23 +78,36 @@ class BuildResult:
 
 
 class CachedPages:
-    """The build cache as a page store: path -> (digest of its inputs, its HTML)."""
+    """The build cache as a page store: path -> (digest of its inputs, the template-function
+    calls it made, the digest of its HTML), and the HTML by its digest. Given the folder the
+    last build wrote and that build's manifest, a page that is still there, untouched, is
+    not even loaded: it is `Kept` (sitegen.output)."""
 
-    def __init__(self, cache: Cache):
+    def __init__(self, cache: Cache, out: Path | None = None, manifest: output.Manifest | None = None):
         self.cache = cache
+        self.out = out
+        self.manifest = manifest or {}
         self.known: dict[str, Any] | None = None
 
-    def reuse(self, path: str, inputs: str) -> tuple[bytes, list[list[Any]]] | None:
+    def reuse(self, path: str, inputs: str) -> tuple[bytes | output.Kept, list[list[Any]]] | None:
         if self.known is None:
             self.known = dict(self.cache.entries("page"))
-        entry = self.known.pop(path, None)  # each page is asked for once: keep one copy of its HTML
-        if entry is None or entry[0] != inputs:
+        entry = self.known.pop(path, None)
+        if not (isinstance(entry, list) and len(entry) == 3) or entry[0] != inputs:
             return None
-        self.cache.used.add(("page", path))
-        return str(entry[1]).encode("utf-8"), list(entry[2])
+        calls, html_digest = list(entry[1]), str(entry[2])
+        self.cache.used.update((("page", path), ("html", html_digest)))
+        if self.out is not None and output.still_there(self.out, path, self.manifest.get(path), html_digest):
+            return output.Kept(html_digest, self.out / path), calls
+        html = self.cache.get("html", html_digest)
+        if not isinstance(html, str):
+            return None
+        return html.encode("utf-8"), calls
 
     def remember(self, path: str, inputs: str, data: bytes, calls: list[list[Any]]) -> None:
-        self.cache.put("page", path, [inputs, data.decode("utf-8"), calls])
+        html_digest = output.file_digest(data)
+        self.cache.put("page", path, [inputs, calls, html_digest])
+        self.cache.put("html", html_digest, data.decode("utf-8"))
 
     def count(self, what: str) -> None:
         self.cache.count(what)
@@ -134,12 +147,15 @@ def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage:
     return site
 
 
-def build_files(options: BuildOptions, cache: Cache | None = None) -> BuildResult:
-    """Everything but the write: the whole site as {output path: bytes}, or BuildError."""
+def build_files(options: BuildOptions, cache: Cache | None = None, written: output.Manifest | None = None) -> BuildResult:
+    """Everything but the write: the whole site as {output path: bytes}, or BuildError.
+    `written`: the manifest of what the last build wrote into options.out; pages still there
+    as they were are then `Kept` instead of loaded (not for offline sites, whose worker digests
+    every page as rendered)."""
     if cache is None:
         cache = options.open_cache()
         try:
-            return build_files(options, cache)
+            return build_files(options, cache, written)
         finally:
             cache.commit()
             cache.close()
@@ -160,7 +176,9 @@ def build_files(options: BuildOptions, cache: Cache | None = None) -> BuildResul
         raise missing_theme(options.theme)
     theme = Theme.load(options.theme_dir)
     try:
-        files = render_site(site, theme, CachedPages(cache) if cache.path is not None else None)
+        keep = written is not None and not site.config.offline
+        store = CachedPages(cache, options.out.resolve() if keep else None, written if keep else None)
+        files = render_site(site, theme, store if cache.path is not None else None)
     except Exception as error:  # a template the author wrote or edited: one line, never a traceback
         problem = template_problem(error, theme.folders)
         if problem is None:
@@ -236,9 +254,9 @@ def build_site(options: BuildOptions) -> BuildResult:
                 summary=(int(record["pages"]), int(record["files"])),
             )
     try:
-        result = build_files(options, cache)
-        start = time.perf_counter()
         previous = cache.get("output", key)
+        result = build_files(options, cache, previous if isinstance(previous, dict) else None)
+        start = time.perf_counter()
         manifest = output.write_site(result.files, options.out, previous)
         cache.put("output", key, manifest)
         cache.put("record", key, {"inputs": inputs.to_json(), "warnings": _problems_json(result.warnings),
