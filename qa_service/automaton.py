@@ -214,14 +214,22 @@ def day_start(now: dt.datetime) -> dt.datetime:
     return now.astimezone(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def replies_today(engine: Engine, *, address: str, now: dt.datetime) -> int:
+    with engine.connect() as db, db.begin():
+        return _today(db, address=address, now=now)
+
+
+def _today(db: Connection, *, address: str, now: dt.datetime) -> int:
+    return int(db.execute(select(func.count()).select_from(TURNS).where(
+        TURNS.c.asker == address, TURNS.c.created_at >= day_start(now))).scalar_one())
+
+
 def _within_limits(db: Connection, *, settings: Settings, address: str, now: dt.datetime) -> None:
     """RateLimited past the daily limit (until 00:00 UTC); PaymentRequired when the balance
     cannot pay a reply."""
     limit = settings.automaton_daily_limit
     if limit:
-        today = db.execute(select(func.count()).select_from(TURNS).where(
-            TURNS.c.asker == address, TURNS.c.created_at >= day_start(now))).scalar_one()
-        if today >= limit:
+        if _today(db, address=address, now=now) >= limit:
             wait = int((day_start(now) + dt.timedelta(days=1) - now).total_seconds()) + 1
             raise RateLimited(N_("you have had the %(limit)d replies a day the automaton gives; more from 00:00 UTC, "
                                  "in %(hours)d h %(minutes)d min"), wait, limit=limit, hours=wait // 3600,
