@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from typing import Any
 
 from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, Response
@@ -28,7 +29,7 @@ def _caller(ctx: Context, address: str) -> Caller:
     return Caller(ctx.request, ctx.settings, ctx.db, ctx.read_db, ctx.statements, ctx.now, address)
 
 
-def _standing(ctx: Context, address: str) -> dict[str, object]:
+def _standing(ctx: Context, address: str) -> dict[str, Any]:
     """The reader's balance and what is left of today's replies, for the page."""
     with ctx.read_db.connect() as db, db.begin():
         balance = credits.balance(db, address=address)
