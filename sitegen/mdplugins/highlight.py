@@ -34,7 +34,14 @@ def _lexer(name: str) -> Lexer | None:
 def highlight_code(code: str, lang: str, attrs: str) -> str:
     """markdown-it's `highlight` hook: a full <pre>, or "" to let it escape the code."""
     name = (lang or "").strip().lower()
-    lexer = _lexer(name) if name else None
+    return _highlighted(code, name) if name else ""
+
+
+@lru_cache(maxsize=256)
+def _highlighted(code: str, name: str) -> str:
+    """Pygments is most of a code block's cost, and a blog repeats its snippets (a post and
+    its translation, a contract shown in several posts): each (code, language) is lexed once."""
+    lexer = _lexer(name)
     if lexer is None:
         return ""
     body = pygments_highlight(code, lexer, _FORMATTER)

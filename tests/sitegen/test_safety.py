@@ -12,11 +12,13 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sitegen.build import BuildOptions, build_site
 from sitegen.cli import main
 from sitegen.errors import BuildError
-from sitegen.safety import scan
+from sitegen.safety import _QUICK, _Scanner, might_be_unsafe, scan
 
 from .conftest import REPO, SITE_TOML, post
 
@@ -160,6 +162,34 @@ def test_each_way_to_run_a_script_is_found(raw: str, named: str) -> None:
 @pytest.mark.parametrize("raw", SAFE)
 def test_what_the_author_may_write_passes(raw: str) -> None:
     assert scan(raw, host=HOST) == []
+
+
+# Pieces the pre-check's patterns are made of, in both cases, with the characters that
+# case-insensitive matching folds onto ASCII letters (İ ı ſ K), Hangul and whitespace.
+PIECES = ["<", ">", "&", "#", ";", "39;", "=", "(", ":", "\\", "\"", " ", "\t", "\n", "\r", "@", "-", "/", "x",
+          "base", "meta", "link", "frame", "applet", "iframe", "embed", "object", "style", "script", "on", "click",
+          "data", "src", "set", "url", "import", "expression", "behavior", "moz", "binding", "amp", "lt", "gt",
+          "quot", "colon", "s", "k", "i", "Script", "STYLE", "ONLOAD", "Data", "URL", "\u0130", "\u0131", "\u017f",
+          "\u212a", "한글", "ß", "Σ"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=12))
+def test_the_fast_pre_check_answers_as_the_pattern_does(pieces: list[str]) -> None:
+    """A document the pre-check lets through unparsed is one the full pattern lets through."""
+    text = "".join(pieces)
+    expected = _QUICK.search(text.replace("\t", "").replace("\n", "").replace("\r", "")) is not None
+    assert might_be_unsafe(text) == expected
+
+
+@pytest.mark.parametrize("raw, named", HOSTILE, ids=[named for _raw, named in HOSTILE])
+def test_whatever_the_parser_finds_the_pre_check_lets_through(raw: str, named: str) -> None:
+    for variant in (raw, raw.upper(), raw.swapcase(), f"<p>한국어 {raw} 끝</p>"):
+        scanner = _Scanner(variant, HOST)
+        scanner.feed(variant)
+        scanner.close()
+        if scanner.findings:
+            assert might_be_unsafe(variant), variant
 
 
 def hostile_site(make_site: Callable[..., BuildOptions], toml: str = SITE_TOML) -> BuildOptions:
