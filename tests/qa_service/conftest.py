@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Awaitable, Callable, Iterator, TypeVar
 
 import pytest
@@ -20,7 +21,7 @@ from qa_service.db import AsyncStatements
 from qa_service.settings import Settings
 from tests.conftest import require
 
-from .servers import SECRET_KEY, postgres_schema
+from .servers import SECRET_KEY, ModelServer, postgres_schema
 
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 ORIGIN = "http://127.0.0.1:8001"
@@ -146,3 +147,42 @@ def http_sign_in(url: str, account) -> str:  # type: ignore[no-untyped-def]
     response = httpx.post(f"{url}/api/auth/verify", json={"message": text, "signature": sign(account, text)})
     assert response.status_code == 200, response.text
     return str(response.json()["token"])
+
+
+@pytest.fixture(scope="session")
+def automaton_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny demo automaton (`qa-service train --tiny`), trained once per session on an export
+    of a few answered questions: a model folder with its tokenizer and chat template."""
+    try:
+        import peft  # noqa: F401
+        import torch  # noqa: F401
+        import trl  # noqa: F401
+    except ImportError as error:
+        require(False, f"{error.name} is missing: install the project's [test] extra (scripts/test does)")
+    from .automaton_model import answered_export, train_tiny
+
+    root = tmp_path_factory.mktemp("automaton")
+    return train_tiny(answered_export(root), root / "automaton")
+
+
+@pytest.fixture(scope="session")
+def model_server(automaton_model: Path) -> Iterator[ModelServer]:
+    """`transformers serve` on a free port, run from the folder that holds the model: a request
+    naming the model by its absolute path gets it (loaded on first use). A test may kill it;
+    the next one using it finds it started again."""
+    require(ModelServer.command() is not None,
+            "transformers serve is missing: install the project's [test] extra (transformers[serving])")
+    server = ModelServer(cwd=str(automaton_model.parent))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def served(model_server: ModelServer) -> ModelServer:
+    """model_server, running (started again if an earlier test killed it)."""
+    if model_server.process is None or model_server.process.poll() is not None:
+        model_server.start()
+    return model_server
