@@ -5,14 +5,13 @@ chosen one; a model failure or a short balance charges nothing; a retry pays onc
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import re
 import signal
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import pytest
 from eth_account import Account
@@ -40,22 +39,6 @@ def fund(client: TestClient, wallet: Wallet, amount: int) -> None:
 
 def balance(client: TestClient, headers: dict[str, str]) -> int:
     return int(client.get("/api/credits", headers=headers).json()["balance"])
-
-
-@pytest.fixture
-def log(tmp_path: Path) -> Path:
-    return tmp_path / "model-requests.jsonl"
-
-
-@pytest.fixture
-def talk(make_client: Client, log: Path) -> Iterator[Callable[..., TestClient]]:
-    """A client of a service whose automaton is the stub (its behaviour and settings given)."""
-    with contextlib.ExitStack() as stack:
-        def factory(behaviour: Behaviour | None = None, **settings: object) -> TestClient:
-            url = stack.enter_context(stub_server(log, behaviour))
-            return make_client(automaton_url=url, **{"automaton_system": "You are the author.", **settings})
-
-        yield factory
 
 
 def signed(client: TestClient, wallet: Wallet) -> dict[str, str]:
