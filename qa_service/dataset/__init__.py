@@ -32,6 +32,7 @@ from sitegen.site import Site
 
 from .. import automaton, questions
 from ..questions import QuestionView
+from .by_asker import split_by_asker
 from .card import Export, card
 from .choices import automaton_rows
 from .posts import MAX_CHARS, post_rows
@@ -54,6 +55,7 @@ class ExportOptions:
     post_chars: int = MAX_CHARS  # posts: sections longer than this are split at paragraphs
     batch: int = 1000  # questions read from the database at a time
     now: dt.datetime | None = None  # the export date; default: SOURCE_DATE_EPOCH, else the clock
+    by_asker: bool = False  # also by-asker/<asker>/: each asker's rows alone (per-reader adapters)
 
 
 @dataclass
@@ -254,6 +256,7 @@ def export(options: ExportOptions, engine: Engine, *, key: bytes) -> Export:
         for config, splits in talks.close().items():
             for split, names in splits.items():
                 files[config].setdefault(split, []).extend(names)
+        askers = split_by_asker(staging, files) if options.by_asker else {}
         when = export_date(options)
         removed = removed_entries(out, tally.threads, when=when.isoformat())
         (staging / REMOVED).write_text("".join(json.dumps(entry, sort_keys=True) + "\n" for entry in removed), encoding="utf-8")
@@ -265,6 +268,7 @@ def export(options: ExportOptions, engine: Engine, *, key: bytes) -> Export:
                    for name in names},
             test_percent=options.test_percent, system=options.system, pii_mode=options.pii, pii=dict(tally.pii),
             dropped=dict(tally.dropped), removed=len(removed), post_chars=options.post_chars, posts=len(site.posts),
+            askers=len(askers),
         )
         (staging / "README.md").write_text(card(summary), encoding="utf-8")
     return summary

@@ -114,6 +114,7 @@ class Export:
     removed: int
     post_chars: int
     posts: int
+    askers: int = 0  # folders in by-asker/ (--by-asker)
 
     @property
     def version(self) -> str:
@@ -259,6 +260,9 @@ def card(export: Export) -> str:
         "boundaries (never inside a code fence), each part keeping the section's `heading_path`. Footnote definitions "
         "travel with the part that cites them.", "",
         "## Files", "",
+        *([f"`by-asker/<asker>/` holds the rows of each of the {export.askers} askers alone, one dataset folder each "
+           "(same fields, its own small card): for training a reader's own adapter, which the service names "
+           "`QA_AUTOMATON_ADAPTERS` + his `asker` pseudonym.", ""] if export.askers else []),
         "File names carry a hash of their content, so an export with new rows has new names and `datasets` loads it "
         "afresh instead of from its cache.", "", "| file | size |", "|---|---:|",
     ]

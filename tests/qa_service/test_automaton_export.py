@@ -139,3 +139,24 @@ def test_a_deleted_account_leaves_the_next_export(talk, export, wallet: Wallet, 
     again = export(tmp_path / "dataset", "--test-percent", "0")
     assert not (again / "choices").exists()
     assert thread in (again / "removed.jsonl").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_export_splits_by_asker_for_per_reader_adapters(talk, export, wallet: Wallet, admin: Wallet,  # type: ignore[no-untyped-def]
+                                                             tmp_path: Path) -> None:
+    client: TestClient = talk()
+    other = Wallet(Account.create())
+    for who, words in ((wallet, "Mine"), (other, "Theirs")):
+        me = signed(client, who)
+        fund(client, who, 5)
+        converse(client, me, [words, f"{words} again"], [0, 1], consent=True)
+    folder = export(tmp_path / "dataset", "--test-percent", "0", "--by-asker")
+    for who, words in ((wallet, "Mine"), (other, "Theirs")):
+        name = pseudonym(who.address, KEY)
+        own = load(folder / "by-asker" / name, "choices", tmp_path)["train"]
+        assert len(own) == 2 and {row["asker"] for row in own} == {name}
+        assert {row["prompt"][-1]["content"] for row in own} == {words, f"{words} again"}
+        assert len(load(folder / "by-asker" / name, "ilql", tmp_path)["train"]) == 6
+    assert len(load(folder, "choices", tmp_path)["train"]) == 4, "the whole export is there as ever"
+    assert "by-asker/<asker>/" in (folder / "README.md").read_text(encoding="utf-8")
+    assert not [p for p in (folder / "by-asker").iterdir() if other.address.lower() in p.name.lower()]
