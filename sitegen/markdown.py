@@ -144,7 +144,7 @@ def render_markdown(
         html=html,
         headings=tuple(Heading(h["level"], h["text"], h["id"], h["line"] + line_offset) for h in heads),
         references=tuple(
-            Reference(r["kind"], r["target"], r["line"] + line_offset, r["alt"]) for r in env.get("references", [])
+            Reference(r["kind"], r["target"], r["line"] + line_offset, r["alt"]) for r in env.get("targets", [])
         ),
         sections=_sections(text, [h for h in heads if h["line"]], line_offset),
         has_math=any(t.type.startswith("math") or any(c.type.startswith("math") for c in t.children or []) for t in tokens),

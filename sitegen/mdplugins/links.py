@@ -1,5 +1,6 @@
 """Links and images: rel on links to other hosts, lazy local images with their size,
-and every link and image target recorded in env["references"] for checking."""
+and every link and image target recorded in env["targets"] for checking (not env["references"]:
+markdown-it keeps `[label]: url` definitions there)."""
 
 from __future__ import annotations
 
@@ -114,7 +115,7 @@ def links_plugin(
     env["image_size"], if given, maps a local image path to its (width, height)."""
 
     def visit(state: StateCore) -> None:
-        refs: list[dict[str, Any]] = state.env.setdefault("references", [])
+        refs: list[dict[str, Any]] = state.env.setdefault("targets", [])
         image_size: Callable[[str], tuple[int, int] | None] | None = state.env.get("image_size")
         for block in state.tokens:
             line = (block.map[0] + 1) if block.map else 0
