@@ -5,6 +5,7 @@ markdown-it keeps `[label]: url` definitions there)."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from html import escape, unescape
 from typing import Any, Callable
 from urllib.parse import unquote, urljoin, urlsplit
@@ -17,6 +18,7 @@ _ALT = re.compile(r"""\salt\s*=\s*(["'])(.*?)\1""", re.I | re.S)
 _TAG = re.compile(r"<img\b[^>]*>", re.I | re.S)
 
 
+@lru_cache(maxsize=4096)  # pure, and asked for every link of every post
 def is_external(href: str, site_host: str | None) -> bool:
     parts = urlsplit(href)
     if href.startswith("//"):
@@ -24,6 +26,7 @@ def is_external(href: str, site_host: str | None) -> bool:
     return parts.scheme in ("http", "https") and parts.netloc != site_host
 
 
+@lru_cache(maxsize=4096)  # pure, and asked for every link of every post
 def is_relative(target: str) -> bool:
     """A path relative to the page: needs a prefix when the page moves one folder down."""
     parts = urlsplit(target)
@@ -99,6 +102,7 @@ def caption_alt(html: str) -> str:
     return _FIGURE.sub(fix, html)
 
 
+@lru_cache(maxsize=4096)  # pure, and asked for every link of every post
 def is_local(target: str) -> bool:
     """A path into the site itself (relative or root-relative), not a fragment or mailto."""
     parts = urlsplit(target)
