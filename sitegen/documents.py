@@ -26,6 +26,7 @@ from .config import SiteConfig, is_language_tag
 from .content import Document, load_frontmatter, parse_document, split_frontmatter
 from .errors import Problem
 from .fingerprint import Fingerprints
+from .i18n import reading_minutes
 from .markdown import Rendered, render_markdown, rendered_from_json, rendered_to_json
 from .site import locate
 from .sources import SourceFile
@@ -124,7 +125,9 @@ def render_job(job: Job) -> tuple[dict[str, Any], list[list[Any]], list[list[Any
         job.body, site_host=job.site_host, line_offset=job.line_offset, image_size=size, link_prefix=job.link_prefix,
         language=job.language, diagrams=Asked(_FIGURES, drawings),
     )
-    return rendered_to_json(rendered), asked, drawings
+    data = rendered_to_json(rendered)
+    data["minutes"] = reading_minutes(job.body)  # the post's reading time, kept with its render
+    return data, asked, drawings
 
 
 def worker_count() -> int:
@@ -191,7 +194,7 @@ def parse_documents(
             pass
         return meta
 
-    rendered, inputs = _rendered(_predict(texts, config, load_yaml), config, cache, images, by_rel, workers, figures)
+    rendered, inputs, minutes = _rendered(_predict(texts, config, load_yaml), config, cache, images, by_rel, workers, figures)
     settings = Fingerprints().of(config)
 
     def beside(folder: PurePosixPath) -> Callable[[str], bool]:
@@ -201,14 +204,17 @@ def parse_documents(
         def render(body: str, offset: int, prefix: str, language: str) -> Rendered:
             slot = (rel, offset, prefix, language)
             if slot not in rendered:  # only when parse_document chose otherwise than predicted
-                more, more_inputs = _rendered([(rel, body, offset, prefix, language)], config, cache, images, by_rel, 1, figures)
+                more, more_inputs, more_minutes = _rendered([(rel, body, offset, prefix, language)], config, cache, images, by_rel, 1, figures)
                 rendered.update(more)
                 inputs.update(more_inputs)
+                minutes.update(more_minutes)
             used[rel] = inputs[slot]
+            reading[rel] = minutes[slot]
             return rendered[slot]
         return render
 
     used: dict[PurePosixPath, str] = {}
+    reading: dict[PurePosixPath, int] = {}
     documents: list[Document] = []
     for source, where, text in texts:
         document, found = parse_document(
@@ -218,7 +224,8 @@ def parse_documents(
         problems.extend(found)
         if document is not None:
             # what it was made of: the file, the settings, its place, and what its render read
-            document = replace(document, inputs=digest(source.data, settings, repr(where), source.display, used[source.rel]))
+            document = replace(document, inputs=digest(source.data, settings, repr(where), source.display, used[source.rel]),
+                               minutes=reading[source.rel])
             documents.append(document)
     return documents, assets, problems
 
@@ -248,13 +255,14 @@ def _predict(texts: list[tuple[SourceFile, Any, str]], config: SiteConfig, load_
 def _rendered(
     requests: list[Request], config: SiteConfig, cache: Cache, images: Images,
     by_rel: Mapping[PurePosixPath, bytes], workers: int, figures: Mapping[str, str],
-) -> tuple[dict[Slot, Rendered], dict[Slot, str]]:
+) -> tuple[dict[Slot, Rendered], dict[Slot, str], dict[Slot, int]]:
     """Every body's Rendered (from the cache when its input, images and drawings are unchanged,
-    else rendered), and a digest of what each render read."""
+    else rendered), a digest of what each render read, and its reading time in minutes."""
     keys = [digest(body, config.host or "", str(offset), prefix, language) for _rel, body, offset, prefix, language in requests]
     hits = cache.get_many("markdown", keys)
     result: dict[Slot, Rendered] = {}
     inputs: dict[Slot, str] = {}
+    minutes: dict[Slot, int] = {}
     missing: list[tuple[Slot, Job]] = []
     under: dict[PurePosixPath, list[PurePosixPath]] | None = None
     for (rel, body, offset, prefix, language), key in zip(requests, keys, strict=True):
@@ -267,6 +275,7 @@ def _rendered(
             ):
                 result[(rel, offset, prefix, language)] = rendered_from_json(hit["rendered"])
                 inputs[(rel, offset, prefix, language)] = digest(key, json.dumps([hit["images"], hit["diagrams"]]))
+                minutes[(rel, offset, prefix, language)] = int(hit["rendered"]["minutes"])
                 continue
         if under is None:
             under = _subtree(by_rel)
@@ -279,8 +288,9 @@ def _rendered(
     for (slot, job), (data, asked, drawings) in zip(missing, done, strict=True):
         result[slot] = rendered_from_json(data)
         inputs[slot] = digest(job.key, json.dumps([asked, drawings]))
+        minutes[slot] = int(data["minutes"])
         cache.put("markdown", job.key, {"rendered": data, "images": asked, "diagrams": drawings})
-    return result, inputs
+    return result, inputs, minutes
 
 
 __all__ = ["parse_documents", "render_job", "worker_count", "Images", "image_size"]
