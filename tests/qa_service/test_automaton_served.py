@@ -77,7 +77,7 @@ def test_a_reader_talks_to_the_served_automaton_and_the_export_learns_from_his_c
         start = {"message": MESSAGES[0], "idempotency_key": "turn-0", "consent_to_training": True}
         poor = httpx.post(f"{url}/api/automaton/conversations", headers=reader, json=start)
         assert poor.status_code == 402, poor.text
-        assert "/ask" in poor.json()["detail"]
+        assert "your balance is 0: ask the author a question" in poor.json()["detail"]
 
         assert earn(url, reader, author, "Why do you keep a blog?") == 3
         assert balance(url, reader) == 3
@@ -106,7 +106,7 @@ def test_a_reader_talks_to_the_served_automaton_and_the_export_learns_from_his_c
         more = {"message": MESSAGES[3], "idempotency_key": "turn-3"}
         poor = httpx.post(f"{url}/api/automaton/conversations/{conversation}/turns", headers=reader, json=more)
         assert poor.status_code == 402, poor.text
-        assert "/ask" in poor.json()["detail"] and balance(url, reader) == 0
+        assert "your balance is 0: ask the author a question" in poor.json()["detail"] and balance(url, reader) == 0
         assert earn(url, reader, author, "What do you read?") == 3
 
         # The model server dies mid-reply (SIGKILL): a clear 502, nothing charged, no turn stored.
