@@ -242,11 +242,15 @@ def _within_limits(db: Connection, *, settings: Settings, address: str, now: dt.
 
 
 def plan(engine: Engine, *, settings: Settings, address: str, message: str, idempotency_key: str,
-         conversation_id: int | None, language: str | None = None, now: dt.datetime) -> Plan:
+         conversation_id: int | None, language: str | None = None, post: str | None = None,
+         now: dt.datetime) -> Plan:
     """Check that a reply can be made and paid for, and what the model is to be sent; or
-    find the turn this key already made (`replay`)."""
+    find the turn this key already made (`replay`). Every value is checked here, before the
+    model is asked."""
     message = _clean_message(message, settings=settings)
     key = _clean_key(idempotency_key)
+    if post:
+        post_slug(post)
     if language is not None and not re.fullmatch(LANGUAGE_TAG, language):
         raise Invalid(N_("language %(language)r is not a language tag such as en or ko-KR"), language=language[:40])
     with engine.connect() as db, db.begin():

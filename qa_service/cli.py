@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--pii", choices=("scrub", "drop"), default="scrub",
                         help="scrub: replace personal data and secrets with typed placeholders (default); "
                              "drop: leave out every row in which any was found")
+    export.add_argument("--by-asker", action="store_true",
+                        help="also write by-asker/<asker pseudonym>/: each asker's rows alone, to train his own adapter")
     train = commands.add_parser("train", help="train the author's automaton on an export: SFT on sft, then DPO on "
                                                "preference and choices; writes a model folder `transformers serve` serves")
     train.add_argument("--dataset", type=Path, default=Path("dataset"), help="the folder `qa-service export` wrote (default dataset/)")
@@ -196,7 +198,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     engine = make_engine(settings.database_url)
     options = ExportOptions(content=args.content, config=args.config, out=args.out,
-                            test_percent=args.test_percent, system=args.system, pii=args.pii)
+                            test_percent=args.test_percent, system=args.system, pii=args.pii, by_asker=args.by_asker)
     try:
         migrate(engine)
         summary = export(options, engine, key=settings.key)
@@ -219,6 +221,8 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     if scrubbed and args.pii == "scrub":
         print(f"scrubbed: {scrubbed}")
     print(f"removed.jsonl: {summary.removed} thread(s) removed since earlier exports")
+    if args.by_asker:
+        print(f"by-asker/: the rows of {summary.askers} asker(s), one folder each")
     print(f"dataset written to {args.out}/ (load it with datasets.load_dataset({str(args.out)!r}, 'sft'))")
     return 0
 

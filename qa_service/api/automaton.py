@@ -25,7 +25,7 @@ async def reply(me: Caller, *, message: str, idempotency_key: str, conversation_
     settings = me.settings
     plan = await asyncio.to_thread(automaton.plan, me.read_db, settings=settings, address=me.address, message=message,
                                    idempotency_key=idempotency_key, conversation_id=conversation_id,
-                                   language=language, now=me.now)
+                                   language=language, post=post, now=me.now)
     if plan.replay is not None:
         conversation, turn = plan.replay
         return automaton.Reply(conversation, turn, await asyncio.to_thread(_balance, me))

@@ -4,6 +4,7 @@ bound to it, and wallets that sign in the way a browser or a script would."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,3 +187,23 @@ def served(model_server: ModelServer) -> ModelServer:
     if model_server.process is None or model_server.process.poll() is not None:
         model_server.start()
     return model_server
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Path:
+    """Where the automaton's stub model server records the requests it gets (model_stub.py)."""
+    return tmp_path / "model-requests.jsonl"
+
+
+@pytest.fixture
+def talk(make_client, log: Path) -> Iterator[Callable[..., TestClient]]:  # type: ignore[no-untyped-def]
+    """A client of a service whose automaton is the stub model server (its behaviour and the
+    settings given), running in a thread of this process."""
+    from .model_stub import stub_server
+
+    with contextlib.ExitStack() as stack:
+        def factory(behaviour: object = None, **settings: object) -> TestClient:
+            url = stack.enter_context(stub_server(log, behaviour))  # type: ignore[arg-type]
+            return make_client(automaton_url=url, **{"automaton_system": "You are the author.", **settings})  # type: ignore[no-any-return]
+
+        yield factory

@@ -30,6 +30,7 @@ from .servers import free_port
 class Behaviour:
     ignore_n: bool = False  # answer one choice whatever `n` asks (Ollama, llama.cpp's server)
     hang: bool = False  # log the request, then never answer
+    delay: float = 0.0  # seconds to think before answering
     status: int = 200  # answer this status instead (500: a broken server)
     malformed: bool = False  # answer 200 with JSON that is not a chat completion
     models: list[str] = field(default_factory=list)  # when given, any other model is a 404 (vLLM's way)
@@ -60,6 +61,7 @@ def _handler(log: Path, behaviour: Behaviour) -> type[BaseHTTPRequestHandler]:
                                       "body": body}, ensure_ascii=False) + "\n")
             if behaviour.hang:
                 time.sleep(3600)
+            time.sleep(behaviour.delay)
             if self.path != "/v1/chat/completions":
                 self._send(404, {"error": {"message": f"no {self.path}"}})
                 return

@@ -5,14 +5,13 @@ chosen one; a model failure or a short balance charges nothing; a retry pays onc
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import re
 import signal
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import pytest
 from eth_account import Account
@@ -40,22 +39,6 @@ def fund(client: TestClient, wallet: Wallet, amount: int) -> None:
 
 def balance(client: TestClient, headers: dict[str, str]) -> int:
     return int(client.get("/api/credits", headers=headers).json()["balance"])
-
-
-@pytest.fixture
-def log(tmp_path: Path) -> Path:
-    return tmp_path / "model-requests.jsonl"
-
-
-@pytest.fixture
-def talk(make_client: Client, log: Path) -> Iterator[Callable[..., TestClient]]:
-    """A client of a service whose automaton is the stub (its behaviour and settings given)."""
-    with contextlib.ExitStack() as stack:
-        def factory(behaviour: Behaviour | None = None, **settings: object) -> TestClient:
-            url = stack.enter_context(stub_server(log, behaviour))
-            return make_client(automaton_url=url, **{"automaton_system": "You are the author.", **settings})
-
-        yield factory
 
 
 def signed(client: TestClient, wallet: Wallet) -> dict[str, str]:
@@ -303,3 +286,49 @@ def test_settings_are_checked_with_a_clear_message() -> None:
             Settings(**values)  # type: ignore[arg-type]
     assert Settings(automaton_url="http://127.0.0.1:8000/v1/").automaton_url == "http://127.0.0.1:8000"
     assert not Settings(automaton_url="").automaton
+
+
+def test_junk_at_every_automaton_endpoint_is_a_4xx(talk, wallet: Wallet, admin: Wallet, log: Path) -> None:  # type: ignore[no-untyped-def]
+    from .test_no_500 import JUNK
+
+    client = talk(rate_ip_per_minute=0, rate_address_per_minute=0)
+    fund(client, admin, 100)
+    headers = signed(client, admin)
+    made = client.post("/api/automaton/conversations", headers=headers, json={"message": "Hi", "idempotency_key": "k"})
+    assert made.status_code == 201
+    paths = [p for p in client.get("/openapi.json").json()["paths"].items() if "automaton" in p[0]]
+    assert len(paths) == 6
+    junk = JUNK + [b'{"message": "", "idempotency_key": "x"}', b'{"message": "a", "idempotency_key": "\\u0000"}',
+                   b'{"chosen": 99}', b'{"chosen": -1}', b'{"chosen": "1"}', b'{"reply": "\\u0000"}',
+                   b'{"message": "a", "idempotency_key": "' + b"k" * 101 + b'"}',
+                   b'{"message": "a", "idempotency_key": "p", "post": "a/b/c d"}']
+    for template, methods in paths:
+        for ident in ("1", "999999", "-1", "abc", "2147483648"):
+            path = template.replace("{conversation_id}", ident).replace("{turn_id}", ident)
+            for method in methods:
+                for body in junk if method == "post" else [b""]:
+                    response = client.request(method.upper(), path, content=body,
+                                              headers={**headers, "Content-Type": "application/json"})
+                    assert response.status_code < 500, (method, path, body, response.text)
+                    if response.status_code >= 400:
+                        assert "detail" in response.json(), (method, path, body)
+    assert len(requests_in(log)) == 1, "no junk reached the model"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_same_request_sent_twice_at_once_is_charged_once(talk, wallet: Wallet, log: Path) -> None:  # type: ignore[no-untyped-def]
+    client = talk(Behaviour(delay=0.5))
+    me = signed(client, wallet)
+    fund(client, wallet, 5)
+    body = {"message": "Hi", "idempotency_key": "twice"}
+    answers: list[object] = []
+    senders = [threading.Thread(target=lambda: answers.append(
+        client.post("/api/automaton/conversations", headers=me, json=body))) for _ in range(2)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join()
+    assert len(requests_in(log)) == 2, "both were under way at once (each asked the model)"
+    assert {a.status_code for a in answers} == {201}  # type: ignore[attr-defined]
+    assert len({a.json()["turn"]["id"] for a in answers}) == 1  # type: ignore[attr-defined]
+    assert balance(client, me) == 4 and len(client.get("/api/automaton/conversations", headers=me).json()) == 1

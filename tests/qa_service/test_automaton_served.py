@@ -22,9 +22,11 @@ from eth_account import Account
 
 from qa_service.cli import main
 from qa_service.dataset.pii import scrub
+from qa_service.dataset.rows import pseudonym
+from qa_service.settings import secret_bytes
 
 from .automaton_model import SYSTEM, export
-from .conftest import ADMIN, ORIGIN, http_sign_in
+from .conftest import ADMIN, ORIGIN, Wallet, http_sign_in
 from .servers import SECRET_KEY, ModelServer, service
 
 pytestmark = [pytest.mark.filterwarnings(f"ignore::{category}") for category in ("FutureWarning", "UserWarning", "DeprecationWarning")]
@@ -49,6 +51,14 @@ def earn(url: str, reader: dict[str, str], author: dict[str, str], question: str
 
 def balance(url: str, reader: dict[str, str]) -> int:
     return int(httpx.get(f"{url}/api/credits", headers=reader).json()["balance"])
+
+
+def earn_here(client, reader: dict[str, str], author: dict[str, str]) -> int:  # type: ignore[no-untyped-def]
+    """earn() through a TestClient."""
+    asked = client.post("/api/questions", headers=reader, json={"text": "Will you learn my ways?", "consent_to_training": True})
+    answered = client.post(f"/api/admin/questions/{asked.json()['id']}/answer", headers=author, json={"text": "A few."})
+    assert answered.status_code == 200, answered.text
+    return int(answered.json()["credits_awarded"])
 
 
 def choose(url: str, reader: dict[str, str], turn: dict[str, Any], pick: int | None) -> None:
@@ -184,3 +194,28 @@ def test_a_reader_talks_to_the_served_automaton_and_the_export_learns_from_his_c
     assert trained["rows"]["dpo"] == (over(shown[0][0], shown[0][1:]) + over(CORRECTION, shown[2])
                                       + over(shown[3][1], shown[3][:1] + shown[3][2:]))
     assert trained["rows"]["dpo"] >= 3 and trained["steps"] == {"sft": 1, "dpo": 1}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_reader_with_his_own_model_talks_to_it_named_by_his_pseudonym(served: ModelServer, automaton_model: Path,
+                                                                        make_client, wallet: Wallet, admin: Wallet,  # type: ignore[no-untyped-def]
+                                                                        tmp_path: Path) -> None:
+    """QA_AUTOMATON_ADAPTERS with transformers serve: the prefix is a folder path, each reader's
+    model the author's merged with his LoRA adapter (`train --lora --merge`), in the folder named
+    by his pseudonym, the one the export's `asker` column shows."""
+    readers = tmp_path / "readers"
+    client = make_client(automaton_url=served.url, automaton_model=str(automaton_model), automaton_candidates=2,
+                         automaton_max_tokens=16, automaton_adapters=f"{readers}/reader-")
+    me, author = bearer(wallet.sign_in(client)), bearer(admin.sign_in(client))
+    assert earn_here(client, me, author) > 0
+    his = pseudonym(wallet.address, secret_bytes(SECRET_KEY))
+    # His model: the author's, with a LoRA adapter trained on a reader's folder of `export --by-asker`
+    # (the session's one reader, not him: what it learnt does not matter here, whose name it has does).
+    dataset = Path(json.loads((automaton_model / "automaton.json").read_text(encoding="utf-8"))["dataset"])
+    [someone] = (dataset / "by-asker").iterdir()
+    assert main(["train", "--dataset", str(someone), "--base", str(automaton_model), "--lora", "--merge",
+                 "--max-steps", "1", "--out", str(readers / f"reader-{his}")]) == 0
+    reply = client.post("/api/automaton/conversations", headers=me, timeout=150,
+                        json={"message": "Hello, me?", "idempotency_key": "adapter-1", "consent_to_training": True})
+    assert reply.status_code == 201, reply.text
+    assert reply.json()["turn"]["model"] == f"{readers}/reader-{his}"
