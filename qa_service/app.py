@@ -21,7 +21,7 @@ from pathlib import Path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
-from .api import admin, auth, credits, nft, pages, questions
+from .api import admin, auth, automaton, automaton_pages, credits, nft, pages, questions
 from .api.deps import refusals
 from .db import AsyncStatements, dispose, make_engine, migrate, reader_for
 from .errors import RateLimited, ServiceError
@@ -179,6 +179,9 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
 
     for router in (auth.router, questions.router, credits.router, admin.router, nft.router, pages.router):
         app.include_router(router)
+    if settings.automaton:  # unset, the automaton's paths do not exist: 404, and no page links to them
+        app.include_router(automaton.router)
+        app.include_router(automaton_pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
     app.add_middleware(Guard, max_body=settings.max_body_bytes,
                        limiter=_limiter(redis, settings, "ip", settings.rate_ip_per_minute))

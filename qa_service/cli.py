@@ -1,4 +1,4 @@
-"""The `qa-service` command: serve, migrate, backup, restore, export, publish, deploy-nft, mint. `main(argv) -> exit status`."""
+"""The `qa-service` command: serve, migrate, backup, restore, export, train, publish, deploy-nft, mint. `main(argv) -> exit status`."""
 
 from __future__ import annotations
 
@@ -38,6 +38,26 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--pii", choices=("scrub", "drop"), default="scrub",
                         help="scrub: replace personal data and secrets with typed placeholders (default); "
                              "drop: leave out every row in which any was found")
+    export.add_argument("--by-asker", action="store_true",
+                        help="also write by-asker/<asker pseudonym>/: each asker's rows alone, to train his own adapter")
+    train = commands.add_parser("train", help="train the author's automaton on an export: SFT on sft, then DPO on "
+                                               "preference and choices; writes a model folder `transformers serve` serves")
+    train.add_argument("--dataset", type=Path, default=Path("dataset"), help="the folder `qa-service export` wrote (default dataset/)")
+    train.add_argument("--out", type=Path, required=True, help="the model folder to write (replaced when training succeeds)")
+    kind = train.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--base", help="the model to start from: a folder or a Hub name this machine has")
+    kind.add_argument("--tiny", action="store_true", help="a tiny random model and a tokenizer trained on the export "
+                                                          "(a demo that talks nonsense; nothing downloaded)")
+    train.add_argument("--lora", action="store_true", help="train a LoRA adapter of --base and save the adapter alone (peft)")
+    train.add_argument("--merge", action="store_true", help="with --lora: save the base with the adapter merged in, "
+                                                            "a whole model (transformers serve cannot load a bare adapter)")
+    train.add_argument("--asker", default=None, help="only this asker's conversations (his pseudonym, the export's `asker` column)")
+    train.add_argument("--epochs", type=float, default=3.0, help="passes over the data per stage (default 3)")
+    train.add_argument("--max-steps", type=int, default=-1, help="at most this many steps per stage (default: no cap)")
+    train.add_argument("--batch-size", type=int, default=2)
+    train.add_argument("--learning-rate", type=float, default=None, help="default 1e-3 (tiny), 2e-4 (lora), 1e-5 (whole model)")
+    train.add_argument("--max-length", type=int, default=512, help="tokens per example; longer ones are cut (default 512)")
+    train.add_argument("--seed", type=int, default=0)
     publish = commands.add_parser("publish", help="write the answered, public, consented conversations into the blog's content")
     publish.add_argument("--content", type=Path, default=Path("content"), help="the blog's content folder (default content/)")
     publish.add_argument("--config", type=Path, default=Path("site.toml"), help="the blog's site.toml (default site.toml)")
@@ -53,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from .settings import Settings, new_secret
 
+    if args.command == "train":
+        return _train(args)
     if args.command == "secret":
         print(new_secret())
         return 0
@@ -176,7 +198,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     engine = make_engine(settings.database_url)
     options = ExportOptions(content=args.content, config=args.config, out=args.out,
-                            test_percent=args.test_percent, system=args.system, pii=args.pii)
+                            test_percent=args.test_percent, system=args.system, pii=args.pii, by_asker=args.by_asker)
     try:
         migrate(engine)
         summary = export(options, engine, key=settings.key)
@@ -199,7 +221,42 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     if scrubbed and args.pii == "scrub":
         print(f"scrubbed: {scrubbed}")
     print(f"removed.jsonl: {summary.removed} thread(s) removed since earlier exports")
+    if args.by_asker:
+        print(f"by-asker/: the rows of {summary.askers} asker(s), one folder each")
     print(f"dataset written to {args.out}/ (load it with datasets.load_dataset({str(args.out)!r}, 'sft'))")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    """train needs no settings: an export in, a model folder out."""
+    try:
+        from .training import TrainError, TrainOptions, train
+    except ImportError as error:  # pragma: no cover - the train extra is in the test extra
+        print(f"qa-service train: {error.name} is missing: install the project with its train extra "
+              f"(pip install -e '.[train]')", file=sys.stderr)
+        return 2
+    options = TrainOptions(dataset=args.dataset, out=args.out, base=args.base, tiny=args.tiny, lora=args.lora, merge=args.merge,
+                           asker=args.asker, epochs=args.epochs, max_steps=args.max_steps, batch_size=args.batch_size,
+                           learning_rate=args.learning_rate, max_length=args.max_length, seed=args.seed)
+    try:
+        summary = train(options)
+    except TrainError as error:
+        print(f"qa-service train: {error}; nothing written, {args.out} is as it was", file=sys.stderr)
+        return 1
+    except ImportError as error:
+        print(f"qa-service train: {error.name} is missing: install the project with its train extra "
+              f"(pip install -e '.[train]')", file=sys.stderr)
+        return 2
+    rows = ", ".join(f"{config} {n}" for config, n in summary.rows.items())
+    steps = ", ".join(f"{stage} {n} steps (last loss {summary.loss[stage]:.3f})" for stage, n in summary.steps.items())
+    print(f"rows: {rows}")
+    print(f"trained: {steps} in {summary.seconds:.1f} s")
+    if args.lora and not args.merge:
+        print(f"adapter written to {args.out}/; serve it beside its base: "
+              f"vllm serve {args.base} --enable-lora --lora-modules NAME={args.out.resolve()}")
+    else:
+        print(f"model written to {args.out}/; serve it: transformers serve --host 127.0.0.1 --port 8002, "
+              f"and set QA_AUTOMATON_URL=http://127.0.0.1:8002 QA_AUTOMATON_MODEL={args.out.resolve()}")
     return 0
 
 

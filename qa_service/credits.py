@@ -58,23 +58,40 @@ def record_award(db: Connection, *, address: str, question_id: int, amount: int,
     return True
 
 
-def spend(engine: Engine, *, address: str, amount: int, idempotency_key: str, reason: str, now: dt.datetime) -> int:
-    """Spend credits once per idempotency key; a replay returns the balance again. Never below zero."""
+def lock_account(db: Connection, *, address: str, now: dt.datetime) -> None:
+    """Inside the caller's transaction: create the address's account row if needed and lock
+    it, so the balance this transaction reads stays true until it commits."""
+    db.execute(ADD_ACCOUNT.on(db), {"address": address, "created_at": now})
+    db.execute(select(ACCOUNTS.c.address).where(ACCOUNTS.c.address == address).with_for_update())
+
+
+def debit(db: Connection, *, address: str, amount: int, idempotency_key: str, reason: str, now: dt.datetime) -> int:
+    """Inside the caller's transaction (the account locked by `lock_account`): spend once per
+    idempotency key and return the balance left; a replay spends nothing. Never below zero:
+    Conflict when the balance is short."""
     if amount <= 0:
         raise Invalid("amount must be a positive whole number")
     key = f"spend:{storable(idempotency_key, what='idempotency_key')}"
     storable(reason, what="reason")
+    existing = db.execute(select(LEDGER.c.amount).where(LEDGER.c.address == address, LEDGER.c.key == key)).scalar()
+    if existing is not None:
+        if existing != -amount:
+            raise Conflict("idempotency_key was already used for a different amount")
+        return balance(db, address=address)
+    current = balance(db, address=address)
+    if current < amount:
+        raise Conflict(f"not enough credits: balance {current}, asked {amount}")
+    db.execute(insert(LEDGER).values(address=address, key=key, amount=-amount, reason=reason, question_id=None,
+                                     created_at=now))
+    return current - amount
+
+
+def spend(engine: Engine, *, address: str, amount: int, idempotency_key: str, reason: str, now: dt.datetime) -> int:
+    """Spend credits once per idempotency key; a replay returns the balance again. Never below zero."""
+    if amount <= 0:
+        raise Invalid("amount must be a positive whole number")
+    storable(idempotency_key, what="idempotency_key")
+    storable(reason, what="reason")
     with writing(engine) as db:
-        db.execute(ADD_ACCOUNT.on(db), {"address": address, "created_at": now})
-        db.execute(select(ACCOUNTS.c.address).where(ACCOUNTS.c.address == address).with_for_update())
-        existing = db.execute(select(LEDGER.c.amount).where(LEDGER.c.address == address, LEDGER.c.key == key)).scalar()
-        if existing is not None:
-            if existing != -amount:
-                raise Conflict("idempotency_key was already used for a different amount")
-            return balance(db, address=address)
-        current = balance(db, address=address)
-        if current < amount:
-            raise Conflict(f"not enough credits: balance {current}, asked {amount}")
-        db.execute(insert(LEDGER).values(address=address, key=key, amount=-amount, reason=reason, question_id=None,
-                                         created_at=now))
-        return current - amount
+        lock_account(db, address=address, now=now)
+        return debit(db, address=address, amount=amount, idempotency_key=idempotency_key, reason=reason, now=now)

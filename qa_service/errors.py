@@ -23,6 +23,11 @@ class AuthError(ServiceError):
     status = 401
 
 
+class PaymentRequired(ServiceError):
+    """Not enough credits for something that costs them."""
+    status = 402
+
+
 class Forbidden(ServiceError):
     status = 403
 
@@ -50,6 +55,15 @@ class Invalid(ServiceError):
 class RateLimited(ServiceError):
     status = 429
 
-    def __init__(self, detail: str, retry_after: int) -> None:
-        super().__init__(detail)
+    def __init__(self, detail: str, retry_after: int, **params: object) -> None:
+        super().__init__(detail, **params)
         self.retry_after = retry_after
+
+
+class BadGateway(ServiceError):
+    """A server the service depends on (the author's model) failed or answered nonsense."""
+    status = 502
+
+
+class GatewayTimeout(BadGateway):
+    status = 504

@@ -115,6 +115,52 @@ class CreditEntry(Base):
     created_at: Mapped[dt.datetime]
 
 
+class AutomatonConversation(Base):
+    """A reader's conversation with the author's model (the automaton): consent and
+    publicity as a question's, the post it started from."""
+
+    __tablename__ = "automaton_conversations"
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    asker: Mapped[str] = mapped_column(String(42), index=True)
+    post: Mapped[str | None] = mapped_column(String(300))
+    language: Mapped[str] = mapped_column(String(35))
+    consent_to_training: Mapped[bool] = mapped_column(Boolean)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class AutomatonTurn(Base):
+    """One paid reply: the reader's message, the messages the model was sent (`prompt`, JSON),
+    its N candidates (JSON list), the reader's choice (`chosen_at` set; `chosen` NULL = none
+    was like the author) and the author's own reply (`correction`). `spend_key` is the
+    request's idempotency key: a retried request finds its turn instead of paying again."""
+
+    __tablename__ = "automaton_turns"
+    __table_args__ = (UniqueConstraint("conversation_id", "position", name="uq_automaton_turns_position"),
+                      UniqueConstraint("asker", "spend_key", name="uq_automaton_turns_spend_key"),
+                      {"sqlite_autoincrement": True})
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("automaton_conversations.id", ondelete="CASCADE"), index=True)
+    asker: Mapped[str] = mapped_column(String(42))
+    position: Mapped[int]  # 0-based, in its conversation
+    message: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(35))
+    prompt: Mapped[str] = mapped_column(Text)  # JSON: the messages sent to the model
+    candidates: Mapped[str] = mapped_column(Text)  # JSON: list of the model's replies
+    chosen: Mapped[int | None]
+    chosen_at: Mapped[dt.datetime | None]
+    model: Mapped[str] = mapped_column(String(200))  # as the server reported it
+    model_version: Mapped[str | None] = mapped_column(String(200))
+    charged: Mapped[int]
+    spend_key: Mapped[str] = mapped_column(String(200))
+    correction: Mapped[str | None] = mapped_column(Text)  # the author's reply: author data
+    corrected_by: Mapped[str | None] = mapped_column(String(42))
+    corrected_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
 def _table(model: type[Base]) -> Table:
     """A model's Core table, typed as one (SQLAlchemy types `__table__` as any FromClause)."""
     return cast(Table, model.__table__)
@@ -128,3 +174,5 @@ ALTERNATIVES = _table(Alternative)
 LEDGER = _table(CreditEntry)
 MINTS = _table(Mint)
 DELETED_TOKENS = _table(DeletedToken)
+CONVERSATIONS = _table(AutomatonConversation)
+TURNS = _table(AutomatonTurn)

@@ -20,7 +20,7 @@ from .db import AsyncStatements, storable, writing
 from .language import detect
 from .errors import Conflict, Invalid, NotFound, TooLarge
 from .i18n import N_
-from .models import ACCOUNTS, ALTERNATIVES, DELETED_TOKENS, LEDGER, MINTS, QUESTIONS, SIGN_INS
+from .models import ACCOUNTS, ALTERNATIVES, CONVERSATIONS, DELETED_TOKENS, LEDGER, MINTS, QUESTIONS, SIGN_INS, TURNS
 from .settings import Settings
 
 STATUSES = (N_("pending"), N_("answered"), N_("rejected"), N_("withdrawn"))
@@ -323,7 +323,7 @@ def reject(engine: Engine, *, question_id: int, reason: str, admin: str, now: dt
 
 
 def delete_account(engine: Engine, *, address: str, now: dt.datetime) -> int:
-    """Remove every trace of an asker: questions, answers, credits, sessions. Returns questions
+    """Remove every trace of an asker: questions, answers, automaton conversations, credits, sessions. Returns questions
     removed. His answers' token ids are kept, alone, in deleted_tokens: the NFTs stay on chain
     and their metadata then says "deleted" (ids are never reused, so no other question can
     take them over)."""
@@ -333,6 +333,8 @@ def delete_account(engine: Engine, *, address: str, now: dt.datetime) -> int:
             select(QUESTIONS.c.token_id, literal(now, DELETED_TOKENS.c.deleted_at.type))
             .where(QUESTIONS.c.asker == address, QUESTIONS.c.token_id.is_not(None))))
         removed = db.execute(delete(QUESTIONS).where(QUESTIONS.c.asker == address)).rowcount
+        db.execute(delete(TURNS).where(TURNS.c.asker == address))  # his talks with the automaton
+        db.execute(delete(CONVERSATIONS).where(CONVERSATIONS.c.asker == address))
         db.execute(delete(LEDGER).where(LEDGER.c.address == address))
         db.execute(delete(SIGN_INS).where(SIGN_INS.c.address == address))
         db.execute(delete(MINTS).where(MINTS.c.owner == address))  # the chain keeps its own record

@@ -157,3 +157,74 @@ class NftMetadata(BaseModel):
     description: str
     image: str
     attributes: list[NftAttribute]
+
+
+class AutomatonStartIn(Strict):
+    """A new conversation with the author's model, and its first message."""
+    message: str
+    idempotency_key: str = Field(min_length=1, max_length=100)  # a retry with the same key pays once
+    post: str | None = Field(default=None, max_length=300)  # the slug of the post it starts from
+    consent_to_training: StrictBool = False
+    public: StrictBool = False
+    language: str | None = Field(default=None, pattern=LANGUAGE_TAG, max_length=35)
+
+
+class AutomatonTurnIn(Strict):
+    message: str
+    idempotency_key: str = Field(min_length=1, max_length=100)
+    language: str | None = Field(default=None, pattern=LANGUAGE_TAG, max_length=35)
+
+
+class ChoiceIn(Strict):
+    chosen: int | None = Field(ge=0, le=7, strict=True)  # a candidate's 0-based index; null: none is like the author
+
+
+class CorrectionIn(Strict):
+    reply: str  # what the author would have answered
+
+
+class TurnOut(BaseModel):
+    id: int
+    conversation_id: int
+    position: int
+    message: str
+    language: str
+    candidates: list[str]
+    chosen: int | None
+    choice_made: bool
+    model: str
+    model_version: str | None
+    charged: int
+    correction: str | None
+    created_at: dt.datetime
+
+
+class ConversationOut(BaseModel):
+    id: int
+    post: str | None
+    language: str
+    consent_to_training: bool
+    public: bool
+    created_at: dt.datetime
+    turns: list[TurnOut]
+    asker: str | None = None
+
+
+class AutomatonReplyOut(BaseModel):
+    conversation: ConversationOut
+    turn: TurnOut
+    balance: int  # the caller's credits after paying for this reply
+
+
+def turn_out(turn) -> TurnOut:  # type: ignore[no-untyped-def]
+    return TurnOut(id=turn.id, conversation_id=turn.conversation_id, position=turn.position, message=turn.message,
+                   language=turn.language, candidates=turn.candidates, chosen=turn.chosen, choice_made=turn.choice_made,
+                   model=turn.model, model_version=turn.model_version, charged=turn.charged,
+                   correction=turn.correction, created_at=turn.created_at)
+
+
+def conversation_out(conversation, *, with_asker: bool = False) -> ConversationOut:  # type: ignore[no-untyped-def]
+    return ConversationOut(id=conversation.id, post=conversation.post, language=conversation.language,
+                           consent_to_training=conversation.consent_to_training, public=conversation.public,
+                           created_at=conversation.created_at, turns=[turn_out(t) for t in conversation.turns],
+                           asker=conversation.asker if with_asker else None)

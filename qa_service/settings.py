@@ -93,6 +93,19 @@ class Settings(BaseSettings):
     minter_key: str | None = None
     nft_contract: str | None = None
 
+    # The automaton: readers talk to a model of the author served by any OpenAI-compatible
+    # server (vLLM, llama.cpp's server, Ollama, `transformers serve`). Unset URL: no automaton.
+    automaton_url: str | None = None  # base URL; the service calls {URL}/v1/chat/completions
+    automaton_model: str = "automaton"  # the `model` the server knows it as
+    automaton_key: str | None = None  # sent as a bearer token, when the server wants one
+    automaton_timeout: float = 60.0  # seconds for one reply's candidates, all calls together
+    automaton_candidates: int = 3  # candidates per reply, among which the reader picks
+    automaton_price: int = 1  # credits per reply (not per candidate)
+    automaton_daily_limit: int = 50  # replies per asker per UTC day; 0: no limit
+    automaton_max_tokens: int = 256  # `max_tokens` asked of the server per candidate
+    automaton_system: str | None = None  # the system turn: the author's voice (as `export --system`)
+    automaton_adapters: str | None = None  # a prefix: a reader's model is <prefix><his asker pseudonym>
+
     @field_validator("admin_addresses")
     @classmethod
     def _admins_are_addresses(cls, value: str) -> str:
@@ -115,6 +128,76 @@ class Settings(BaseSettings):
         if urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc:
             raise ValueError(f"QA_URI must be an absolute http(s) URL, got {value!r}")
         return value.rstrip("/")
+
+    @field_validator("automaton_url")
+    @classmethod
+    def _automaton_url(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(f"QA_AUTOMATON_URL must be the http(s) base URL of an OpenAI-compatible server, such as "
+                             f"http://127.0.0.1:8000 (the service adds /v1/chat/completions), got {value!r}")
+        base = value.strip().rstrip("/")
+        return base.removesuffix("/v1")
+
+    @field_validator("automaton_model")
+    @classmethod
+    def _automaton_model(cls, value: str) -> str:
+        if not value.strip() or len(value) > 200 or any(c.isspace() for c in value.strip()):
+            raise ValueError(f"QA_AUTOMATON_MODEL must be the model's name on the server (1-200 characters, no spaces), "
+                             f"got {value!r}")
+        return value.strip()
+
+    @field_validator("automaton_timeout")
+    @classmethod
+    def _automaton_timeout(cls, value: float) -> float:
+        if not 0 < value <= 3600:
+            raise ValueError(f"QA_AUTOMATON_TIMEOUT must be seconds above 0 and at most 3600, got {value}")
+        return value
+
+    @field_validator("automaton_candidates")
+    @classmethod
+    def _automaton_candidates(cls, value: int) -> int:
+        if not 1 <= value <= 8:
+            raise ValueError(f"QA_AUTOMATON_CANDIDATES must be from 1 to 8 (the reader reads them all), got {value}")
+        return value
+
+    @field_validator("automaton_price")
+    @classmethod
+    def _automaton_price(cls, value: int) -> int:
+        if not 1 <= value <= 1_000_000:
+            raise ValueError(f"QA_AUTOMATON_PRICE must be a whole number of credits from 1 to 1000000, got {value}")
+        return value
+
+    @field_validator("automaton_daily_limit")
+    @classmethod
+    def _automaton_daily_limit(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError(f"QA_AUTOMATON_DAILY_LIMIT must be 0 (no limit) or more replies a day, got {value}")
+        return value
+
+    @field_validator("automaton_max_tokens")
+    @classmethod
+    def _automaton_max_tokens(cls, value: int) -> int:
+        if not 1 <= value <= 100_000:
+            raise ValueError(f"QA_AUTOMATON_MAX_TOKENS must be from 1 to 100000, got {value}")
+        return value
+
+    @field_validator("automaton_adapters")
+    @classmethod
+    def _automaton_adapters(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9._:/-]{1,100}", value.strip()):
+            raise ValueError(f"QA_AUTOMATON_ADAPTERS must be an adapter-name prefix of letters, digits and . _ : / - "
+                             f"(at most 100), such as reader-; got {value!r}")
+        return value.strip()
+
+    @property
+    def automaton(self) -> bool:
+        """Whether readers can talk to the author's model (QA_AUTOMATON_URL is set)."""
+        return self.automaton_url is not None
 
     @cached_property
     def admins(self) -> frozenset[str]:

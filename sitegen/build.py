@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import feeds, meta, offline, output, safety, sitemap
-from .cache import FOLDER, Cache, digest
+from . import feeds, meta, offline, output, records, safety, sitemap, snapshot
+from .cache import FOLDER, Cache, digest, stamp
 from .config import SiteConfig
-from .diagrams import Mermaid
-from .documents import parse_documents, worker_count
+from .diagrams import Mermaid, find_chromium, find_upwards
+from .documents import Memory, parse_documents, worker_count
 from .errors import BuildError, Problem
 from .references import check_references
 from .render import Theme, render_site
@@ -53,34 +53,72 @@ class BuildOptions:
 
 @dataclass(frozen=True)
 class BuildResult:
-    site: Site
-    files: dict[str, bytes]
+    site: Site | None  # None: nothing changed since the last build, which was not redone
+    files: dict[str, bytes | output.Kept]  # Kept: a page left as it is on disk (build_site)
     warnings: tuple[Problem, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)  # what the cache saved: "pages reused" ...
+    config: SiteConfig | None = None
+    summary: tuple[int, int] | None = None  # (pages, files) when `files` is not given
+
+    @property
+    def pages(self) -> int:
+        return self.summary[0] if self.summary else sum(1 for path in self.files if path.endswith(".html"))
+
+    @property
+    def file_count(self) -> int:
+        return self.summary[1] if self.summary else len(self.files)
+
+    @property
+    def site_config(self) -> SiteConfig:
+        if self.site is not None:
+            return self.site.config
+        assert self.config is not None
+        return self.config
 
 
 class CachedPages:
-    """The build cache as a page store: path -> (digest of its inputs, its HTML)."""
+    """The build cache as a page store: path -> (digest of its inputs, the template-function
+    calls it made, the digest of its HTML), and the HTML by its digest. Given the folder the
+    last build wrote and that build's manifest, a page that is still there, untouched, is
+    not even loaded: it is `Kept` (sitegen.output)."""
 
-    def __init__(self, cache: Cache):
+    def __init__(self, cache: Cache, out: Path | None = None, manifest: output.Manifest | None = None):
         self.cache = cache
+        self.out = out
+        self.manifest = manifest or {}
         self.known: dict[str, Any] | None = None
 
-    def reuse(self, path: str, inputs: str) -> tuple[bytes, list[list[Any]]] | None:
+    def reuse(self, path: str, inputs: str) -> tuple[bytes | output.Kept, list[list[Any]]] | None:
         if self.known is None:
             self.known = dict(self.cache.entries("page"))
-        entry = self.known.pop(path, None)  # each page is asked for once: keep one copy of its HTML
-        if entry is None or entry[0] != inputs:
+        entry = self.known.pop(path, None)
+        if not (isinstance(entry, list) and len(entry) == 3) or entry[0] != inputs:
             return None
-        self.cache.used.add(("page", path))
-        return str(entry[1]).encode("utf-8"), list(entry[2])
+        calls, html_digest = list(entry[1]), str(entry[2])
+        self.cache.used.update((("page", path), ("html", html_digest)))
+        if self.out is not None and output.still_there(self.out, path, self.manifest.get(path), html_digest):
+            return output.Kept(html_digest, self.out / path), calls
+        html = self.cache.get("html", html_digest)
+        if not isinstance(html, str):
+            return None
+        return html.encode("utf-8"), calls
 
     def remember(self, path: str, inputs: str, data: bytes, calls: list[list[Any]]) -> None:
-        self.cache.put("page", path, [inputs, data.decode("utf-8"), calls])
+        html_digest = output.file_digest(data)
+        self.cache.put("page", path, [inputs, calls, html_digest])
+        self.cache.put("html", html_digest, data.decode("utf-8"))
 
     def count(self, what: str) -> None:
         self.cache.count(what)
+
+
+def _stat(path: Path | None) -> str:
+    try:
+        st = path.stat() if path is not None else None
+    except OSError:
+        return "-"
+    return f"{st.st_size}:{st.st_mtime_ns}" if st else "-"
 
 
 def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage: None, cache: Cache | None = None, *,
@@ -96,18 +134,32 @@ def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage:
     lap("diagrams")
     own = cache is None
     cache = options.open_cache() if cache is None else cache
+    memory = Memory()
+    renderer = "" if diagrams is None else f"{diagrams.script}|{diagrams.chromium}|{_stat(diagrams.script)}"
     try:
-        documents, assets, found = parse_documents(sources, config, cache, workers=options.jobs or worker_count(), diagrams=figures)
+        documents, assets, found = parse_documents(sources, config, cache, workers=options.jobs or worker_count(), diagrams=figures,
+                                                   renderer=renderer, memory=memory)
+        problems += found
+        # a remembered document was screened when it was recorded (sitegen.records)
+        fresh = [document for document in documents if document.display not in memory.remembered]
+        screened, found = safety.screen(fresh, host=config.host, mode=config.unsafe_html)
+        by_display = {document.display: document for document in screened}
+        documents = [by_display.get(document.display, document) for document in documents]
+        if config.unsafe_html == "refuse":
+            problems += found
+        elif warnings is not None:
+            warnings += found
+        troubled = {problem.path for problem in (*problems, *found)}
+        for document in screened:
+            keys = memory.recordable.get(document.display)
+            if keys is not None and document.display not in troubled:
+                record = records.to_record(document, keys[1])
+                if record is not None:
+                    cache.put("doc", keys[0], record)
     finally:
         if own:
             cache.commit()
             cache.close()
-    problems += found
-    documents, found = safety.screen(documents, host=config.host, mode=config.unsafe_html)
-    if config.unsafe_html == "refuse":
-        problems += found
-    elif warnings is not None:
-        warnings += found
     lap("parse")
     site, found = assemble(config, documents, assets, drafts=options.drafts)
     problems += found
@@ -117,12 +169,15 @@ def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage:
     return site
 
 
-def build_files(options: BuildOptions, cache: Cache | None = None) -> BuildResult:
-    """Everything but the write: the whole site as {output path: bytes}, or BuildError."""
+def build_files(options: BuildOptions, cache: Cache | None = None, written: output.Manifest | None = None) -> BuildResult:
+    """Everything but the write: the whole site as {output path: bytes}, or BuildError.
+    `written`: the manifest of what the last build wrote into options.out; pages still there
+    as they were are then `Kept` instead of loaded (not for offline sites, whose worker digests
+    every page as rendered)."""
     if cache is None:
         cache = options.open_cache()
         try:
-            return build_files(options, cache)
+            return build_files(options, cache, written)
         finally:
             cache.commit()
             cache.close()
@@ -143,7 +198,9 @@ def build_files(options: BuildOptions, cache: Cache | None = None) -> BuildResul
         raise missing_theme(options.theme)
     theme = Theme.load(options.theme_dir)
     try:
-        files = render_site(site, theme, CachedPages(cache) if cache.path is not None else None)
+        keep = written is not None and not site.config.offline
+        store = CachedPages(cache, options.out.resolve() if keep else None, written if keep else None)
+        files = render_site(site, theme, store if cache.path is not None else None)
     except Exception as error:  # a template the author wrote or edited: one line, never a traceback
         problem = template_problem(error, theme.folders)
         if problem is None:
@@ -179,17 +236,53 @@ def build_files(options: BuildOptions, cache: Cache | None = None) -> BuildResul
     return BuildResult(site, files, (*cache.warnings, *warnings), timings, cache.counts)
 
 
+def inputs_snapshot(options: BuildOptions) -> snapshot.Snapshot:
+    """Everything a build reads, by file metadata (sitegen.snapshot)."""
+    from .theme import BUILTIN
+
+    folder = options.config.resolve().parent
+    script = find_upwards(folder, "node_modules/mermaid/dist/mermaid.min.js")
+    chromium = find_chromium()
+    return snapshot.take(
+        [options.content, options.theme_dir, BUILTIN],
+        [options.config, *(p for p in (script, chromium) if p is not None)],
+        [stamp(), f"mermaid={script}", f"chromium={chromium}", *snapshot.options_facts(options)],
+    )
+
+
+def _problems_json(problems: tuple[Problem, ...]) -> list[list[Any]]:
+    return [[p.path, p.line, p.message] for p in problems]
+
+
 def build_site(options: BuildOptions) -> BuildResult:
     """Build and swap the new site into options.out; on any problem the old output stays.
-    Only files whose bytes changed are written (see output.py); the cache remembers what."""
+    Only files whose bytes changed are written (see output.py); the cache remembers what.
+    When no input changed since the last build into the same folder (by their metadata,
+    sitegen.snapshot) and the folder still holds what it wrote, nothing is redone."""
     cache = options.open_cache()
-    try:
-        result = build_files(options, cache)
-        start = time.perf_counter()
-        key = digest(str(options.out.resolve()))
+    start = time.perf_counter()
+    key = digest(str(options.out.resolve()))
+    inputs = inputs_snapshot(options)
+    if cache.path is not None and not cache.warnings:
+        record = cache.get("record", key)
         previous = cache.get("output", key)
+        if (isinstance(record, dict) and snapshot.same(record.get("inputs"), inputs)
+                and output.still_written(options.out.resolve(), previous)):
+            cache.close()  # nothing to store: the cache keeps every entry as it is
+            config = SiteConfig.load(options.config, base_url=options.base_url)
+            return BuildResult(
+                None, {}, tuple(Problem(path, line, message) for path, line, message in record["warnings"]),
+                {"unchanged": time.perf_counter() - start}, {"nothing changed": 1}, config=config,
+                summary=(int(record["pages"]), int(record["files"])),
+            )
+    try:
+        previous = cache.get("output", key)
+        result = build_files(options, cache, previous if isinstance(previous, dict) else None)
+        start = time.perf_counter()
         manifest = output.write_site(result.files, options.out, previous)
         cache.put("output", key, manifest)
+        cache.put("record", key, {"inputs": inputs.to_json(), "warnings": _problems_json(result.warnings),
+                                  "pages": result.pages, "files": result.file_count})
         result.timings["write"] = time.perf_counter() - start
     finally:
         start = time.perf_counter()

@@ -130,12 +130,15 @@ def main(argv: list[str] | None = None) -> int:
             result = build_site(_options(args))
             for warning in result.warnings:
                 print(f"warning: {warning}", file=sys.stderr)
-            if result.site.config.host.split(":")[0] in ("127.0.0.1", "localhost"):
-                print(f"warning: {args.config}: base_url is {result.site.config.base_url}, the preview address: canonical links "
+            if result.site_config.host.split(":")[0] in ("127.0.0.1", "localhost"):
+                print(f"warning: {args.config}: base_url is {result.site_config.base_url}, the preview address: canonical links "
                       "and feeds point there; set base_url to where the site will live (or pass --base-url) before publishing",
                       file=sys.stderr)
-            pages = sum(1 for path in result.files if path.endswith(".html"))
-            print(f"built {pages} pages, {len(result.files)} files into {args.out} in {(time.perf_counter() - start) * 1000:.0f} ms")
+            took = (time.perf_counter() - start) * 1000
+            if result.site is None:
+                print(f"nothing changed since the last build: {result.pages} pages, {result.file_count} files in {args.out} ({took:.0f} ms)")
+            else:
+                print(f"built {result.pages} pages, {result.file_count} files into {args.out} in {took:.0f} ms")
             if args.timings:
                 print("  ".join(f"{stage} {seconds * 1000:.0f} ms" for stage, seconds in result.timings.items()))
                 print(", ".join(f"{what} {n}" for what, n in sorted(result.counts.items())) or "no build cache")
@@ -144,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
             result = build_files(_options(args, strict_alt=True))
             for warning in result.warnings:
                 print(f"warning: {warning}", file=sys.stderr)
-            print(f"ok: {len(result.site.documents)} documents, {len(result.site.assets)} files, no problems")
+            site = result.site
+            assert site is not None  # build_files always builds
+            print(f"ok: {len(site.documents)} documents, {len(site.assets)} files, no problems")
             return 0
         if args.command == "serve":
             from .serve import serve

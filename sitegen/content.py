@@ -69,6 +69,7 @@ class Document:
     # a digest of everything it was parsed from (set by the build; "" = unknown): pages that
     # show it are re-rendered only when it changes (sitegen.fingerprint)
     inputs: str = field(default="", compare=False, repr=False)
+    minutes: int | None = field(default=None, compare=False, repr=False)  # reading time, when the build knows it
 
     @property
     def revision_date(self) -> dt.datetime | None:

@@ -59,6 +59,6 @@ def post_contexts(side: Side) -> dict[int, PostContext]:
             next=documents[index - 1] if index > 0 else None,
             related=related,
             series=series,
-            minutes=reading_minutes(document.body),
+            minutes=document.minutes if document.minutes is not None else reading_minutes(document.body),
         )
     return contexts

@@ -83,7 +83,7 @@ def llms_full(site: Site) -> bytes:
     return "".join(parts).encode()
 
 
-def headers(site: Site, files: Mapping[str, bytes]) -> bytes:
+def headers(site: Site, files: Mapping[str, object]) -> bytes:
     """Netlify / Cloudflare Pages `_headers`: no header appears in two matching rules."""
     base = site.config.base_path
     rules: list[tuple[str, dict[str, str]]] = [(f"{base}*", dict(SECURITY))]

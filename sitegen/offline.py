@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Mapping
 
 from .config import SiteConfig
+from .output import Output, data_of
 from .render import fingerprint
 
 SKIP = {"_headers", "sw.js"}
@@ -63,13 +63,13 @@ def _page_url(base: str, path: str) -> str:
     return base + (path[: -len("index.html")] if path.endswith("index.html") else path)
 
 
-def offline_files(files: Mapping[str, bytes], config: SiteConfig) -> dict[str, bytes]:
+def offline_files(files: Output, config: SiteConfig) -> dict[str, bytes]:
     """sw.js and assets/sw-register.<hash>.js; pages get the registration script inserted."""
     base = config.base_path
     precached = sorted(p for p in files if p not in SKIP)
     digest = hashlib.sha256()
     for path in precached:
-        digest.update(path.encode() + b"\0" + hashlib.sha256(files[path]).digest())
+        digest.update(path.encode() + b"\0" + hashlib.sha256(data_of(files[path])).digest())
     version = digest.hexdigest()[:16]
     worker = WORKER % {
         "version": json.dumps(version),
@@ -83,5 +83,5 @@ def offline_files(files: Mapping[str, bytes], config: SiteConfig) -> dict[str, b
     tag = f'<script src="{base}{register_path}" defer></script>\n</head>'.encode()
     for path, data in files.items():
         if path.endswith(".html"):
-            out[path] = data.replace(b"</head>", tag, 1)
+            out[path] = data_of(data).replace(b"</head>", tag, 1)
     return out

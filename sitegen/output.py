@@ -1,14 +1,24 @@
-"""The one writer of the output folder: the whole site goes into a temporary sibling
-folder, which is swapped in only once it is complete, so a failed or interrupted build
-never leaves a half-written site and the previous one stays until the new one is whole.
+"""The one writer of the output folder. A reader of the site, or a build killed at any
+moment, never sees a half-written file, and never a page linking to one that is not there yet.
 
-Incremental: the writer is given the manifest of the folder it wrote last time (each file's
-digest, size, mtime and inode). A file whose bytes are unchanged and which is still the very
-file written then (same size, mtime and inode: nobody edited it since) is hard-linked into
-the new folder instead of written; everything else is written fresh, never in place, so the
-live site is not touched until the swap. When nothing differs at all, nothing is done. The
-swap is one atomic `renameat2(RENAME_EXCHANGE)` on Linux (two renames elsewhere), so a
-reader or a killed build sees the old site or the new one, never a mix and never none.
+Two ways, chosen by how much changed since the manifest of the last write (each file's
+digest, size, mtime and inode):
+
+- A large change (a first build, a new template, more than `IN_PLACE_LIMIT` files or a tenth
+  of the site): the whole site goes into a temporary sibling folder (unchanged files hard-linked
+  from the live one) which is swapped in with one atomic `renameat2(RENAME_EXCHANGE)` on Linux
+  (two renames elsewhere): the old site or the new one, never a mix.
+- A small change (an edited post: its page, a few lists, the feeds): every changed file is first
+  written beside its target under a hidden temporary name, then each is renamed over its target
+  (atomic per file): added files first, then changed ones, and only then are removed files
+  deleted, so no page ever links to a page that is not there yet. A failure while writing (a full
+  disk) removes the temporary files and leaves the site as it was; a kill leaves whole files and
+  hidden leftovers, which the next build removes (they are not in its manifest).
+
+A file whose bytes are unchanged and which is still the very file written then (same size,
+mtime and inode) is not touched. Pages the build did not even render carry `Kept` instead of
+their bytes (sitegen.build): they are known to be on disk already. When nothing differs at
+all, nothing is done.
 """
 
 from __future__ import annotations
@@ -23,12 +33,34 @@ import sys
 import tempfile
 from pathlib import Path
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
 from .errors import BuildError, Problem
 
 Manifest = dict[str, list[Any]]  # output path -> [digest, size, mtime_ns, inode]
 _RENAME_EXCHANGE = 2
+IN_PLACE_LIMIT = 2000  # at most this many changed files (and a tenth of the site) are switched one by one
+TEMPORARY = ".sitegen-new-"  # prefix of the hidden files a small change writes before renaming them
+
+
+@dataclass(frozen=True)
+class Kept:
+    """An output file the build did not make again: it is on disk in `out`, as the last write's
+    manifest says (digest), and must stay as it is."""
+
+    digest: str
+    path: Path  # where it is
+
+    def read(self) -> bytes:
+        return self.path.read_bytes()
+
+
+Output = Mapping[str, "bytes | Kept"]
+
+
+def data_of(value: "bytes | Kept") -> bytes:
+    return value.read() if isinstance(value, Kept) else value
 
 
 def file_digest(data: bytes) -> str:
@@ -43,7 +75,7 @@ def safe_path(path: str) -> str:
     return normal
 
 
-def write_site(files: Mapping[str, bytes], out: Path, previous: Manifest | None = None) -> Manifest:
+def write_site(files: Output, out: Path, previous: Manifest | None = None) -> Manifest:
     """Swap files in as the folder `out`; an output folder that cannot be written is a BuildError.
     Returns the new manifest (give it back next time as `previous`)."""
     blocking = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
@@ -69,18 +101,49 @@ def _unchanged(out: Path, path: str, entry: list[Any] | None, wanted: str) -> bo
     return entry is not None and entry[0] == wanted and _stat(out / path) == tuple(entry[1:])
 
 
+def still_there(out: Path, path: str, entry: list[Any] | None, wanted: str) -> bool:
+    """out/path is the file the last write made with digest `wanted`, untouched since."""
+    return isinstance(entry, list) and len(entry) == 4 and _unchanged(out, path, entry, wanted)
+
+
+def still_written(out: Path, manifest: Manifest | None) -> bool:
+    """The folder holds exactly the files of `manifest`, each untouched since it was written."""
+    if not isinstance(manifest, dict) or not out.is_dir():
+        return False
+    for path, entry in manifest.items():
+        if not (isinstance(entry, list) and len(entry) == 4 and _stat(out / path) == tuple(entry[1:])):
+            return False
+    return _count_files(out) == len(manifest)
+
+
 def _count_files(folder: Path) -> int:
     return sum(len(names) for _dir, _dirs, names in os.walk(folder))
 
 
-def _write_site(files: Mapping[str, bytes], out: Path, previous: Manifest) -> Manifest:
+def _present(folder: Path) -> set[str]:
+    """Every file under folder, as output paths."""
+    found: set[str] = set()
+    for dirpath, _dirs, names in os.walk(folder):
+        rel = os.path.relpath(dirpath, folder)
+        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+        found.update(prefix + name for name in names)
+    return found
+
+
+def _write_site(files: Output, out: Path, previous: Manifest) -> Manifest:
     out.parent.mkdir(parents=True, exist_ok=True)
-    digests = {path: file_digest(data) for path, data in files.items()}
+    digests = {path: data.digest if isinstance(data, Kept) else file_digest(data) for path, data in files.items()}
     live = out.is_dir()
-    if live and set(previous) == set(files) and all(
-        _unchanged(out, path, previous[path], digests[path]) for path in files
-    ) and _count_files(out) == len(files):
-        return previous  # the folder already is this site: nothing to write
+    if live:
+        changed = [path for path in files if not _unchanged(out, path, previous.get(path), digests[path])]
+        for path in changed:
+            if isinstance(files[path], Kept):  # cannot happen: a page is kept only when it is intact on disk
+                raise ValueError(f"{path} was not rendered but is not on disk as it was")
+        extra = sorted(_present(out) - files.keys())
+        if not changed and not extra:
+            return previous  # the folder already is this site: nothing to write
+        if len(changed) + len(extra) <= min(IN_PLACE_LIMIT, max(64, len(files) // 10)):
+            return _switch_in_place(files, out, previous, digests, changed, extra)
     manifest: Manifest = {}
     with staged(out) as staging:
         made: set[Path] = {staging}
@@ -97,9 +160,53 @@ def _write_site(files: Mapping[str, bytes], out: Path, previous: Manifest) -> Ma
                 except OSError:  # another file system, or links not allowed: write it
                     pass
             if not linked:
-                target.write_bytes(files[path])
+                target.write_bytes(data_of(files[path]))
             st = os.stat(target)
             manifest[path] = [digests[path], st.st_size, st.st_mtime_ns, st.st_ino]
+    return manifest
+
+
+def _switch_in_place(files: Output, out: Path, previous: Manifest, digests: Mapping[str, str],
+                     changed: list[str], extra: list[str]) -> Manifest:
+    """A small change: hidden temporary files beside their targets, then renamed over them
+    (new files first), then what went is removed; see the module's docstring."""
+    written: list[tuple[Path, Path]] = []  # (temporary, target)
+    made: list[Path] = []  # folders created for new files, removed again on failure
+    try:
+        for path in changed:
+            target = out / safe_path(path)
+            missing = [p for p in (target.parent, *target.parent.parents) if p != out and out in p.parents and not p.exists()]
+            for folder in reversed(missing):
+                folder.mkdir()
+                made.append(folder)
+            temporary = target.parent / f"{TEMPORARY}{os.getpid()}-{target.name}"
+            temporary.write_bytes(data_of(files[path]))
+            written.append((temporary, target))
+    except BaseException:
+        for temporary, _target in written:
+            temporary.unlink(missing_ok=True)
+        for folder in reversed(made):
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    manifest = {path: entry for path, entry in previous.items() if path in files}
+    written.sort(key=lambda pair: pair[1].exists())  # files that are new first: nothing links to a page not yet there
+    by_target = {target: path for path, target in ((p, out / safe_path(p)) for p in changed)}
+    for temporary, target in written:
+        os.replace(temporary, target)
+        st = os.stat(target)
+        path = by_target[target]
+        manifest[path] = [digests[path], st.st_size, st.st_mtime_ns, st.st_ino]
+    emptied: set[Path] = set()
+    for path in extra:
+        target = out / path
+        if target.is_symlink() or not target.is_dir():
+            target.unlink(missing_ok=True)
+        emptied.update(p for p in target.parents if p != out and out in p.parents)
+    for folder in sorted(emptied, key=lambda p: len(p.parts), reverse=True):
+        try:
+            folder.rmdir()  # only when it is empty now
+        except OSError:
+            pass
     return manifest
 
 

@@ -28,14 +28,14 @@ def resolve(document: Document, target: str, base_path: str) -> str | None:
     return normal + "/" if trailing and normal else normal
 
 
-def exists(path: str, files: Mapping[str, bytes]) -> bool:
+def exists(path: str, files: Mapping[str, object]) -> bool:
     if path in files:
         return True
     folder = path if path.endswith("/") or path == "" else path + "/"
     return folder + "index.html" in files
 
 
-def check_references(site: Site, files: Mapping[str, bytes], *, strict_alt: bool = False) -> tuple[list[Problem], list[Problem]]:
+def check_references(site: Site, files: Mapping[str, object], *, strict_alt: bool = False) -> tuple[list[Problem], list[Problem]]:
     errors: list[Problem] = []
     warnings: list[Problem] = []
     for document in site.documents:

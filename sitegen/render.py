@@ -20,6 +20,7 @@ from .i18n import human_date, language_name, strings
 from .languages import Side, Version, side_of, sides
 from .mdplugins.highlight import pygments_css
 from .fingerprint import Calls, Fingerprints, templates_digest
+from .output import Kept
 from .site import Site
 from .theme import static_files, template_loader, theme_folders
 
@@ -86,18 +87,18 @@ class PageStore(Protocol):
     """Pages rendered by an earlier build, by the digest of what they were rendered from:
     (HTML, the calls to template functions it made) or None."""
 
-    def reuse(self, path: str, inputs: str) -> tuple[bytes, list[list[Any]]] | None: ...
+    def reuse(self, path: str, inputs: str) -> tuple[bytes | Kept, list[list[Any]]] | None: ...
 
     def remember(self, path: str, inputs: str, data: bytes, calls: list[list[Any]]) -> None: ...
 
     def count(self, what: str) -> None: ...
 
 
-def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dict[str, bytes]:
+def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dict[str, bytes | Kept]:
     """With a `store`, a page whose template context, globals and templates digest the same as
     when the store saw it is taken from there instead of rendered (sitegen.fingerprint)."""
     config = site.config
-    files: dict[str, bytes] = {}
+    files: dict[str, bytes | Kept] = {}
     env = theme.env
     all_sides = sides(site)
     groups = {(group.primary.kind, group.slug): group.documents for group in (*site.posts, *site.pages)}
@@ -146,8 +147,9 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dic
             return
         store.count("pages rendered")
         calls.noted = []
-        files[path] = env.get_template(template).render(**context).encode("utf-8")
-        store.remember(path, inputs, files[path], calls.noted)
+        made = env.get_template(template).render(**context).encode("utf-8")
+        files[path] = made
+        store.remember(path, inputs, made, calls.noted)
         calls.noted = None
 
     def listing_versions(path: str, having: list[Side]) -> list[Version]:

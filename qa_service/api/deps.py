@@ -33,6 +33,7 @@ COOKIE = "qa_session"
 
 REASONS = {
     400: "The body could not be read: it is not UTF-8 text",
+    402: "Not enough credits for a reply of the author's model (the detail says how to earn them)",
     401: "Not signed in, the session ended, or the sign-in was refused (the detail says which check failed)",
     403: "Not allowed: an admin-only call, or a cookie-carried write from another origin",
     404: "No such question, or not the caller's",
@@ -40,7 +41,9 @@ REASONS = {
     413: "The body or a text is over its size limit",
     415: "The body is not labelled application/json",
     422: "The request is well formed but its values are not acceptable",
-    429: "Too many requests; the Retry-After header says when to try again",
+    429: "Too many requests, or the automaton's daily limit; the Retry-After header says when to try again",
+    502: "The author's model failed or answered nonsense: nothing was charged",
+    504: "The author's model did not answer in time: nothing was charged",
 }
 
 
@@ -77,6 +80,8 @@ Ctx = Annotated[Context, Depends(context)]
 # A question id in a path: the ids are 32-bit on PostgreSQL (SERIAL), so anything else is
 # refused with a 422 before it reaches the database (which would fail on it with a 500).
 QuestionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the question's id")]
+ConversationId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the automaton conversation's id")]
+TurnId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the automaton turn's id")]
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -33,12 +33,13 @@ from ..models import MINTS
 from .deps import COOKIE, Context, Ctx, QuestionId, nonce_allowed, same_origin, session_token
 from .auth import set_session_cookie
 
-PREFIXES = ("/ask", "/admin")
+PREFIXES = ("/ask", "/admin", "/automaton")
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}
 # What the pages confirm after a redirect (`done=`): fixed words, never text from the URL.
-DONE = ("signed_in", "signed_out", "asked", "followed_up", "withdrawn", "deleted", "answered", "rejected")
+DONE = ("signed_in", "signed_out", "asked", "followed_up", "withdrawn", "deleted", "answered", "rejected", "replied",
+        "chosen", "corrected")
 STATUS_WORDS = {"pending": N_("waiting for an answer"), "answered": N_("answered"),
                 "rejected": N_("not answered"), "withdrawn": N_("withdrawn")}
 
@@ -61,9 +62,9 @@ class Visit:
         query = self.query(**extra)
         return f"{path}?{query}" if query else path
 
-    def switched(self, lang: str) -> str:
-        """This page in another language."""
-        return replace(self, asked=lang).url("/ask")
+    def switched(self, lang: str, path: str = "/ask") -> str:
+        """This page (`path`) in another language."""
+        return replace(self, asked=lang).url(path)
 
     @property
     def question_language(self) -> str:
@@ -113,7 +114,8 @@ def _page(request: Request, name: str, status: int = 200, *, me: str | None = No
         request, name,
         {"settings": settings, "visit": where, "lang": where.lang, "languages": i18n.LABELS, "me": me,
          "is_admin": me is not None and me in settings.admins, "done": done if done in DONE else None,
-         "status_words": STATUS_WORDS, "site_url": (settings.site_url or "").rstrip("/"), **context},
+         "status_words": STATUS_WORDS, "site_url": (settings.site_url or "").rstrip("/"),
+         "status_code": status, "here": request.url.path if request.method == "GET" and status < 400 else "/ask", **context},
         status_code=status, headers=NO_STORE)
 
 
@@ -123,7 +125,8 @@ def _translated(lang: str, exc: ServiceError) -> str:
 
 
 def error_page(request: Request, exc: ServiceError) -> HTMLResponse:
-    return _page(request, "error.html", status=exc.status, detail=_translated(visit(request).lang, exc))
+    return _page(request, "error.html", status=exc.status, detail=_translated(visit(request).lang, exc),
+                 automaton_page=request.url.path.startswith("/automaton"))
 
 
 def _back(request: Request, path: str = "/ask", **extra: object) -> RedirectResponse:

@@ -1,5 +1,5 @@
-"""`qa-service export`: the blog's posts and the answered questions as a Hugging Face dataset
-folder (SPEC section 4).
+"""`qa-service export`: the blog's posts, the answered questions and the automaton's
+conversations as a Hugging Face dataset folder (SPEC section 4, plus `choices`).
 
 The pipeline, top to bottom: read the posts (sitegen); stream the answered questions from the
 database in batches; in two worker processes (batch i to worker i % 2), turn each into a
@@ -30,14 +30,16 @@ from sitegen.build import BuildOptions, read_site
 from sitegen.output import staged
 from sitegen.site import Site
 
-from .. import questions
+from .. import automaton, questions
 from ..questions import QuestionView
+from .by_asker import split_by_asker
 from .card import Export, card
+from .choices import automaton_rows
 from .posts import MAX_CHARS, post_rows
 from .rows import QUESTION_CONFIGS, Row, Text, Thread, Titles, split_of, thread_of
 from .tables import ParquetSink
 
-CONFIGS = ("posts", "sft", "preference", "rewards", "ilql", "trees")
+CONFIGS = ("posts", "sft", "preference", "rewards", "ilql", "trees", "choices")
 SPLITS = ("train", "test")
 REMOVED = "removed.jsonl"
 
@@ -53,6 +55,7 @@ class ExportOptions:
     post_chars: int = MAX_CHARS  # posts: sections longer than this are split at paragraphs
     batch: int = 1000  # questions read from the database at a time
     now: dt.datetime | None = None  # the export date; default: SOURCE_DATE_EPOCH, else the clock
+    by_asker: bool = False  # also by-asker/<asker>/: each asker's rows alone (per-reader adapters)
 
 
 @dataclass
@@ -158,6 +161,17 @@ def write_questions(threads: Iterable[Thread], router: Router) -> None:
                     router.tally.languages.add(thread.language)
 
 
+def write_automaton(conversations: Iterable[automaton.ConversationView], router: Router, *, key: bytes) -> None:
+    """The automaton's conversations (consenting askers'): choices, and their ilql and sft rows."""
+    options = router.options
+    system = Text.scrubbed(options.system) if options.system else None
+    for conversation in conversations:
+        for config, row in automaton_rows(conversation, key=key, system=system):
+            if router.route(config, split_of(row["thread"], test_percent=options.test_percent), row):
+                router.tally.threads.add(row["thread"])
+                router.tally.languages.add(row["language"])
+
+
 def post_titles(site: Site) -> Titles:
     """slug -> language -> title of every published post ("" keys the post's own language):
     the context an sft conversation about a post starts with."""
@@ -223,7 +237,7 @@ def write_all_questions(staging: Path, batches: Iterable[list[QuestionView]], op
 def export(options: ExportOptions, engine: Engine, *, key: bytes) -> Export:
     """Write the dataset folder. The blog is read first (sitegen renders it on every core and
     keeps its build cache); then this process reads the questions in batches and two worker
-    processes scrub them and write their rows."""
+    processes scrub them and write their rows; last, this process writes the automaton's."""
     site = read_site(BuildOptions(content=options.content, config=options.config))
     out = options.out.resolve()
     with staged(out) as staging:
@@ -236,6 +250,13 @@ def export(options: ExportOptions, engine: Engine, *, key: bytes) -> Export:
             for config, splits in part_files.items():
                 for split, names in splits.items():
                     files[config].setdefault(split, []).extend(names)
+        talks = Router(staging, options, part=WORKERS)  # the automaton's rows: few, written here
+        write_automaton(automaton.for_training(engine), talks, key=key)
+        tally.merge(talks.tally)
+        for config, splits in talks.close().items():
+            for split, names in splits.items():
+                files[config].setdefault(split, []).extend(names)
+        askers = split_by_asker(staging, files) if options.by_asker else {}
         when = export_date(options)
         removed = removed_entries(out, tally.threads, when=when.isoformat())
         (staging / REMOVED).write_text("".join(json.dumps(entry, sort_keys=True) + "\n" for entry in removed), encoding="utf-8")
@@ -247,6 +268,7 @@ def export(options: ExportOptions, engine: Engine, *, key: bytes) -> Export:
                    for name in names},
             test_percent=options.test_percent, system=options.system, pii_mode=options.pii, pii=dict(tally.pii),
             dropped=dict(tally.dropped), removed=len(removed), post_chars=options.post_chars, posts=len(site.posts),
+            askers=len(askers),
         )
         (staging / "README.md").write_text(card(summary), encoding="utf-8")
     return summary

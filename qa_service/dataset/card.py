@@ -15,6 +15,7 @@ import pyarrow as pa
 import yaml
 
 from .pii import PLACEHOLDERS
+from .choices import CHOSEN_REWARD, CORRECTED_AWAY_REWARD, NOT_CHOSEN_REWARD
 from .rows import ANSWER_REWARD, draft_reward
 from .tables import SCHEMAS
 
@@ -28,6 +29,9 @@ ABOUT = {
     "preference": "the author's answer (`chosen`) against one lower-ranked draft of it (`rejected`)",
     "rewards": "one completion alone, the author's answer (`label` true) or a draft (`label` false), with its `reward`",
     "ilql": "one turn of a trajectory for offline RL (ILQL): prompt, completion, `reward`, `done`",
+    "choices": "one reply of the automaton (the author's model) that a reader judged: the prompt it was sent, its "
+               "candidates (model data, never the author's words), the one the reader found most like the author "
+               "(`chosen`; null: none) and the author's own reply if he wrote one (`correction`)",
     "trees": "a whole thread as an Open-Assistant conversation tree: `tree` (JSON) holds the first question, whose "
              "replies are the author's answer (rank 0) and its drafts (rank 1, 2 ...); the next question replies to "
              "the answer; `nodes` is the same tree flat",
@@ -46,7 +50,8 @@ FIELDS = {
     "label": "true for the author's answer, false for a draft",
     "reward": "see Rewards below",
     "turn": "0-based index of the exchange in its thread",
-    "rank": "0 = the author's answer, r >= 1 = the draft he ranked r-th after it",
+    "rank": "0 = the author's answer, r >= 1 = the draft he ranked r-th after it (automaton rows: the candidate's "
+            "index + 1)",
     "trajectory": "keyed id of the trajectory: the author's answers (suffix -0), or a draft branching off",
     "done": "true on a trajectory's last turn",
     "pii": "the kinds of personal data or secrets replaced in this row's texts (empty: none found)",
@@ -58,6 +63,12 @@ FIELDS = {
     "tree": "the tree as one line of Open-Assistant's `*.trees.jsonl`: `{message_tree_id, tree_state, prompt}`, "
             "where every message has `message_id`, `parent_id`, `text`, `role` (prompter/assistant), `lang`, `rank`, `replies`",
     "nodes": "the same messages flat, parents first, with `turn`",
+    "candidates": "the automaton's replies the reader chose among (the model's words, never the author's)",
+    "choices.chosen": "0-based index of the candidate the reader found most like the author; null: none was",
+    "correction": "the reply the author wrote himself at this turn (his words; null: none)",
+    "corrected": "true when the author wrote his own reply at this turn",
+    "model": "the model that made the candidates, as its server named it (a reader's adapter, or the base model)",
+    "model_version": "the server's `system_fingerprint` for it (null: it sent none)",
     "slug": "the post's stable name", "title": "the post's title", "heading_path": "headings above the section, outermost first",
     "tags": "the post's tags", "revision": "the post's revision (frontmatter)", "date": "the post's date, ISO 8601",
     "url": "where the section is on the blog", "text": "the section's Markdown, with the footnotes it cites",
@@ -75,6 +86,9 @@ USAGE = {
     "rewards": "`KTOTrainer` on `select_columns(['prompt', 'completion', 'label'])`; `reward` for reward-weighted methods.",
     "ilql": "offline RL: group rows by `trajectory`, order by `turn`, and use (`prompt`, `completion`, `reward`, `done`) "
             "as (state, action, reward, terminal).",
+    "choices": "DPO pairs: the author's `correction` (when set) over every candidate, else the `chosen` candidate over "
+               "each other one (`qa-service train` builds them); a row with neither gives no pair. Select a reader's rows "
+               "by `asker` to train his own adapter.",
     "trees": "`json.loads(row['tree'])` is the tree as Open-Assistant's `*.trees.jsonl` holds it: walk `replies` "
              "from the prompt, ranking an assistant message's siblings by `rank` (0 = the author's answer).",
 }
@@ -100,6 +114,7 @@ class Export:
     removed: int
     post_chars: int
     posts: int
+    askers: int = 0  # folders in by-asker/ (--by-asker)
 
     @property
     def version(self) -> str:
@@ -167,7 +182,7 @@ def card(export: Export) -> str:
             "a trainer uses: the others (`pii`, `asker` ...) are for filtering and auditing.", ""]
     out += ["## Fields", ""]
     for config, schema in SCHEMAS.items():
-        out.append(f"**{config}**: " + "; ".join(f"`{f.name}` ({type_name(f.type)}): {FIELDS[f.name]}" for f in schema) + ".")
+        out.append(f"**{config}**: " + "; ".join(f"`{f.name}` ({type_name(f.type)}): {FIELDS.get(f'{config}.{f.name}', FIELDS[f.name])}" for f in schema) + ".")
         out.append("")
     out += [
         "## How the data was collected", "",
@@ -209,6 +224,21 @@ def card(export: Export) -> str:
         "`ilql`: the author's answers in a thread are one trajectory (`<thread>-0`), one row per turn, `done` on the last; "
         "each draft is a one-step trajectory branching off at its turn (`done` true), with the draft's reward. A thread "
         "with follow-up questions has one row per turn, the earlier turns in the prompt.", "",
+        "## The automaton's conversations", "",
+        "Readers also talk to the automaton, a model trained on this data and served by an OpenAI-compatible server; "
+        "each reply offers several candidates and the reader picks the one most like the author, or none. Those "
+        "candidates are **model data, never the author's words**: they appear only in `choices` and as `ilql` "
+        "completions, never in `sft`, `preference` or `rewards`. The author may write the reply he would have given at "
+        "any turn (`correction`): that is author data, and each correction gives an `sft` row whose earlier replies "
+        "are his corrections only (a turn he did not correct leaves its message to join the next one). Only "
+        "conversations whose askers ticked the consent box are here; its words: \"This conversation, my picks and "
+        "the author's replies may be used to train the author's AI\". `choices.prompt` is what the model was sent, "
+        "with this export's system turn in place of the one it was served with.", "",
+        f"In `ilql` a conversation is one trajectory (`<thread>-0`) through the replies it went on from: the author's "
+        f"correction scores {ANSWER_REWARD:+.1f}, else the reader's pick {CHOSEN_REWARD:+.1f}. Every other candidate "
+        f"is a one-step branch: {NOT_CHOSEN_REWARD:+.1f} when the reader did not pick it, {CORRECTED_AWAY_REWARD:+.1f} "
+        "when the author corrected the turn (corrected away, even the one the reader had picked). So: the author's "
+        "words > chosen > not chosen > corrected away.", "",
         "## System turn", "",
         (f"Every conversation in `sft`, `preference`, `rewards`, `ilql` (and every tree's `system`) starts with the same "
          f"system turn:\n\n> {export.system}" if export.system else "No system turn was set (`qa-service export --system "
@@ -230,6 +260,9 @@ def card(export: Export) -> str:
         "boundaries (never inside a code fence), each part keeping the section's `heading_path`. Footnote definitions "
         "travel with the part that cites them.", "",
         "## Files", "",
+        *([f"`by-asker/<asker>/` holds the rows of each of the {export.askers} askers alone, one dataset folder each "
+           "(same fields, its own small card): for training a reader's own adapter, which the service names "
+           "`QA_AUTOMATON_ADAPTERS` + his `asker` pseudonym.", ""] if export.askers else []),
         "File names carry a hash of their content, so an export with new rows has new names and `datasets` loads it "
         "afresh instead of from its cache.", "", "| file | size |", "|---|---:|",
     ]

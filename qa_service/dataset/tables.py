@@ -34,6 +34,9 @@ SCHEMAS: dict[str, pa.Schema] = {
     "rewards": pa.schema([*_THREAD, *_TURN, ("completion", MESSAGES), ("label", pa.bool_()), ("reward", pa.float64()), PII]),
     "ilql": pa.schema([*_THREAD, ("trajectory", pa.string()), *_TURN, ("completion", MESSAGES), ("reward", pa.float64()),
                        ("done", pa.bool_()), PII]),
+    "choices": pa.schema([*_THREAD, ("turn", pa.int32()), ("prompt", MESSAGES), ("candidates", pa.list_(pa.string())),
+                          ("chosen", pa.int32()), ("correction", pa.string()), ("corrected", pa.bool_()),
+                          ("model", pa.string()), ("model_version", pa.string()), PII]),
     "trees": pa.schema([*_THREAD, ("message_tree_id", pa.string()), ("tree_state", pa.string()), ("post_title", pa.string()),
                         ("system", pa.string()), ("tree", pa.string()), ("nodes", NODES), PII]),
 }

@@ -4,8 +4,10 @@ bound to it, and wallets that sign in the way a browser or a script would."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Awaitable, Callable, Iterator, TypeVar
 
 import pytest
@@ -20,7 +22,7 @@ from qa_service.db import AsyncStatements
 from qa_service.settings import Settings
 from tests.conftest import require
 
-from .servers import SECRET_KEY, postgres_schema
+from .servers import SECRET_KEY, ModelServer, postgres_schema
 
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 ORIGIN = "http://127.0.0.1:8001"
@@ -146,3 +148,62 @@ def http_sign_in(url: str, account) -> str:  # type: ignore[no-untyped-def]
     response = httpx.post(f"{url}/api/auth/verify", json={"message": text, "signature": sign(account, text)})
     assert response.status_code == 200, response.text
     return str(response.json()["token"])
+
+
+@pytest.fixture(scope="session")
+def automaton_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny demo automaton (`qa-service train --tiny`), trained once per session on an export
+    of a few answered questions: a model folder with its tokenizer and chat template."""
+    try:
+        import peft  # noqa: F401
+        import torch  # noqa: F401
+        import trl  # noqa: F401
+    except ImportError as error:
+        require(False, f"{error.name} is missing: install the project's [test] extra (scripts/test does)")
+    from .automaton_model import answered_export, train_tiny
+
+    root = tmp_path_factory.mktemp("automaton")
+    return train_tiny(answered_export(root), root / "automaton")
+
+
+@pytest.fixture(scope="session")
+def model_server(automaton_model: Path) -> Iterator[ModelServer]:
+    """`transformers serve` on a free port, run from the folder that holds the model: a request
+    naming the model by its absolute path gets it (loaded on first use). A test may kill it;
+    the next one using it finds it started again."""
+    require(ModelServer.command() is not None,
+            "transformers serve is missing: install the project's [test] extra (transformers[serving])")
+    server = ModelServer(cwd=str(automaton_model.parent))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def served(model_server: ModelServer) -> ModelServer:
+    """model_server, running (started again if an earlier test killed it)."""
+    if model_server.process is None or model_server.process.poll() is not None:
+        model_server.start()
+    return model_server
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Path:
+    """Where the automaton's stub model server records the requests it gets (model_stub.py)."""
+    return tmp_path / "model-requests.jsonl"
+
+
+@pytest.fixture
+def talk(make_client, log: Path) -> Iterator[Callable[..., TestClient]]:  # type: ignore[no-untyped-def]
+    """A client of a service whose automaton is the stub model server (its behaviour and the
+    settings given), running in a thread of this process."""
+    from .model_stub import stub_server
+
+    with contextlib.ExitStack() as stack:
+        def factory(behaviour: object = None, **settings: object) -> TestClient:
+            url = stack.enter_context(stub_server(log, behaviour))  # type: ignore[arg-type]
+            return make_client(automaton_url=url, **{"automaton_system": "You are the author.", **settings})  # type: ignore[no-any-return]
+
+        yield factory

@@ -79,3 +79,67 @@ def postgres_schema(server: str, prefix: str = "t_") -> Iterator[str]:
     finally:
         with psycopg.connect(server, autocommit=True) as connection:
             connection.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+class ModelServer:
+    """`transformers serve` (the `transformers[serving]` extra) in its own process on a free
+    127.0.0.1 port: the OpenAI-compatible server the automaton talks to. Offline (HF_HUB_OFFLINE),
+    it serves any local model folder a request names as its `model`; `kill()` ends it with
+    SIGKILL, as a crash would, and `start()` brings it back on the same port."""
+
+    def __init__(self, cwd: str, port: int | None = None) -> None:
+        self.cwd, self.port = cwd, port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[str] | None = None
+        self.log = tempfile.NamedTemporaryFile(mode="w+", prefix="transformers-serve-", suffix=".log", delete=False)
+        self.started_in = 0.0  # seconds from spawn to a /health answer, the last start
+
+    @staticmethod
+    def command() -> str | None:
+        """The venv's `transformers` console script, or None when transformers is not installed."""
+        script = os.path.join(os.path.dirname(sys.executable), "transformers")
+        return script if os.access(script, os.X_OK) else None
+
+    def start(self, timeout: float = 120) -> None:
+        script = self.command()
+        assert script, "transformers is not installed"
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+               "OMP_NUM_THREADS": "1"}  # two cores, shared: one thread generates
+        began = time.monotonic()
+        self.process = subprocess.Popen([script, "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                                         "--log-level", "warning", "--default-seed", "0"],
+                                        cwd=self.cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT, text=True)
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"transformers serve exited ({self.process.returncode}): {self.output()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() - began > timeout:
+                raise RuntimeError(f"transformers serve did not answer /health within {timeout} s: {self.output()}")
+            time.sleep(0.2)
+        self.started_in = time.monotonic() - began
+
+    def received(self) -> int:
+        """Chat completion requests the server has begun to answer, over every start."""
+        self.log.flush()
+        with open(self.log.name, encoding="utf-8", errors="replace") as log:
+            return log.read().count("[Request received]")
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()  # SIGKILL: no goodbye, as when the machine runs out of memory
+        if self.process is not None:
+            self.process.wait()
+
+    def output(self) -> str:
+        self.log.flush()
+        with open(self.log.name, encoding="utf-8", errors="replace") as log:
+            return log.read()[-4000:]
+
+    def close(self) -> None:
+        self.kill()
+        self.log.close()
+        os.unlink(self.log.name)

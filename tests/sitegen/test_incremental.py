@@ -3,8 +3,10 @@ same input, after any sequence of changes an author makes (hypothesis drives the
 
 from __future__ import annotations
 
+import os
 import shutil
 import struct
+import time
 import zlib
 from dataclasses import replace
 from pathlib import Path
@@ -63,23 +65,42 @@ class Blog:
             body += "\n![a picture](pic.png)\n"
         return "\n".join(lines + ["---", "", body])
 
-    def write(self) -> None:
+    def files(self) -> dict[Path, bytes]:
         content = self.root / "content"
-        if content.exists():
-            shutil.rmtree(content)
-        (content / "about").mkdir(parents=True)
-        (content / "about" / "index.md").write_text("---\ntitle: About\ndate: 2026-01-01\n---\n\nMe.\n", encoding="utf-8")
+        out = {content / "about" / "index.md": "---\ntitle: About\ndate: 2026-01-01\n---\n\nMe.\n".encode()}
         for slug, p in self.posts.items():
             folder = content / "blog" / slug
-            folder.mkdir(parents=True)
-            (folder / "index.md").write_text(self.text(slug), encoding="utf-8")
+            out[folder / "index.md"] = self.text(slug).encode()
             if p["translated"]:
-                (folder / "en-GB.md").write_text(self.text(slug, translation=True), encoding="utf-8")
+                out[folder / "en-GB.md"] = self.text(slug, translation=True).encode()
             if p["image"]:
-                (folder / "pic.png").write_bytes(png(*p["image"]))  # type: ignore[misc]
-        (self.root / "site.toml").write_text(SITE_TOML + self.toml_extra, encoding="utf-8")
-        (self.root / "theme" / "templates" / "base.html").write_text(self.base.replace("</body>", f"{self.template_mark}</body>", 1), encoding="utf-8")
-        (self.root / "theme" / "static" / "style.css").write_text(self.css + self.css_mark, encoding="utf-8")
+                out[folder / "pic.png"] = png(*p["image"])  # type: ignore[misc]
+        out[self.root / "site.toml"] = (SITE_TOML + self.toml_extra).encode()
+        out[self.root / "theme" / "templates" / "base.html"] = self.base.replace("</body>", f"{self.template_mark}</body>", 1).encode()
+        out[self.root / "theme" / "static" / "style.css"] = (self.css + self.css_mark).encode()
+        return out
+
+    def write(self) -> None:
+        """Write what changed as an editor would (and only that); remove what went. Written
+        files get an mtime in the past, a new one each time, so that an unchanged blog looks
+        unchanged to the build's file-metadata check and is not rebuilt (sitegen.snapshot)."""
+        self.clock = getattr(self, "clock", 1_700_000_000) + 1
+        wanted = self.files()
+        content = self.root / "content"
+        for path in sorted(content.rglob("*"), reverse=True) if content.exists() else []:
+            if path.is_file() and path not in wanted:
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+        for path, data in wanted.items():
+            if path.exists() and path.read_bytes() == data:
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            os.utime(path, ns=(self.clock * 10**9, self.clock * 10**9))
+        for top in (content, self.root / "theme"):  # folders change when files come and go
+            for folder in (top, *(p for p in top.rglob("*") if p.is_dir())):
+                os.utime(folder, ns=(self.clock * 10**9, self.clock * 10**9))
 
     def apply(self, change: tuple) -> None:  # type: ignore[type-arg]
         kind, *args = change
@@ -182,7 +203,6 @@ def test_incremental_build_equals_clean_build_after_every_change(tmp_path_factor
 
 def test_cached_documents_and_pages_are_reused_across_processes_whatever_the_hash_seed(tmp_path: Path) -> None:
     """The page digests must not depend on Python's per-process hash seed (set order)."""
-    import os
     import subprocess
     import sys
 
@@ -193,6 +213,52 @@ def test_cached_documents_and_pages_are_reused_across_processes_whatever_the_has
     command = [sys.executable, "-m", "sitegen", "build", "--timings", "--jobs", "1"]
     first = subprocess.run(command, cwd=tmp_path, env={**os.environ, "PYTHONHASHSEED": "1"}, capture_output=True, text=True, check=True)
     assert "pages rendered" in first.stdout and "pages reused" not in first.stdout
+    os.utime(tmp_path / "site.toml")  # a new mtime, the same settings: a real build, every result reused
     second = subprocess.run(command, cwd=tmp_path, env={**os.environ, "PYTHONHASHSEED": "2"}, capture_output=True, text=True, check=True)
     assert "pages rendered" not in second.stdout, second.stdout
     assert "markdown rendered 0" in second.stdout, second.stdout
+
+
+def test_an_unchanged_blog_is_not_rebuilt_and_any_change_is_seen(tmp_path: Path) -> None:
+    """The file-metadata check (sitegen.snapshot): nothing changed -> nothing redone; an edit,
+    a removed output file or an edit hidden in the same second as the last build -> rebuilt."""
+    blog = Blog(tmp_path)
+    blog.posts["first"] = {"title": "처음", "tags": ["music"], "date": DATES[0], "publish": True,
+                           "translated": False, "image": None, "body": BODIES[0]}
+    blog.write()
+    options = BuildOptions(content=tmp_path / "content", out=tmp_path / "public", config=tmp_path / "site.toml",
+                           theme=tmp_path / "theme", jobs=1)
+    clean = replace(options, out=tmp_path / "clean", cache=False)
+    first = build_site(options)
+    assert first.site is not None
+    again = build_site(options)
+    assert again.site is None and again.counts == {"nothing changed": 1}
+    assert (again.pages, again.file_count) == (first.pages, first.file_count)
+
+    (options.out / "first" / "index.html").unlink()  # the output is checked too
+    assert build_site(options).site is not None
+    assert tree(options.out) == outcome(clean)
+
+    blog.posts["first"]["body"] = "본문!\n"  # same length in bytes as BODIES[0]? no matter: a new mtime
+    blog.write()
+    assert build_site(options).site is not None
+    shutil.rmtree(clean.out)
+    assert tree(options.out) == outcome(clean)
+
+    # two edits of the same size within one clock tick: a stat cannot tell them apart, so a
+    # snapshot holding a file that recent is never trusted (git's "racily clean" rule)
+    source = options.content / "blog" / "first" / "index.md"
+    text = source.read_bytes()
+    assert "처음".encode() in text and len("처음".encode()) == len("나중".encode())
+    tick = time.time_ns()
+    source.write_bytes(text.replace("처음".encode(), "나중".encode()))
+    os.utime(source, ns=(tick, tick))
+    assert build_site(options).site is not None
+    source.write_bytes(text)  # same size, same inode, same mtime as the build just recorded
+    os.utime(source, ns=(tick, tick))
+    assert build_site(options).site is not None
+    shutil.rmtree(clean.out)
+    assert tree(options.out) == outcome(clean)
+    assert "처음" in (options.out / "first" / "index.html").read_text(encoding="utf-8")
+
+

@@ -57,3 +57,61 @@ def test_an_output_folder_the_system_refuses_is_one_line(tmp_path: Path, capsys)
     err = capsys.readouterr().err
     assert "cannot write the output (Operation not permitted): pass --out DIR" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 2
+
+
+def site_files(version: int) -> dict[str, bytes]:
+    files = {f"p{i}/index.html": f"post {i}".encode() for i in range(200)}
+    files["index.html"] = f"home v{version}".encode()
+    if version == 2:
+        files["new/index.html"] = b"a new post"
+        del files["p7/index.html"]
+    return files
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_small_change_is_switched_in_place_and_touches_nothing_else(tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    first = write_site(site_files(1), out)
+    inodes = {p: p.stat().st_ino for p in out.rglob("*") if p.is_file()}
+    second = write_site(site_files(2), out, first)
+    assert tree(out) == site_files(2)
+    assert not (out / "p7").exists(), "a folder emptied by the change goes too"
+    kept = [p for p in out.rglob("*") if p.is_file() and p in inodes]
+    assert len(kept) == 200 and all(p.stat().st_ino == inodes[p] for p in kept if p.name != "index.html" or p.parent != out)
+    assert (out / "index.html").stat().st_ino != inodes[out / "index.html"]
+    assert set(second) == set(site_files(2))
+    assert [p.name for p in tmp_path.iterdir()] == ["public"], "no staging folder: the change was small"
+
+
+def test_a_small_change_that_fails_midway_leaves_the_site_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sitegen.errors import BuildError
+
+    out = tmp_path / "public"
+    first = write_site(site_files(1), out)
+    before = tree(out)
+    real = Path.write_bytes
+    calls = []
+
+    def full_disk(self: Path, data: bytes) -> int:
+        calls.append(self)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device", str(self))
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full_disk)
+    with pytest.raises(BuildError, match="No space left"):
+        write_site(site_files(2), out, first)
+    monkeypatch.undo()
+    assert tree(out) == before, "no temporary file, no new folder, nothing renamed"
+    assert not (out / "new").exists()
+
+
+def test_leftovers_of_a_killed_small_change_are_removed_by_the_next_write(tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    first = write_site(site_files(1), out)
+    (out / "p3" / ".sitegen-new-4242-index.html").write_bytes(b"half")  # a kill between write and rename
+    write_site(site_files(2), out, first)
+    assert tree(out) == site_files(2)

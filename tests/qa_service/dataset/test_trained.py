@@ -1,13 +1,14 @@
-"""The export trains, as the card tells a trainer: a tokenizer trained with `tokenizers` on the
-exported text, a tiny random causal LM built from a config (nothing downloaded), two steps of
-TRL's SFTTrainer on `sft` and two of DPOTrainer on `preference`, on the CPU.
+"""The export trains, as the card tells a trainer and as `qa-service train --tiny` does it: a
+tokenizer trained with `tokenizers` on the exported text, a tiny random causal LM built from a
+config (nothing downloaded), two steps of TRL's SFTTrainer on `sft` and two of DPOTrainer on
+`preference`, on the CPU, saved as a folder a server loads.
 
 torch (==2.13.0, the CPU build this machine keeps on disk), transformers and trl come with
 the project's [test] extra, which scripts/test installs."""
 
 from __future__ import annotations
 
-import copy
+import json
 import math
 import os
 from pathlib import Path
@@ -31,8 +32,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 pytestmark = [pytest.mark.filterwarnings("ignore::FutureWarning"), pytest.mark.filterwarnings("ignore::UserWarning"),
               pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
-CHAT_TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}<|end|>{% endfor %}"
-                 "{% if add_generation_prompt %}<|assistant|>{% endif %}")
 QA = [
     ("What does temperature do?", "It divides the logits before the softmax.", "It adds noise.", "Magic."),
     ("왜 글을 쓰나요?", "언젠가 나를 닮은 기계가 읽도록.", "돈 때문에."),
@@ -43,24 +42,6 @@ QA = [
 ]
 
 
-def tiny_model_and_tokenizer(texts: list[str]):  # type: ignore[no-untyped-def]
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
-    specials = ["<|pad|>", "<|end|>", "<|system|>", "<|user|>", "<|assistant|>"]
-    raw = Tokenizer(models.BPE())
-    raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    raw.decoder = decoders.ByteLevel()
-    raw.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=400, special_tokens=specials,
-                                                        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=raw, pad_token="<|pad|>", eos_token="<|end|>")
-    tokenizer.chat_template = CHAT_TEMPLATE
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=256,
-                         pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
-    return LlamaForCausalLM(config), tokenizer
-
-
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_sft_and_dpo_train_two_steps_on_the_export(client: TestClient, wallet: Wallet, admin: Wallet, db_url: str,
                                                   monkeypatch: pytest.MonkeyPatch,
@@ -68,7 +49,8 @@ def test_sft_and_dpo_train_two_steps_on_the_export(client: TestClient, wallet: W
     try:
         import datasets
         import torch
-        from trl import DPOConfig, DPOTrainer, SFTConfig, SFTTrainer
+        import trl  # noqa: F401
+        from transformers import AutoModelForCausalLM, AutoTokenizer
     except ImportError as error:
         require(False, f"{error.name} is missing: install the project's [test] extra (scripts/test does)")
         return
@@ -91,26 +73,31 @@ def test_sft_and_dpo_train_two_steps_on_the_export(client: TestClient, wallet: W
     sft_columns, dpo_columns = ["messages"], ["prompt", "chosen", "rejected"]
     assert f"select_columns({sft_columns!r})" in card and f"select_columns({dpo_columns!r})" in card
 
-    sft = datasets.load_dataset(str(folder), "sft", cache_dir=str(tmp_path / "cache"))["train"]
+    # The command an author runs: SFT on sft, then DPO on preference, into a model folder.
+    model_folder = tmp_path / "automaton"
+    assert main(["train", "--dataset", str(folder), "--out", str(model_folder), "--tiny", "--max-steps", "2"]) == 0
+    trained = json.loads((model_folder / "automaton.json").read_text(encoding="utf-8"))
     preference = datasets.load_dataset(str(folder), "preference", cache_dir=str(tmp_path / "cache"))["train"]
-    posts = datasets.load_dataset(str(folder), "posts", cache_dir=str(tmp_path / "cache"))["train"]
-    texts = list(posts["text"]) + [m["content"] for row in sft for m in row["messages"]]
-    model, tokenizer = tiny_model_and_tokenizer(texts)
-    common = dict(max_steps=2, per_device_train_batch_size=2, learning_rate=1e-3, logging_steps=1, save_strategy="no",
-                  report_to=[], use_cpu=True, dataloader_num_workers=0, disable_tqdm=True)
+    assert trained["rows"] == {"sft": len(QA), "preference": len(preference), "dpo": len(preference)}
+    assert trained["steps"] == {"sft": 2, "dpo": 2}
+    assert all(math.isfinite(loss) for loss in trained["loss"].values())
 
-    sft_trainer = SFTTrainer(model=model, processing_class=tokenizer,
-                             args=SFTConfig(output_dir=str(tmp_path / "sft"), max_length=128, **common),
-                             train_dataset=sft.select_columns(sft_columns))
-    sft_trainer.train()
-    assert sft_trainer.state.global_step == 2
-    assert all(math.isfinite(entry["loss"]) for entry in sft_trainer.state.log_history if "loss" in entry)
+    # What a server reads: the weights, and a tokenizer whose chat template ends the author's turn.
+    model = AutoModelForCausalLM.from_pretrained(model_folder)
+    tokenizer = AutoTokenizer.from_pretrained(model_folder)
+    prompt = tokenizer.apply_chat_template([{"role": "user", "content": "Why?"}], add_generation_prompt=True, tokenize=False)
+    assert prompt == "<|user|>Why?<|end|><|assistant|>"
+    assert model.config.eos_token_id == tokenizer.convert_tokens_to_ids("<|end|>")
+    with torch.no_grad():
+        logits = model(**tokenizer(prompt, return_tensors="pt")).logits
+    assert torch.isfinite(logits).all()
 
-    reference = copy.deepcopy(model)  # the policy as DPO starts: a model built in memory has no path to reload
-    dpo_trainer = DPOTrainer(model=model, ref_model=reference, processing_class=tokenizer,
-                             args=DPOConfig(output_dir=str(tmp_path / "dpo"), max_length=128, **common),
-                             train_dataset=preference.select_columns(dpo_columns))
-    dpo_trainer.train()
-    assert dpo_trainer.state.global_step == 2
-    losses = [entry["loss"] for entry in dpo_trainer.state.log_history if "loss" in entry]
-    assert losses and all(math.isfinite(loss) for loss in losses)
+
+def test_a_folder_that_is_no_export_is_refused_and_nothing_is_written(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "dataset").mkdir()
+    assert main(["train", "--dataset", str(tmp_path / "dataset"), "--out", str(tmp_path / "model"), "--tiny"]) == 1
+    error = capsys.readouterr().err
+    assert f"{tmp_path / 'dataset'}: not a dataset folder written by `qa-service export`" in error
+    assert "run `qa-service export" in error
+    assert not (tmp_path / "model").exists()
