@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import feeds, meta, offline, output, safety, sitemap, snapshot
+from . import feeds, meta, offline, output, records, safety, sitemap, snapshot
 from .cache import FOLDER, Cache, digest, stamp
 from .config import SiteConfig
 from .diagrams import Mermaid, find_chromium, find_upwards
-from .documents import parse_documents, worker_count
+from .documents import Memory, parse_documents, worker_count
 from .errors import BuildError, Problem
 from .references import check_references
 from .render import Theme, render_site
@@ -113,6 +113,14 @@ class CachedPages:
         self.cache.count(what)
 
 
+def _stat(path: Path | None) -> str:
+    try:
+        st = path.stat() if path is not None else None
+    except OSError:
+        return "-"
+    return f"{st.st_size}:{st.st_mtime_ns}" if st else "-"
+
+
 def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage: None, cache: Cache | None = None, *,
               diagrams: Mermaid | None = None, warnings: list[Problem] | None = None) -> Site:
     """The content graph of options.content, or BuildError naming every problem in it.
@@ -126,18 +134,32 @@ def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage:
     lap("diagrams")
     own = cache is None
     cache = options.open_cache() if cache is None else cache
+    memory = Memory()
+    renderer = "" if diagrams is None else f"{diagrams.script}|{diagrams.chromium}|{_stat(diagrams.script)}"
     try:
-        documents, assets, found = parse_documents(sources, config, cache, workers=options.jobs or worker_count(), diagrams=figures)
+        documents, assets, found = parse_documents(sources, config, cache, workers=options.jobs or worker_count(), diagrams=figures,
+                                                   renderer=renderer, memory=memory)
+        problems += found
+        # a remembered document was screened when it was recorded (sitegen.records)
+        fresh = [document for document in documents if document.display not in memory.remembered]
+        screened, found = safety.screen(fresh, host=config.host, mode=config.unsafe_html)
+        by_display = {document.display: document for document in screened}
+        documents = [by_display.get(document.display, document) for document in documents]
+        if config.unsafe_html == "refuse":
+            problems += found
+        elif warnings is not None:
+            warnings += found
+        troubled = {problem.path for problem in (*problems, *found)}
+        for document in screened:
+            keys = memory.recordable.get(document.display)
+            if keys is not None and document.display not in troubled:
+                record = records.to_record(document, keys[1])
+                if record is not None:
+                    cache.put("doc", keys[0], record)
     finally:
         if own:
             cache.commit()
             cache.close()
-    problems += found
-    documents, found = safety.screen(documents, host=config.host, mode=config.unsafe_html)
-    if config.unsafe_html == "refuse":
-        problems += found
-    elif warnings is not None:
-        warnings += found
     lap("parse")
     site, found = assemble(config, documents, assets, drafts=options.drafts)
     problems += found

@@ -219,6 +219,24 @@ class Cache:
                 return {}
         return found
 
+    def blobs(self, kind: str, keys: Iterable[str]) -> dict[str, bytes]:
+        """Several entries as stored (compressed), to be decoded later with `unpack`, if ever."""
+        wanted = list(dict.fromkeys(keys))
+        self.used.update((kind, key) for key in wanted)
+        found: dict[str, bytes] = {}
+        if self.db is None:
+            return found
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            try:
+                rows = self.db.execute(f"SELECT key, value FROM entries WHERE kind = ? AND key IN ({marks})", (kind, *chunk)).fetchall()
+            except sqlite3.Error as exc:
+                self._discard(str(exc))
+                return {}
+            found.update((key, bytes(blob)) for key, blob in rows)
+        return found
+
     def put(self, kind: str, key: str, value: Any) -> None:
         if self.path is None:
             return
@@ -268,4 +286,4 @@ class Cache:
             self.db = None
 
 
-__all__ = ["Cache", "Unstorable", "digest", "encode", "decode", "stamp", "FOLDER"]
+__all__ = ["Cache", "Unstorable", "digest", "encode", "decode", "stamp", "FOLDER", "pack", "unpack"]

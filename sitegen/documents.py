@@ -14,13 +14,15 @@ import io
 import json
 import multiprocessing
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import imagesize
 
+from . import records
 from .cache import Cache, Unstorable, decode, digest, encode
 from .config import SiteConfig, is_language_tag
 from .content import Document, load_frontmatter, parse_document, split_frontmatter
@@ -148,12 +150,29 @@ def _render_all(jobs: list[Job], workers: int, figures: Mapping[str, str]) -> li
         return list(pool.map(render_job, jobs, chunksize=max(1, min(32, len(jobs) // (workers * 8)))))
 
 
+@dataclass
+class Memory:
+    """What parse_documents remembered (sitegen.records) and what it can record: a document's
+    display path -> (record key, markdown cache key)."""
+
+    remembered: set[str] = field(default_factory=set)
+    recordable: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def markdown_key(body: str, host: str | None, offset: int, prefix: str, language: str) -> str:
+    """The markdown cache's key: everything a render reads but the images and drawings."""
+    return digest(body, host or "", str(offset), prefix, language)
+
+
 def parse_documents(
     sources: list[SourceFile], config: SiteConfig, cache: Cache, *, workers: int = 1,
-    diagrams: Mapping[str, str] | None = None,
+    diagrams: Mapping[str, str] | None = None, renderer: str = "", memory: Memory | None = None,
 ) -> tuple[list[Document], dict[PurePosixPath, bytes], list[Problem]]:
     """Markdown files become Documents; everything else is an asset copied as it is.
-    `diagrams`: {mermaid source: figure HTML} drawn by the build (sitegen.diagrams)."""
+    `diagrams`: {mermaid source: figure HTML} drawn by the build (sitegen.diagrams).
+    With `memory`, documents recorded by an earlier build whose files and folders have the
+    same metadata are taken from their records (sitegen.records: `renderer` names the diagram
+    renderer), and `memory` says which, and what may be recorded once screened."""
     figures = diagrams or {}
     by_rel = {source.rel: source.data for source in sources}
     images = Images(by_rel)
@@ -179,6 +198,28 @@ def parse_documents(
             continue
         texts.append((source, where, text.removeprefix("\ufeff")))
 
+    settings = Fingerprints().of(config)
+    remembered: dict[PurePosixPath, Document] = {}
+    keys: dict[PurePosixPath, str] = {}
+    if memory is not None and cache.path is not None and all(source.stat is not None for source in sources):
+        signatures = records.folder_signatures({source.rel: source.stat for source in sources if source.stat}, time.time_ns())
+        for source, _where, _text in texts:
+            key = records.record_key(source.rel, source.display, signatures.get(source.rel.parent), settings, renderer)
+            if key is not None:
+                keys[source.rel] = key
+        found_records = cache.get_many("doc", keys.values())
+        blobs = cache.blobs("markdown", [str(r["markdown"]) for r in found_records.values()])
+        for source, _where, text in texts:
+            record = found_records.get(keys.get(source.rel, ""))
+            if record is not None and record["markdown"] in blobs:
+                document = records.from_record(record, text, blobs[record["markdown"]])
+                if document is not None:
+                    remembered[source.rel] = document
+                    memory.remembered.add(source.display)
+        cache.count("documents remembered", len(remembered))
+    if remembered:
+        everything, texts = texts, [entry for entry in texts if entry[0].rel not in remembered]
+
     stored: dict[str, Any] = {}  # each frontmatter is asked for twice (_predict, parse_document)
 
     def load_yaml(yaml_text: str) -> Any:
@@ -195,7 +236,6 @@ def parse_documents(
         return meta
 
     rendered, inputs, minutes = _rendered(_predict(texts, config, load_yaml), config, cache, images, by_rel, workers, figures)
-    settings = Fingerprints().of(config)
 
     def beside(folder: PurePosixPath) -> Callable[[str], bool]:
         return lambda name: PurePosixPath(folder, name) in by_rel
@@ -210,11 +250,13 @@ def parse_documents(
                 minutes.update(more_minutes)
             used[rel] = inputs[slot]
             reading[rel] = minutes[slot]
+            markdown[rel] = markdown_key(body, config.host, offset, prefix, language)
             return rendered[slot]
         return render
 
     used: dict[PurePosixPath, str] = {}
     reading: dict[PurePosixPath, int] = {}
+    markdown: dict[PurePosixPath, str] = {}
     documents: list[Document] = []
     for source, where, text in texts:
         document, found = parse_document(
@@ -227,6 +269,11 @@ def parse_documents(
             document = replace(document, inputs=digest(source.data, settings, repr(where), source.display, used[source.rel]),
                                minutes=reading[source.rel])
             documents.append(document)
+            if memory is not None and source.rel in keys:
+                memory.recordable[source.display] = (keys[source.rel], markdown[source.rel])
+    if remembered:  # back in the order of the files
+        parsed = {document.source: document for document in documents}
+        documents = [d for source, _w, _t in everything if (d := remembered.get(source.rel) or parsed.get(source.rel)) is not None]
     return documents, assets, problems
 
 
@@ -258,7 +305,7 @@ def _rendered(
 ) -> tuple[dict[Slot, Rendered], dict[Slot, str], dict[Slot, int]]:
     """Every body's Rendered (from the cache when its input, images and drawings are unchanged,
     else rendered), a digest of what each render read, and its reading time in minutes."""
-    keys = [digest(body, config.host or "", str(offset), prefix, language) for _rel, body, offset, prefix, language in requests]
+    keys = [markdown_key(body, config.host, offset, prefix, language) for _rel, body, offset, prefix, language in requests]
     hits = cache.get_many("markdown", keys)
     result: dict[Slot, Rendered] = {}
     inputs: dict[Slot, str] = {}

@@ -132,6 +132,7 @@ class Calls:
         self.prints = prints
         self.functions = dict(functions)
         self.noted: list[list[Any]] | None = None
+        self.confirmed: set[str] = set()  # noted calls found to give their result again (pure within a build)
 
     def wrap(self, name: str) -> Any:
         function = self.functions[name]
@@ -168,20 +169,28 @@ class Calls:
                 return value[0]
             return objects.get(value["fp"], missing)
 
-        for name, args, kwargs, result in noted:
-            function = self.functions.get(name)
-            if function is None:
+        for call in noted:
+            key = repr(call)
+            if key in self.confirmed:
+                continue
+            if not self._still(call, arg, missing):
                 return False
-            values = [arg(a) for a in args]
-            named = {k: arg(v) for k, v in kwargs.items()}
-            if any(v is missing for v in (*values, *named.values())):
-                return False
-            try:
-                if self.prints.of(function(*values, **named)) != result:
-                    return False
-            except Exception:
-                return False
+            self.confirmed.add(key)  # the same call on another page: same arguments, same result
         return True
+
+    def _still(self, call: list[Any], arg: Any, missing: object) -> bool:
+        name, args, kwargs, result = call
+        function = self.functions.get(name)
+        if function is None:
+            return False
+        values = [arg(a) for a in args]
+        named = {k: arg(v) for k, v in kwargs.items()}
+        if any(v is missing for v in (*values, *named.values())):
+            return False
+        try:
+            return bool(self.prints.of(function(*values, **named)) == result)
+        except Exception:
+            return False
 
 
 __all__ += ["Calls"]

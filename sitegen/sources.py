@@ -21,6 +21,7 @@ class SourceFile:
     rel: PurePosixPath  # relative to the content root, NFC-normalised
     path: Path  # where it is on disk (for messages and image sizes)
     data: bytes
+    stat: tuple[int, int, int] | None = None  # size, mtime_ns, inode when read (sitegen.records)
 
     @property
     def display(self) -> str:
@@ -63,10 +64,12 @@ def read_sources(root: Path) -> tuple[list[SourceFile], list[Problem]]:
                 continue
             rel = PurePosixPath(unicodedata.normalize("NFC", path.relative_to(root).as_posix()))
             try:
-                data = path.read_bytes()
+                with open(path, "rb") as handle:
+                    st = os.fstat(handle.fileno())  # taken before the read: an edit during it changes the mtime
+                    data = handle.read()
             except OSError as exc:
                 problems.append(Problem(str(path), None, f"cannot read file ({exc.strerror}): check its permissions"))
                 continue
-            files.append(SourceFile(rel=rel, path=path, data=data))
+            files.append(SourceFile(rel=rel, path=path, data=data, stat=(st.st_size, st.st_mtime_ns, st.st_ino)))
     files.sort(key=lambda f: str(f.rel))
     return files, problems

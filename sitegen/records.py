@@ -1,0 +1,118 @@
+"""Documents remembered by file metadata, so that a rebuild does not parse what did not change.
+
+A Markdown file's Document depends on its bytes, the files in its folder (the images it
+measures, the files it links beside it), the site's settings, its place and the diagram
+renderer. A record keyed by the metadata of all of these (name, size, mtime, inode; see
+sitegen.snapshot for why metadata is enough and when it is not) holds the Document's small
+fields; its text is the file itself, read again, and its render stays in the build cache
+as the compressed blob it was stored as, decoded only if a page, a feed or an export asks for
+it (`StoredRendered`). Only documents that parsed without a problem and passed the safety
+screen are recorded, so a remembered document needs neither again.
+
+Files modified less than `RACY_NS` before the build are never looked up nor recorded: their
+metadata could hide an edit made in the same clock tick.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import fields
+from pathlib import PurePosixPath
+from typing import Any, Mapping
+
+from .cache import Unstorable, decode, digest, encode, unpack
+from .content import Document, Tag
+from .markdown import Reference, Rendered, rendered_from_json
+from .snapshot import RACY_NS
+
+Stat = tuple[int, int, int]  # size, mtime_ns, inode
+
+HEAVY = {"raw", "body", "rendered"}  # not in the record: the file and the render cache hold them
+
+
+class StoredRendered(Rendered):
+    """A Rendered whose references are known at once and whose other fields are decoded
+    from the cache's blob when first read."""
+
+    def __init__(self, blob: bytes, references: tuple[Reference, ...]):  # noqa: D107 (dataclass fields set lazily)
+        object.__setattr__(self, "_blob", blob)
+        object.__setattr__(self, "references", references)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "_blob":
+            raise AttributeError(name)
+        full = rendered_from_json(unpack(self._blob)["rendered"])
+        for item in fields(Rendered):
+            object.__setattr__(self, item.name, getattr(full, item.name))
+        return object.__getattribute__(self, name)
+
+    def __reduce__(self) -> Any:  # the render workers receive plain Rendered values
+        return (Rendered, tuple(getattr(self, item.name) for item in fields(Rendered)))
+
+
+def folder_signatures(stats: Mapping[PurePosixPath, Stat], now_ns: int) -> dict[PurePosixPath, str | None]:
+    """Every folder holding a Markdown file -> a digest of the metadata of all files under it
+    (None when one of them is too recent to be trusted)."""
+    under: dict[PurePosixPath, list[PurePosixPath]] = {}
+    for path in stats:
+        for parent in path.parents:
+            under.setdefault(parent, []).append(path)
+    wanted = {path.parent for path in stats if path.suffix == ".md"}
+    signatures: dict[PurePosixPath, str | None] = {}
+    for folder in wanted:
+        paths = sorted(under.get(folder, []), key=str)
+        if any(stats[p][1] >= now_ns - RACY_NS for p in paths):
+            signatures[folder] = None
+            continue
+        signatures[folder] = digest(*(f"{p}\0{stats[p][0]}\0{stats[p][1]}\0{stats[p][2]}" for p in paths))
+    return signatures
+
+
+def record_key(rel: PurePosixPath, display: str, folder_signature: str | None, settings: str, renderer: str) -> str | None:
+    if folder_signature is None:
+        return None
+    return digest(str(rel), display, folder_signature, settings, renderer)
+
+
+def to_record(document: Document, markdown_key: str) -> dict[str, Any] | None:
+    """The document's small fields (None when one cannot be stored exactly)."""
+    values: dict[str, Any] = {}
+    try:
+        for item in fields(Document):
+            if item.name in HEAVY:
+                continue
+            value = getattr(document, item.name)
+            if item.name == "source":
+                value = str(value)
+            elif item.name == "tags":
+                value = [[tag.slug, tag.name] for tag in value]
+            elif item.name == "extra":
+                value = encode(dict(value))
+            elif isinstance(value, dt.datetime):
+                value = encode(value)
+            values[item.name] = value
+    except Unstorable:
+        return None
+    references = [[r.kind, r.target, r.line, r.alt] for r in document.rendered.references]
+    return {"document": values, "markdown": markdown_key, "references": references,
+            "body_start": len(document.raw) - len(document.body)}
+
+
+def from_record(record: Mapping[str, Any], text: str, blob: bytes) -> Document | None:
+    """The Document again, from its record, its file's text and its render's blob (None
+    when the text is not the one recorded: then it is parsed as usual)."""
+    values = dict(record["document"])
+    start = int(record["body_start"])
+    if len(text) < start:
+        return None
+    values["source"] = PurePosixPath(values["source"])
+    values["tags"] = tuple(Tag(slug, name) for slug, name in values["tags"])
+    values["extra"] = decode(values["extra"])
+    for name in ("date", "revised"):
+        if values.get(name) is not None:
+            values[name] = decode(values[name])
+    references = tuple(Reference(kind, target, line, alt) for kind, target, line, alt in record["references"])
+    return Document(raw=text, body=text[start:], rendered=StoredRendered(blob, references), **values)
+
+
+__all__ = ["StoredRendered", "folder_signatures", "record_key", "to_record", "from_record", "Stat"]

@@ -1,0 +1,95 @@
+"""Documents remembered by file metadata (sitegen.records) are the documents a parse makes."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from sitegen.build import BuildOptions, read_site
+from sitegen.cache import Cache
+from sitegen.markdown import rendered_to_json
+
+from .test_incremental import BODIES, DATES, Blog
+
+UNSAFE = 'Hi <img src="x.png" onerror="alert(1)" alt="x">\n'
+
+
+def documents(options: BuildOptions) -> tuple[dict[str, dict[str, object]], dict[str, int]]:
+    cache = options.open_cache()
+    try:
+        site = read_site(options, cache=cache)
+        counts = dict(cache.counts)
+        cache.commit()
+    finally:
+        cache.close()
+    found = {}
+    for document in site.documents:
+        values = {f.name: getattr(document, f.name) for f in dataclasses.fields(document) if f.name != "rendered"}
+        values["rendered"] = rendered_to_json(document.rendered)
+        found[document.display] = values
+    return found, counts
+
+
+def blog(tmp_path: Path) -> tuple[Blog, BuildOptions]:
+    b = Blog(tmp_path)
+    b.posts["first"] = {"title": "처음", "tags": ["music", "code"], "date": DATES[1], "publish": True,
+                        "translated": True, "image": (4, 3), "body": BODIES[1]}
+    b.posts["second"] = {"title": "Two", "tags": ["math"], "date": DATES[2], "publish": True,
+                         "translated": False, "image": None, "body": BODIES[2]}
+    b.write()
+    return b, BuildOptions(content=tmp_path / "content", out=tmp_path / "public", config=tmp_path / "site.toml",
+                           theme=tmp_path / "theme", jobs=1)
+
+
+def test_a_remembered_document_is_the_document_a_parse_makes(tmp_path: Path) -> None:
+    _b, options = blog(tmp_path)
+    parsed, counts = documents(options)
+    assert counts.get("documents remembered", 0) == 0
+    again, counts = documents(options)
+    assert counts["documents remembered"] == len(parsed) == 4  # two posts, a translation, about
+    assert counts.get("markdown rendered", 0) == 0
+    cold, _ = documents(replace(options, cache=False))
+    assert again == parsed == cold
+
+
+def test_an_edited_file_or_folder_is_parsed_again(tmp_path: Path) -> None:
+    b, options = blog(tmp_path)
+    documents(options)
+    b.posts["first"]["image"] = (8, 6)  # an image beside the post: its size is in the render
+    b.write()
+    got, counts = documents(options)
+    assert counts["documents remembered"] == 2  # second and about; both files of "first" parsed again
+    assert 'width="8"' in str(got[str(options.content / "blog" / "first" / "index.md")]["rendered"])
+
+
+def test_a_file_this_recent_is_never_remembered(tmp_path: Path) -> None:
+    _b, options = blog(tmp_path)
+    documents(options)
+    os.utime(options.content / "blog" / "second" / "index.md")  # now: its metadata could hide an edit
+    _got, counts = documents(options)
+    assert counts["documents remembered"] == 3
+
+
+def test_a_document_the_safety_screen_changed_is_never_remembered(tmp_path: Path) -> None:
+    b, options = blog(tmp_path)
+    b.toml_extra = 'unsafe_html = "warn"\n'
+    b.posts["second"]["body"] = UNSAFE
+    b.write()
+    first, _ = documents(options)
+    again, counts = documents(options)
+    assert counts["documents remembered"] == 3
+    assert again == first
+    rendered = again[str(options.content / "blog" / "second" / "index.md")]["rendered"]
+    assert isinstance(rendered, dict) and "&lt;img" in rendered["html"] and "<img" not in rendered["html"]
+
+
+def test_records_live_in_the_build_cache(tmp_path: Path) -> None:
+    _b, options = blog(tmp_path)
+    documents(options)
+    cache = Cache.open(options.cache_dir)
+    try:
+        assert len(list(cache.entries("doc"))) == 4
+    finally:
+        cache.close()
