@@ -36,7 +36,7 @@ def assert_same(body: str, **options: object) -> bool:
         fast = render_markdown(body, **kwargs)  # type: ignore[arg-type]
         assert fast.html == slow.html, repr(body)
         assert fast == slow, repr(body)
-    return mdtree.tokens(body, make_parser(HOST, "")) is not None
+    return mdtree.tokens(body, make_parser(HOST, ""), {"image_size": sizes}, site_host=HOST) is not None
 
 
 def example_documents() -> list[pytest.param]:
@@ -87,7 +87,7 @@ def post(seed: int) -> str:
 
     out = [paragraph(), ""]
     notes = 0
-    for section in range(rnd.randint(2, 6)):
+    for _section in range(rnd.randint(2, 6)):
         level = rnd.choice(("##", "##", "###", "####"))
         title = rnd.choice([" ".join(word() for _ in range(3)), "목차", "Contents", "Setup", "Setup", "`code` title"])
         out += [f"{level} {title}", ""]
