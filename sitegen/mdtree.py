@@ -135,6 +135,25 @@ def _note_interrupts_paragraph(text: str) -> bool:
     return False
 
 
+def _footnote_marks(text: str) -> tuple[int, int]:
+    """(definitions, references) written in the source: `[^label]:` opening a line, other `[^label]`."""
+    definitions = references = 0
+    at = text.find("[^")
+    while at >= 0:
+        close = text.find("]", at + 2)
+        if close < 0:
+            break
+        label = text[at + 2:close]
+        if label and not any(char.isspace() or char == "[" for char in label):
+            line_start = text.rfind("\n", 0, at) + 1
+            if text[close + 1:close + 2] == ":" and not text[line_start:at].strip(" \t>"):
+                definitions += 1
+            else:
+                references += 1
+        at = text.find("[^", at + 2)
+    return definitions, references
+
+
 class _Builder:
     def __init__(self, text: str, md: MarkdownIt, site_host: str | None, link_prefix: str, env: dict[str, Any]) -> None:
         self.site_host, self.link_prefix, self.env = site_host, link_prefix, env
@@ -184,6 +203,9 @@ class _Builder:
             1 for i, line in enumerate(lines) if ("|" in line or (i and "|" in lines[i - 1])) and _DELIMITER_ROW.match(line)
         ):
             raise Unsupported("a table one engine sees and the other does not")
+        definitions = len(footnotes.children) if footnotes is not None else 0
+        if "[^" in self.text and _footnote_marks(self.text) != (definitions, sum(count for _, count in self.notes.values())):
+            raise Unsupported("footnotes one engine sees and the other does not")  # unreferenced, repeated, lazy ...
         if footnotes is not None:
             self.footnote_block(footnotes)
         elif self.notes:
@@ -385,6 +407,8 @@ class _Builder:
             name = node.name
             if name == "text":
                 content = node.meta["content"]
+                if "`" in content:
+                    raise Unsupported("a backtick left as text")  # where code spans end differs
                 if ("@" in content or ":" in content or "w." in content or "W." in content) and _AUTOLINKABLE.search(content):
                     raise Unsupported("a bare URL or address")
                 parts.append(escapeHtml(content))
@@ -409,6 +433,7 @@ class _Builder:
                     content = _prefixed_html(content, self.link_prefix)
                 parts.append(content)
             elif name == "link":
+                self.not_before_parenthesis(node)
                 meta = node.meta
                 self.link_open(self.link(meta["url"]), meta.get("title"), parts, line)
                 self.render_inlines(node.children, parts, line)
@@ -448,7 +473,14 @@ class _Builder:
             attrs = f' href="{escapeHtml(self.link_prefix + href)}"' + attrs[len(f' href="{escapeHtml(href)}"'):]
         parts.append(f"<a{attrs}>")
 
+    def not_before_parenthesis(self, node: Any) -> None:
+        """`[label](` with `[label]: url` defined: markdown-it-py leaves it text, markdown-it-pyrs links it."""
+        end = node.srcmap[1]
+        if self.src[end:end + 1] == b"(":
+            raise Unsupported("a reference link right before a parenthesis")
+
     def image(self, node: Any, parts: list[str], line: int) -> None:
+        self.not_before_parenthesis(node)
         meta = node.meta
         src = self.link(meta["url"])
         if any(child.name in ("image", "link", "autolink", "footnote_ref") for child in node.walk(include_self=False)):

@@ -155,13 +155,16 @@ PIECES = [
 ]
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
+# derandomize: the same examples every run, so a suite never fails by chance; new corners were
+# looked for with many more random examples when this was written (and may be again by hand:
+# `--hypothesis-seed=N` with derandomize removed).
+@settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=24))
 def test_random_markdown_renders_the_same(pieces: list[str]) -> None:
     assert_same("".join(pieces))
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=2000, deadline=None, derandomize=True)
 @given(st.text(alphabet="abcXYZ09-._~:/?#@!$&'()*+,;=%[]", max_size=30)
        | st.builds("".join, st.lists(st.sampled_from(["http", "https", "://", ":", "/", "//", "a", "B", "0", "-", ".", "?", "#",
                                                       "%41", "%", "@", "xn--", "&", "=", ";", "(", ")"]), max_size=12))
