@@ -104,18 +104,23 @@ def make_parser(site_host: str | None = None, link_prefix: str = "") -> Markdown
     return md
 
 
+# What sitegen.mdtree does itself while it builds the tokens.
+_REPLICATED = {"heading_anchors", "links_and_images"}
+
+
 @lru_cache(maxsize=16)
 def _plugin_rules(md: MarkdownIt) -> tuple[Callable[[StateCore], None], ...]:
-    """The core rules that run on markdown-it-py's finished tokens: our plugins' (after text_join)."""
+    """The core rules left to run on sitegen.mdtree's tokens: our plugins' (after text_join)
+    but those it replicates."""
     names = [rule.name for rule in md.core.ruler.__rules__ if rule.enabled]
-    later = set(names[names.index("text_join") + 1:])
+    later = set(names[names.index("text_join") + 1:]) - _REPLICATED
     return tuple(rule.fn for rule in md.core.ruler.__rules__ if rule.name in later and rule.enabled)
 
 
-def _tokens(md: MarkdownIt, text: str, env: dict[str, Any], engine: str) -> list[Any]:
+def _tokens(md: MarkdownIt, text: str, env: dict[str, Any], engine: str, site_host: str | None, link_prefix: str) -> list[Any]:
     """markdown-it-pyrs' tree as markdown-it-py's tokens when `sitegen.mdtree` rebuilds this
     document exactly (most posts), else markdown-it-py's own parse; then the plugins' rules."""
-    tokens = mdtree.tokens(text, md) if engine == "auto" else None
+    tokens = mdtree.tokens(text, md, env, site_host=site_host, link_prefix=link_prefix) if engine == "auto" else None
     if tokens is None:
         return md.parse(text, env)
     state = StateCore(text, md, env, tokens)
@@ -164,7 +169,7 @@ def render_markdown(
     engine "markdown-it-py" parses with markdown-it-py alone (the tests compare both)."""
     md = make_parser(site_host, link_prefix)
     env: dict[str, Any] = {"image_size": image_size, "language": language, "diagrams": diagrams or {}}
-    tokens = _tokens(md, text, env, engine)
+    tokens = _tokens(md, text, env, engine, site_host, link_prefix)
     html = md.renderer.render(tokens, md.options, env)
     heads = env.get("headings", [])
     # ATX headings only map to one line; setext headings are two, the text on the first.

@@ -1,27 +1,38 @@
-"""markdown-it-pyrs' syntax tree -> the token stream markdown-it-py would have made.
+"""markdown-it-pyrs' syntax tree -> the token stream markdown-it-py and our plugins would have made.
 
-Parsing is most of rendering a post with markdown-it-py (~2.5 of ~3.5 ms); markdown-it-pyrs
+Parsing is most of rendering a post with markdown-it-py (~2.5 of ~3 ms); markdown-it-pyrs
 (markdown-it's Rust port) parses the same CommonMark about 10x faster. Its tree is turned
-into markdown-it-py tokens here, and `sitegen.markdown` runs our plugins and markdown-it-py's
-renderer on them as before, so every page comes out byte for byte as it did.
+into markdown-it-py's block tokens here, each inline token holding its content already
+rendered (with what the anchors and links plugins do to headings, links, images and raw
+HTML), and `sitegen.markdown` runs the other plugins and markdown-it-py's renderer on them as
+before, so every page comes out byte for byte as it did (~1.3 ms a post instead of ~3).
 
 Only what this module reproduces exactly takes this path; `tokens` returns None for any other
 document and markdown-it-py parses it itself: math (`$`), task lists, GitHub alerts, strike-
 through with tildes, bare URLs and e-mail addresses (GFM autolinks), link schemes markdown-it
-refuses, footnotes referenced from footnotes, Windows line ends, and any node type this module
-does not know. tests/sitegen/test_mdtree.py renders documents of every kind both ways and
-requires identical results.
+refuses, destinations markdown-it-pyrs rewrites (non-ASCII, escapes), lazy continuation lines,
+footnotes referenced from footnotes, Windows line ends, and any node type this module does
+not know. tests/sitegen/test_mdtree.py renders documents of every kind both ways and requires
+identical results. If sitegen.mdplugins.anchors or .links change, change `_Builder` with them
+(the test fails until then).
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from typing import Any
+from typing import Any, Literal
+
+from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 
+from .mdplugins.links import _external_rel_html, _prefixed_html, _scan_html, caption_alt, is_external, is_local, is_relative
+from .slugs import slugify
+
+RustMarkdownIt: Any
 try:
     from markdown_it_pyrs import MarkdownIt as RustMarkdownIt
 except ImportError:  # pragma: no cover - a dependency; without it everything takes markdown-it-py
@@ -45,7 +56,7 @@ _new = object.__new__
 _DELIMITER_ROW = re.compile(r"[ \t>]*\|?[ \t]*:?-+:?[ \t]*(\||$)")
 
 
-def _token(type_: str, tag: str, nesting: int, *, attrs: dict[str, Any] | None = None, map_: list[int] | None = None,
+def _token(type_: str, tag: str, nesting: Literal[-1, 0, 1], *, attrs: dict[str, Any] | None = None, map_: list[int] | None = None,
            children: list[Token] | None = None, content: str = "", markup: str = "", info: str = "",
            meta: dict[str, Any] | None = None, block: bool = False) -> Token:
     """Token(...) without the dataclass __init__ and __post_init__ (a third of the time here)."""
@@ -56,7 +67,7 @@ def _token(type_: str, tag: str, nesting: int, *, attrs: dict[str, Any] | None =
     return token
 
 
-def _plain(type_: str, tag: str, nesting: int, markup: str) -> Token:
+def _plain(type_: str, tag: str, nesting: Literal[-1, 0, 1], markup: str) -> Token:
     token = _new(Token)
     token.type, token.tag, token.nesting, token.attrs, token.map = type_, tag, nesting, {}, None
     token.level, token.children, token.content, token.markup, token.info = 0, None, "", markup, ""
@@ -90,19 +101,24 @@ def available() -> bool:
     return RustMarkdownIt is not None
 
 
-def tokens(text: str, md: MarkdownIt) -> list[Token] | None:
-    """markdown-it-py's token stream for `text` after its block and inline rules and the
-    footnote and text-join core rules (ready for the plugins' core rules), or None when this
-    document must be parsed by markdown-it-py itself."""
+def tokens(text: str, md: MarkdownIt, env: dict[str, Any], *, site_host: str | None = None,
+           link_prefix: str = "") -> list[Token] | None:
+    """markdown-it-py's token stream for `text` after its block, inline, footnote and text-join
+    rules and our heading_anchors and links_and_images rules (env["headings"], env["targets"]),
+    or None when this document must be parsed by markdown-it-py itself. Each inline token holds
+    its content already rendered, as one html_inline child: rendering inline tokens one by one in
+    Python was most of the time left."""
     if RustMarkdownIt is None:
         return None
     lower = text.lower()
     if any(word in lower for word in _SOURCE_GATE) or _note_interrupts_paragraph(text):
         return None
     try:
-        return _Builder(text, md).build(_parser().tree(text))
+        built = _Builder(text, md, site_host, link_prefix, env).build(_parser().tree(text))
     except Unsupported:
         return None
+    env["headings"], env["targets"] = built.headings, built.targets
+    return built.out
 
 
 def _note_interrupts_paragraph(text: str) -> bool:
@@ -119,8 +135,32 @@ def _note_interrupts_paragraph(text: str) -> bool:
     return False
 
 
+def _footnote_marks(text: str) -> tuple[int, int]:
+    """(definitions, references) written in the source: `[^label]:` opening a line, other `[^label]`."""
+    definitions = references = 0
+    at = text.find("[^")
+    while at >= 0:
+        close = text.find("]", at + 2)
+        if close < 0:
+            break
+        label = text[at + 2:close]
+        if label and not any(char.isspace() or char == "[" for char in label):
+            line_start = text.rfind("\n", 0, at) + 1
+            if text[close + 1:close + 2] == ":" and not text[line_start:at].strip(" \t>"):
+                definitions += 1
+            else:
+                references += 1
+        at = text.find("[^", at + 2)
+    return definitions, references
+
+
 class _Builder:
-    def __init__(self, text: str, md: MarkdownIt) -> None:
+    def __init__(self, text: str, md: MarkdownIt, site_host: str | None, link_prefix: str, env: dict[str, Any]) -> None:
+        self.site_host, self.link_prefix, self.env = site_host, link_prefix, env
+        self.image_size = env.get("image_size")
+        self.headings: list[dict[str, Any]] = []  # what sitegen.mdplugins.anchors records
+        self.targets: list[dict[str, Any]] = []  # what sitegen.mdplugins.links records
+        self.slugs: set[str] = set()
         self.text = text
         self.text_lines = text.split("\n")
         self.tables = 0
@@ -142,7 +182,7 @@ class _Builder:
 
     # -- blocks -----------------------------------------------------------------------------
 
-    def build(self, root: Any) -> list[Token]:
+    def build(self, root: Any) -> _Builder:
         quoted = False
         for line in self.text_lines:
             bare = line.strip(" \t>")
@@ -163,21 +203,27 @@ class _Builder:
             1 for i, line in enumerate(lines) if ("|" in line or (i and "|" in lines[i - 1])) and _DELIMITER_ROW.match(line)
         ):
             raise Unsupported("a table one engine sees and the other does not")
+        definitions = len(footnotes.children) if footnotes is not None else 0
+        if "[^" in self.text and _footnote_marks(self.text) != (definitions, sum(count for _, count in self.notes.values())):
+            raise Unsupported("footnotes one engine sees and the other does not")  # unreferenced, repeated, lazy ...
         if footnotes is not None:
             self.footnote_block(footnotes)
         elif self.notes:
             raise Unsupported("references without definitions")
-        return self.out
+        return self
 
-    def push(self, type_: str, tag: str, nesting: int, *, map_: list[int] | None = None,
+    def push(self, type_: str, tag: str, nesting: Literal[-1, 0, 1], *, map_: list[int] | None = None,
              markup: str = "", attrs: dict[str, Any] | None = None) -> Token:
         token = _token(type_, tag, nesting, attrs=attrs, map_=map_, markup=markup, block=True)
         self.out.append(token)
         return token
 
-    def inline(self, nodes: list[Any], map_: list[int]) -> None:
-        token = _token("inline", "", 0, map_=map_, block=True, children=self.inlines(nodes))
-        self.out.append(token)
+    def inline(self, nodes: list[Any], map_: list[int], after: str = "") -> None:
+        parts: list[str] = []
+        self.render_inlines(nodes, parts, map_[0] + 1)
+        html = _plain("html_inline", "", 0, "")
+        html.content = "".join(parts) + after
+        self.out.append(_token("inline", "", 0, map_=map_, block=True, children=[html]))
 
     def paragraph(self, nodes: list[Any], map_: list[int], hidden: bool) -> None:
         self.push("paragraph_open", "p", 1, map_=map_).hidden = hidden
@@ -193,8 +239,20 @@ class _Builder:
             map_ = self.map_of(node)
             if any(child.name == "image" for child in node.walk()):
                 raise Unsupported("an image in a heading")  # its text would need the alt's source
-            self.push("heading_open", f"h{level}", 1, map_=map_)
-            self.inline(node.children, [map_[0], map_[0] + 1])
+            # sitegen.mdplugins.anchors: an id and a self-link on h2-h6, every heading recorded
+            text = "".join(_heading_text(node.children)).strip()
+            slug = after = ""
+            if 2 <= level <= 6:
+                base = slugify(text) or "section"
+                slug, number = base, 1
+                while slug in self.slugs:
+                    number += 1
+                    slug = f"{base}-{number}"
+                self.slugs.add(slug)
+                after = f' <a class="anchor" href="#{escapeHtml(slug)}" aria-hidden="true" tabindex="-1">#</a>'
+            self.headings.append({"level": level, "text": text, "id": slug, "line": map_[0] + 1, "index": len(self.out)})
+            self.push("heading_open", f"h{level}", 1, map_=map_, attrs={"id": slug} if slug else None)
+            self.inline(node.children, [map_[0], map_[0] + 1], after)
             self.push("heading_close", f"h{level}", -1)
         elif name == "fence":
             meta = node.meta
@@ -212,7 +270,13 @@ class _Builder:
         elif name == "code_block":
             self.push("code_block", "code", 0, map_=self.map_of(node)).content = node.meta["content"]  # always ends a line
         elif name == "html_block":
-            self.push("html_block", "", 0, map_=self.map_of(node)).content = self.block_content(node, node.meta["content"])
+            map_ = self.map_of(node)
+            content = caption_alt(self.block_content(node, node.meta["content"]))  # sitegen.mdplugins.links
+            _scan_html(content, map_[0] + 1, self.targets)
+            content = _external_rel_html(content, self.site_host)
+            if self.link_prefix:
+                content = _prefixed_html(content, self.link_prefix)
+            self.push("html_block", "", 0, map_=map_).content = content
         elif name == "hr":
             self.push("hr", "hr", 0, map_=self.map_of(node))
         elif name == "blockquote":
@@ -221,7 +285,7 @@ class _Builder:
                 self.block(child, tight=False)
             self.push("blockquote_close", "blockquote", -1)
         elif name in ("bullet_list", "ordered_list"):
-            self.list(node)
+            self.list_block(node)
         elif name == "table":
             self.table(node)
         elif name == "definition":
@@ -235,7 +299,7 @@ class _Builder:
             return content[:-1]
         return content
 
-    def list(self, node: Any) -> None:
+    def list_block(self, node: Any) -> None:
         ordered = node.name == "ordered_list"
         tag = "ol" if ordered else "ul"
         attrs = {}
@@ -337,79 +401,52 @@ class _Builder:
 
     # -- inlines ----------------------------------------------------------------------------
 
-    def inlines(self, nodes: list[Any]) -> list[Token]:
-        out: list[Token] = []
-        pending: list[str] = []  # text_join / fragments_join: neighbouring text is one token
-        self.inline_into(nodes, out, pending)
-        if pending:
-            out.append(_text("".join(pending)))
-        return out
-
-    def inline_into(self, nodes: list[Any], out: list[Token], pending: list[str]) -> None:
+    def render_inlines(self, nodes: list[Any], parts: list[str], line: int) -> None:
+        """markdown-it-py's rendering of the inline tokens, after the links plugin's changes."""
         for node in nodes:
             name = node.name
             if name == "text":
                 content = node.meta["content"]
+                if "`" in content:
+                    raise Unsupported("a backtick left as text")  # where code spans end differs
                 if ("@" in content or ":" in content or "w." in content or "W." in content) and _AUTOLINKABLE.search(content):
                     raise Unsupported("a bare URL or address")
-                pending.append(content)
-                continue
-            if name == "text_special":
-                pending.append(node.meta["content"])
-                continue
-            if pending:
-                out.append(_text("".join(pending)))
-                pending.clear()
-            if name == "softbreak":
-                out.append(_plain("softbreak", "br", 0, ""))
+                parts.append(escapeHtml(content))
+            elif name == "text_special":
+                parts.append(escapeHtml(node.meta["content"]))
+            elif name == "softbreak":
+                parts.append("\n")
             elif name == "hardbreak":
-                out.append(_plain("hardbreak", "br", 0, ""))
-            elif name in _PAIRS:
-                tag, markup = _PAIRS[name]
-                markup = markup(node.meta.get("marker", "*"))
-                out.append(_plain(f"{tag}_open", tag, 1, markup))
-                self.inline_into(node.children, out, pending)
-                if pending:
-                    out.append(_text("".join(pending)))
-                    pending.clear()
-                out.append(_plain(f"{tag}_close", tag, -1, markup))
+                parts.append("<br />\n")
+            elif name in _TAGS:
+                tag = _TAGS[name]
+                parts.append(f"<{tag}>")
+                self.render_inlines(node.children, parts, line)
+                parts.append(f"</{tag}>")
             elif name == "code_inline":
-                meta = node.meta
-                token = _plain("code_inline", "code", 0, meta["marker"] * meta["marker_len"])
-                token.content = "".join(child.meta["content"] for child in node.children)
-                out.append(token)
+                parts.append("<code>" + escapeHtml("".join(child.meta["content"] for child in node.children)) + "</code>")
             elif name == "html_inline":
-                token = _plain("html_inline", "", 0, "")
-                token.content = node.meta["content"]
-                out.append(token)
+                content = node.meta["content"]
+                _scan_html(content, line, self.targets)
+                content = _external_rel_html(content, self.site_host)
+                if self.link_prefix:
+                    content = _prefixed_html(content, self.link_prefix)
+                parts.append(content)
             elif name == "link":
+                self.not_before_parenthesis(node)
                 meta = node.meta
-                token = _plain("link_open", "a", 1, "")
-                token.attrs["href"] = self.link(meta["url"])
-                if meta.get("title") is not None:
-                    token.attrs["title"] = meta["title"]
-                out.append(token)
-                self.inline_into(node.children, out, pending)
-                if pending:
-                    out.append(_text("".join(pending)))
-                    pending.clear()
-                out.append(_plain("link_close", "a", -1, ""))
+                self.link_open(self.link(meta["url"]), meta.get("title"), parts, line)
+                self.render_inlines(node.children, parts, line)
+                parts.append("</a>")
             elif name == "autolink":
                 start, end = node.srcmap
                 url = self.src[start + 1:end - 1].decode("utf-8")
                 if not url.lower().startswith(("http://", "https://")) or node.meta.get("url") is None:
                     raise Unsupported("an e-mail or other autolink")
-                out.append(_token("link_open", "a", 1, attrs={"href": self.md.normalizeLink(url)}, markup="autolink", info="auto"))
-                out.append(_text(self.md.normalizeLinkText(url)))
-                out.append(_token("link_close", "a", -1, markup="autolink", info="auto"))
+                self.link_open(self.md.normalizeLink(url), None, parts, line)
+                parts.append(escapeHtml(self.md.normalizeLinkText(url)) + "</a>")
             elif name == "image":
-                meta = node.meta
-                children = self.inlines(node.children)
-                attrs = {"src": self.link(meta["url"]), "alt": ""}
-                if meta.get("title") is not None:
-                    attrs["title"] = meta["title"]
-                out.append(_token("image", "img", 0, attrs=attrs, children=children,
-                                  content=self.image_content(node, children)))
+                self.image(node, parts, line)
             elif name == "footnote_ref":
                 if self.in_footnote:
                     raise Unsupported("a footnote referenced from a footnote")
@@ -418,10 +455,49 @@ class _Builder:
                 if self.src[start:end] != f"[^{label}]".encode("utf-8"):
                     raise Unsupported("a footnote label written otherwise")
                 note = self.notes.setdefault(label, [len(self.notes), 0])
-                out.append(_token("footnote_ref", "", 0, meta={"id": note[0], "subId": note[1], "label": label}))
+                token = _token("footnote_ref", "", 0, meta={"id": note[0], "subId": note[1], "label": label})
                 note[1] += 1
+                renderer: Any = self.md.renderer  # RendererHTML, whose rules the footnote plugin filled
+                parts.append(renderer.rules["footnote_ref"]([token], 0, self.md.options, self.env))
             else:
                 raise Unsupported(name)
+
+    def link_open(self, href: str, title: str | None, parts: list[str], line: int) -> None:
+        self.targets.append({"kind": "link", "target": href, "line": line, "alt": None})
+        attrs = f' href="{escapeHtml(href)}"'
+        if title is not None:
+            attrs += f' title="{escapeHtml(title)}"'
+        if is_external(href, self.site_host):
+            attrs += ' rel="nofollow noopener"'
+        elif self.link_prefix and is_relative(href):
+            attrs = f' href="{escapeHtml(self.link_prefix + href)}"' + attrs[len(f' href="{escapeHtml(href)}"'):]
+        parts.append(f"<a{attrs}>")
+
+    def not_before_parenthesis(self, node: Any) -> None:
+        """`[label](` with `[label]: url` defined: markdown-it-py leaves it text, markdown-it-pyrs links it."""
+        end = node.srcmap[1]
+        if self.src[end:end + 1] == b"(":
+            raise Unsupported("a reference link right before a parenthesis")
+
+    def image(self, node: Any, parts: list[str], line: int) -> None:
+        self.not_before_parenthesis(node)
+        meta = node.meta
+        src = self.link(meta["url"])
+        if any(child.name in ("image", "link", "autolink", "footnote_ref") for child in node.walk(include_self=False)):
+            raise Unsupported("a link or image in an image's text")  # the links plugin does not look there
+        alt, contents = _alt_text(node.children)
+        self.targets.append({"kind": "image", "target": src, "line": line, "alt": contents})
+        attrs = [("alt", alt)]
+        if meta.get("title") is not None:
+            attrs.append(("title", meta["title"]))
+        if is_local(src):
+            attrs += [("loading", "lazy"), ("decoding", "async")]
+            size = self.image_size(unquote(urlsplit(src).path)) if self.image_size else None
+            if size:
+                attrs += [("width", str(size[0])), ("height", str(size[1]))]
+        if self.link_prefix and is_relative(src):
+            src = self.link_prefix + src
+        parts.append(f'<img src="{escapeHtml(src)}"' + "".join(f' {k}="{escapeHtml(v)}"' for k, v in attrs) + " />")
 
     def link(self, url: str) -> str:
         """markdown-it-pyrs gives a destination percent-encoded and unescaped already; one written
@@ -430,22 +506,48 @@ class _Builder:
             return url
         raise Unsupported("a destination markdown-it-pyrs rewrote")
 
-    def image_content(self, node: Any, children: list[Token]) -> str:
-        """markdown-it-py keeps an image's alt source as its content; only an empty alt is
-        read from it here (heading text would need the source, so an image there is refused)."""
-        if children:
-            start = node.children[0].srcmap
-            end = node.children[-1].srcmap
-            if start is None or end is None:
-                raise Unsupported("an image alt without positions")
-            return self.src[start[0]:end[1]].decode("utf-8")
-        return ""
+
+_TAGS = {"em": "em", "strong": "strong", "strikethrough": "s"}
 
 
-_PAIRS = {
-    "em": ("em", lambda m: m),
-    "strong": ("strong", lambda m: m * 2),
-    "strikethrough": ("s", lambda m: "~~"),
-}
+def _heading_text(nodes: list[Any]) -> list[str]:
+    """sitegen.mdplugins.anchors.heading_text's parts: text and code, markup dropped."""
+    parts: list[str] = []
+    for node in nodes:
+        name = node.name
+        if name in ("text", "text_special"):
+            parts.append(node.meta["content"])
+        elif name == "code_inline":
+            parts.append("".join(child.meta["content"] for child in node.children))
+        elif name in _TAGS or name == "link":
+            parts += _heading_text(node.children)
+        elif name == "autolink":
+            raise Unsupported("an autolink in a heading")
+    return parts
+
+
+def _alt_text(nodes: list[Any]) -> tuple[str, str]:
+    """An image's alt attribute (markdown-it-py's renderInlineAsText: line breaks kept) and
+    the text the links plugin reports (its children's contents: line breaks dropped)."""
+    alt: list[str] = []
+    contents: list[str] = []
+    for node in nodes:
+        name = node.name
+        if name in ("text", "text_special", "html_inline"):
+            alt.append(node.meta["content"])
+            contents.append(node.meta["content"])
+        elif name == "code_inline":
+            code = "".join(child.meta["content"] for child in node.children)
+            alt.append(code)
+            contents.append(code)
+        elif name in ("softbreak", "hardbreak"):
+            alt.append("\n")
+        elif name in _TAGS:
+            more_alt, more_contents = _alt_text(node.children)
+            alt.append(more_alt)
+            contents.append(more_contents)
+        else:
+            raise Unsupported(f"{name} in an image's text")
+    return "".join(alt), "".join(contents)
 _INLINE = {"text", "text_special", "softbreak", "hardbreak", "em", "strong", "strikethrough", "code_inline",
            "html_inline", "link", "autolink", "image", "footnote_ref"}

@@ -36,7 +36,7 @@ def assert_same(body: str, **options: object) -> bool:
         fast = render_markdown(body, **kwargs)  # type: ignore[arg-type]
         assert fast.html == slow.html, repr(body)
         assert fast == slow, repr(body)
-    return mdtree.tokens(body, make_parser(HOST, "")) is not None
+    return mdtree.tokens(body, make_parser(HOST, ""), {"image_size": sizes}, site_host=HOST) is not None
 
 
 def example_documents() -> list[pytest.param]:
@@ -87,7 +87,7 @@ def post(seed: int) -> str:
 
     out = [paragraph(), ""]
     notes = 0
-    for section in range(rnd.randint(2, 6)):
+    for _section in range(rnd.randint(2, 6)):
         level = rnd.choice(("##", "##", "###", "####"))
         title = rnd.choice([" ".join(word() for _ in range(3)), "목차", "Contents", "Setup", "Setup", "`code` title"])
         out += [f"{level} {title}", ""]
@@ -155,13 +155,16 @@ PIECES = [
 ]
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
+# derandomize: the same examples every run, so a suite never fails by chance; new corners were
+# looked for with many more random examples when this was written (and may be again by hand:
+# `--hypothesis-seed=N` with derandomize removed).
+@settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=24))
 def test_random_markdown_renders_the_same(pieces: list[str]) -> None:
     assert_same("".join(pieces))
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=2000, deadline=None, derandomize=True)
 @given(st.text(alphabet="abcXYZ09-._~:/?#@!$&'()*+,;=%[]", max_size=30)
        | st.builds("".join, st.lists(st.sampled_from(["http", "https", "://", ":", "/", "//", "a", "B", "0", "-", ".", "?", "#",
                                                       "%41", "%", "@", "xn--", "&", "=", ";", "(", ")"]), max_size=12))
