@@ -8,7 +8,7 @@ HTML), and `sitegen.markdown` runs the other plugins and markdown-it-py's render
 before, so every page comes out byte for byte as it did (~1.3 ms a post instead of ~3).
 
 Only what this module reproduces exactly takes this path; `tokens` returns None for any other
-document and markdown-it-py parses it itself: math (`$`), task lists, GitHub alerts, strike-
+document and markdown-it-py parses it itself: math (a `$` outside code), task lists, GitHub alerts, strike-
 through with tildes, bare URLs and e-mail addresses (GFM autolinks), link schemes markdown-it
 refuses, destinations markdown-it-pyrs rewrites (non-ASCII, escapes), lazy continuation lines,
 footnotes referenced from footnotes, Windows line ends, and any node type this module does
@@ -40,7 +40,7 @@ except ImportError:  # pragma: no cover - a dependency; without it everything ta
 
 # What markdown-it-py does differently or that this module does not rebuild, seen in the source
 # (lowered; `in` rather than one case-insensitive pattern, which costs ~0.3 ms on a Korean post).
-_SOURCE_GATE = ("$", "~", "\r", "\x00", "\ufeff", "[!", "[ ]", "[x]", "javascript:", "vbscript:", "file:", "data:")
+_SOURCE_GATE = ("~", "\r", "\x00", "\ufeff", "[!", "[ ]", "[x]", "javascript:", "vbscript:", "file:", "data:")
 # GFM autolinks (bare www., scheme://, e-mail) that markdown-it-py links and markdown-it-pyrs does not.
 _AUTOLINKABLE = re.compile(r"://|www\.|@|mailto:|xmpp:", re.IGNORECASE)
 
@@ -164,6 +164,7 @@ class _Builder:
         self.text = text
         self.text_lines = text.split("\n")
         self.tables = 0
+        self.dollars = 0  # `$` seen inside code: a document with one anywhere else may have math
         self.src = text.encode("utf-8")
         self.md = md
         self.newlines = [m.start() for m in re.finditer(b"\n", self.src)]
@@ -203,6 +204,8 @@ class _Builder:
             1 for i, line in enumerate(lines) if ("|" in line or (i and "|" in lines[i - 1])) and _DELIMITER_ROW.match(line)
         ):
             raise Unsupported("a table one engine sees and the other does not")
+        if self.dollars != self.text.count("$"):
+            raise Unsupported("a $ outside code")  # math (markdown-it-py's dollarmath), or a price: either way
         definitions = len(footnotes.children) if footnotes is not None else 0
         if "[^" in self.text and _footnote_marks(self.text) != (definitions, sum(count for _, count in self.notes.values())):
             raise Unsupported("footnotes one engine sees and the other does not")  # unreferenced, repeated, lazy ...
@@ -267,8 +270,11 @@ class _Builder:
             token = self.push("fence", "code", 0, map_=self.map_of(node), markup=meta["marker"] * meta["marker_len"])
             token.info = info
             token.content = self.block_content(node, meta["content"])
+            self.dollars += token.content.count("$")
         elif name == "code_block":
-            self.push("code_block", "code", 0, map_=self.map_of(node)).content = node.meta["content"]  # always ends a line
+            content = node.meta["content"]
+            self.dollars += content.count("$")
+            self.push("code_block", "code", 0, map_=self.map_of(node)).content = content  # always ends a line
         elif name == "html_block":
             map_ = self.map_of(node)
             content = caption_alt(self.block_content(node, node.meta["content"]))  # sitegen.mdplugins.links
@@ -424,7 +430,9 @@ class _Builder:
                 self.render_inlines(node.children, parts, line)
                 parts.append(f"</{tag}>")
             elif name == "code_inline":
-                parts.append("<code>" + escapeHtml("".join(child.meta["content"] for child in node.children)) + "</code>")
+                code = "".join(child.meta["content"] for child in node.children)
+                self.dollars += code.count("$")
+                parts.append("<code>" + escapeHtml(code) + "</code>")
             elif name == "html_inline":
                 content = node.meta["content"]
                 _scan_html(content, line, self.targets)

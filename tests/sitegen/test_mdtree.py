@@ -77,7 +77,7 @@ def post(seed: int) -> str:
                                f"[{words[k]}](https://example.org/{rnd.choice(ENGLISH)}/{rnd.randrange(99)})",
                                f"[{words[k]}](../other-post/)", f"[{words[k]}](#section)", f"{words[k]} &amp; &copy;",
                                f"{words[k]}\\*", f"<kbd>{words[k]}</kbd>", f"[{words[k]}][ref]", "<https://auto.example/x>",
-                               f"{words[k]}  \n{word()}"])
+                               f"{words[k]}  \n{word()}", f"`${words[k].upper()}`"])
         if rnd.random() < 0.003:  # percent-encoded by markdown-it-pyrs: the post takes markdown-it-py
             words[0] = f"[{words[0]}](https://example.org/한글/경로 \"제목\")"
         return " ".join(words) + rnd.choice(".?!")
@@ -95,7 +95,7 @@ def post(seed: int) -> str:
             kind = rnd.randrange(14)
             if kind == 0:
                 out += [f"```{rnd.choice(['python', 'solidity', 'js', 'sh', 'nosuchlang', '', 'text'])}",
-                        'def f(x):\n    return "<b>" + x  # it\'s & done', "```", ""]
+                        'def f(x):\n    return "<b>" + x  # it\'s & done, $5', "```", ""]
             elif kind == 1:
                 out += ["> " + sentence().replace("  \n", " "), "> " + sentence().replace("  \n", "  \n> "), ""]
             elif kind == 2:
@@ -146,7 +146,8 @@ PIECES = [
     "[link](https://a.example/x)", "[rel](./p.md)", "[t](<a b.md> \"T\")", "[e](https://a.example/%7e?q=1&r=2#f)",
     "[k](https://ÄÖ.example/ü)", "![i](p.png)", "![](q.png)", "![*a* `b`](r.png \"t\")", "<https://a.example>",
     "<mailto:a@b.example>", "&amp;", "&copy;", "&#35;", "&#x41;", "&bogus;", "\\*", "\\\\", "<span>", "</span>",
-    "<b>x</b>", "[^1]", "[^note]", "[^missing]", "[ref]", "[x][ref]", "[ref][]", "$x$", "$5", "www.a.example",
+    "<b>x</b>", "[^1]", "[^note]", "[^missing]", "[ref]", "[x][ref]", "[ref][]", "$x$", "$5", "$$", "`$HOME`", "`a $x$ b`", "\n$$\nx^2\n$$\n",
+    "\n```sh\n$ ls $HOME\n```\n", "\n    $ echo $x\n", "www.a.example",
     "a@b.example", "http://bare.example", "\t", "  ", "\n", "\n\n", "\n- ", "\n* ", "\n1. ", "\n2) ", "\n> ",
     "\n# ", "\n## ", "\n### ", "\n#### Title", "\n    ", "\n```\n", "\n```py\n", "\n~~~\n", "\n---\n", "\n***\n",
     "\n===\n", "\n| a | b |\n|---|:-:|\n| c | d |\n", "\n|x|\n|-|\n", "\n<div>\n", "\n</div>\n",
