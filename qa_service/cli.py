@@ -250,7 +250,7 @@ def _train(args: argparse.Namespace) -> int:
     rows = ", ".join(f"{config} {n}" for config, n in summary.rows.items())
     steps = ", ".join(f"{stage} {n} steps (last loss {summary.loss[stage]:.3f})" for stage, n in summary.steps.items())
     print(f"rows: {rows}")
-    print(f"trained: {steps} in {summary.seconds:.0f} s")
+    print(f"trained: {steps} in {summary.seconds:.1f} s")
     if args.lora and not args.merge:
         print(f"adapter written to {args.out}/; serve it beside its base: "
               f"vllm serve {args.base} --enable-lora --lora-modules NAME={args.out.resolve()}")

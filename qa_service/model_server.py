@@ -65,7 +65,8 @@ async def _ask(client: httpx.AsyncClient, url: str, payload: dict[str, Any], hea
     except httpx.TimeoutException:
         raise
     except httpx.HTTPError as error:
-        raise ModelFailed(f"{type(error).__name__}: {str(error)[:200] or 'the connection failed'}") from None
+        # The kind of failure only: the server's address is the operator's, not the reader's to see.
+        raise ModelFailed(f"{type(error).__name__}: the connection failed") from None
 
 
 async def candidates(settings: Settings, messages: list[Message], *, model: str | None = None,
@@ -92,7 +93,7 @@ async def candidates(settings: Settings, messages: list[Message], *, model: str 
                     names.pop(0)  # no adapter of this reader's on the server: the base model answers
                     continue
                 if response.status_code != 200:
-                    raise ModelFailed(f"HTTP {response.status_code} from {settings.automaton_url}")
+                    raise ModelFailed(f"HTTP {response.status_code} from the model server")
                 try:
                     body = response.json()
                 except ValueError:

@@ -13,7 +13,8 @@ Three kinds of model:
   for the demo (`AUTOMATON=1 scripts/run`) and the tests.
 - a base model (a folder or a Hub name the machine has): trained whole.
 - `lora`: a LoRA adapter (peft) of a base model, saved alone: one per reader, trained on his
-  conversations (`asker`), served behind the one base model (QA_AUTOMATON_ADAPTERS).
+  conversations (his folder of `export --by-asker`, or `asker` on the whole export), served
+  behind the one base model (QA_AUTOMATON_ADAPTERS); `merge`: the same merged into the base.
 
 torch, transformers, trl, tokenizers, datasets and peft are imported when training starts
 (the `train` extra), so the service never needs them.
@@ -138,13 +139,15 @@ def tiny_model_and_tokenizer(texts: Iterable[str], *, seed: int = 0):  # type: i
 
 
 def _configs_in(folder: Path) -> set[str]:
-    return {path.parent.name for path in folder.glob("*/train-*.parquet")}
+    """The configs with a train split: `<config>/train-<hash>.parquet` (the export) or
+    `<config>/train.parquet` (one asker's folder of `export --by-asker`)."""
+    return {path.parent.name for path in folder.glob("*/train*.parquet")}
 
 
 def check_export(folder: Path) -> None:
     if not (folder / "README.md").is_file() or not _configs_in(folder):
         raise TrainError(f"{folder}: not a dataset folder written by `qa-service export` (no README.md and "
-                         f"<config>/train-*.parquet); run `qa-service export --out {folder}` first")
+                         f"<config>/train*.parquet); run `qa-service export --out {folder}` first")
 
 
 def read_export(folder: Path, *, asker: str | None, cache: Path) -> dict[str, Any]:

@@ -230,7 +230,8 @@ def parse_documents(
             return decode(hit)  # fresh values every time
         meta = load_frontmatter(yaml_text)
         try:
-            cache.put("yaml", key, encode(meta))
+            stored[key] = encoded = encode(meta)  # the second ask decodes, without the cache too (--no-cache)
+            cache.put("yaml", key, encoded)
         except Unstorable:
             pass
         return meta

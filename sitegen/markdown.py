@@ -7,12 +7,15 @@ heading anchors, a table of contents, Pygments highlighting and MathML, each a p
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any, Callable, Literal, Mapping
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from mdit_py_plugins.gfm import gfm_plugin
+
+from . import mdtree
 
 from .mdplugins.anchors import anchors_plugin
 from .mdplugins.diagrams import diagrams_plugin
@@ -57,16 +60,19 @@ class Rendered:
 
 
 _NESTED: dict[str, type] = {"headings": Heading, "references": Reference, "sections": Section}
+_NESTED_FIELDS = {name: tuple(item.name for item in fields(kind)) for name, kind in _NESTED.items()}
 
 
 def rendered_to_json(rendered: Rendered) -> dict[str, Any]:
     """A Rendered as plain JSON values (for the build cache and the render workers).
-    Exact: `rendered_from_json(rendered_to_json(r)) == r` (tests/sitegen/test_markdown.py)."""
+    Exact: `rendered_from_json(rendered_to_json(r)) == r` (tests/sitegen/test_markdown.py).
+    (Field by field rather than dataclasses.astuple, whose deep copies cost ~0.4 ms a post.)"""
     data: dict[str, Any] = {}
     for item in fields(Rendered):
         value = getattr(rendered, item.name)
         if item.name in _NESTED:
-            value = [[list(v) if isinstance(v, tuple) else v for v in astuple(entry)] for entry in value]
+            names = _NESTED_FIELDS[item.name]
+            value = [[list(v) if isinstance(v, tuple) else v for v in map(entry.__getattribute__, names)] for entry in value]
         data[item.name] = value
     return data
 
@@ -96,6 +102,31 @@ def make_parser(site_host: str | None = None, link_prefix: str = "") -> Markdown
     md.use(toc_plugin)
     md.use(links_plugin, site_host=site_host, link_prefix=link_prefix)
     return md
+
+
+# What sitegen.mdtree does itself while it builds the tokens.
+_REPLICATED = {"heading_anchors", "links_and_images"}
+
+
+@lru_cache(maxsize=16)
+def _plugin_rules(md: MarkdownIt) -> tuple[Callable[[StateCore], None], ...]:
+    """The core rules left to run on sitegen.mdtree's tokens: our plugins' (after text_join)
+    but those it replicates."""
+    names = [rule.name for rule in md.core.ruler.__rules__ if rule.enabled]
+    later = set(names[names.index("text_join") + 1:]) - _REPLICATED
+    return tuple(rule.fn for rule in md.core.ruler.__rules__ if rule.name in later and rule.enabled)
+
+
+def _tokens(md: MarkdownIt, text: str, env: dict[str, Any], engine: str, site_host: str | None, link_prefix: str) -> list[Any]:
+    """markdown-it-pyrs' tree as markdown-it-py's tokens when `sitegen.mdtree` rebuilds this
+    document exactly (most posts), else markdown-it-py's own parse; then the plugins' rules."""
+    tokens = mdtree.tokens(text, md, env, site_host=site_host, link_prefix=link_prefix) if engine == "auto" else None
+    if tokens is None:
+        return md.parse(text, env)
+    state = StateCore(text, md, env, tokens)
+    for rule in _plugin_rules(md):
+        rule(state)
+    return state.tokens
 
 
 def _sections(body: str, headings: list[dict[str, Any]], line_offset: int) -> tuple[Section, ...]:
@@ -130,13 +161,15 @@ def render_markdown(
     link_prefix: str = "",
     language: str = "en",
     diagrams: Mapping[str, str] | None = None,
+    engine: Literal["auto", "markdown-it-py"] = "auto",
 ) -> Rendered:
     """link_prefix goes before relative URLs: "../" for a translation at <slug>/<lang>/;
     language is the page's, for the few words the body carries (code and equation labels);
-    diagrams: {mermaid source: figure HTML} drawn by the build (sitegen.diagrams)."""
+    diagrams: {mermaid source: figure HTML} drawn by the build (sitegen.diagrams);
+    engine "markdown-it-py" parses with markdown-it-py alone (the tests compare both)."""
     md = make_parser(site_host, link_prefix)
     env: dict[str, Any] = {"image_size": image_size, "language": language, "diagrams": diagrams or {}}
-    tokens = md.parse(text, env)
+    tokens = _tokens(md, text, env, engine, site_host, link_prefix)
     html = md.renderer.render(tokens, md.options, env)
     heads = env.get("headings", [])
     # ATX headings only map to one line; setext headings are two, the text on the first.
@@ -144,7 +177,7 @@ def render_markdown(
         html=html,
         headings=tuple(Heading(h["level"], h["text"], h["id"], h["line"] + line_offset) for h in heads),
         references=tuple(
-            Reference(r["kind"], r["target"], r["line"] + line_offset, r["alt"]) for r in env.get("references", [])
+            Reference(r["kind"], r["target"], r["line"] + line_offset, r["alt"]) for r in env.get("targets", [])
         ),
         sections=_sections(text, [h for h in heads if h["line"]], line_offset),
         has_math=any(t.type.startswith("math") or any(c.type.startswith("math") for c in t.children or []) for t in tokens),

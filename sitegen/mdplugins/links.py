@@ -1,9 +1,11 @@
 """Links and images: rel on links to other hosts, lazy local images with their size,
-and every link and image target recorded in env["references"] for checking."""
+and every link and image target recorded in env["targets"] for checking (not env["references"]:
+markdown-it keeps `[label]: url` definitions there)."""
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from html import escape, unescape
 from typing import Any, Callable
 from urllib.parse import unquote, urljoin, urlsplit
@@ -16,6 +18,7 @@ _ALT = re.compile(r"""\salt\s*=\s*(["'])(.*?)\1""", re.I | re.S)
 _TAG = re.compile(r"<img\b[^>]*>", re.I | re.S)
 
 
+@lru_cache(maxsize=4096)  # pure, and asked for every link of every post
 def is_external(href: str, site_host: str | None) -> bool:
     parts = urlsplit(href)
     if href.startswith("//"):
@@ -23,6 +26,7 @@ def is_external(href: str, site_host: str | None) -> bool:
     return parts.scheme in ("http", "https") and parts.netloc != site_host
 
 
+@lru_cache(maxsize=4096)  # pure, and asked for every link of every post
 def is_relative(target: str) -> bool:
     """A path relative to the page: needs a prefix when the page moves one folder down."""
     parts = urlsplit(target)
@@ -98,6 +102,7 @@ def caption_alt(html: str) -> str:
     return _FIGURE.sub(fix, html)
 
 
+@lru_cache(maxsize=4096)  # pure, and asked for every link of every post
 def is_local(target: str) -> bool:
     """A path into the site itself (relative or root-relative), not a fragment or mailto."""
     parts = urlsplit(target)
@@ -114,7 +119,7 @@ def links_plugin(
     env["image_size"], if given, maps a local image path to its (width, height)."""
 
     def visit(state: StateCore) -> None:
-        refs: list[dict[str, Any]] = state.env.setdefault("references", [])
+        refs: list[dict[str, Any]] = state.env.setdefault("targets", [])
         image_size: Callable[[str], tuple[int, int] | None] | None = state.env.get("image_size")
         for block in state.tokens:
             line = (block.map[0] + 1) if block.map else 0

@@ -73,7 +73,7 @@ def export(root: Path, database_url: str, out: Path) -> Path:
         env.setenv("QA_DATABASE_URL", database_url)
         env.setenv("QA_SECRET_KEY", SECRET_KEY)
         assert main(["export", "--content", str(content), "--config", str(config), "--out", str(out),
-                     "--test-percent", "0", "--system", SYSTEM]) == 0
+                     "--test-percent", "0", "--system", SYSTEM, "--by-asker"]) == 0
     return out
 
 

@@ -122,6 +122,12 @@ class ModelServer:
             time.sleep(0.2)
         self.started_in = time.monotonic() - began
 
+    def received(self) -> int:
+        """Chat completion requests the server has begun to answer, over every start."""
+        self.log.flush()
+        with open(self.log.name, encoding="utf-8", errors="replace") as log:
+            return log.read().count("[Request received]")
+
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()  # SIGKILL: no goodbye, as when the machine runs out of memory

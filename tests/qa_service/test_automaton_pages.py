@@ -84,6 +84,7 @@ def test_the_pages_speak_korean_and_say_nothing_was_charged(make_client, wallet:
         signed_in_by_paste(client, wallet)
         start = client.get("/automaton?lang=ko")
         assert '<html lang="ko"' in start.text and "자동인형과 대화하기" in start.text
+        assert 'href="/automaton?lang=en" lang="en"' in start.text, "the language switch stays on this page"
         poor = client.post("/automaton/conversations?lang=ko", data={"message": "안녕하세요", "key": form_key(start.text)})
         assert poor.status_code == 402 and "크레딧" in poor.text and "/ask" in poor.text
         fund(client, wallet, 3)

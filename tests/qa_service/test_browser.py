@@ -138,3 +138,45 @@ def test_screens_confirm_each_step_in_korean_and_english_without_javascript(tmp_
             thread = page.locator("article.thread", has_text="기계 독자는")  # type: ignore[attr-defined]
             assert thread.locator(".turn").count() == 2 and thread.locator("button:text('Withdraw')").count() == 1
         assert not off_host(requests), off_host(requests)
+
+
+def test_talk_to_the_automaton_without_javascript_in_korean(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from qa_service.credits import record_award
+    from qa_service.db import dispose, make_engine, migrate, writing
+
+    from .model_stub import requests_in, stub_server
+
+    port = free_port()
+    database = f"sqlite:///{tmp_path / 'qa.sqlite3'}"
+    reader = Account.create()
+    engine = make_engine(database)
+    migrate(engine)
+    with writing(engine) as db:  # credits, as an answered question would award them
+        record_award(db, address=reader.address, question_id=1, amount=3, now=dt.datetime.now(dt.timezone.utc))
+    dispose(engine)
+    log = tmp_path / "model.jsonl"
+    with stub_server(log) as model:
+        env = {"QA_DATABASE_URL": database, "QA_DOMAIN": f"127.0.0.1:{port}", "QA_URI": f"http://127.0.0.1:{port}",
+               "QA_SECRET_KEY": SECRET_KEY, "QA_AUTOMATON_URL": model, "QA_AUTOMATON_PRICE": "2"}
+        with service(env, port) as url, chromium(javascript=False) as (page, requests):
+            page.goto(f"{url}/ask?lang=ko")  # type: ignore[attr-defined]
+            page.fill("#address", reader.address)  # type: ignore[attr-defined]
+            page.click("form[action*='/ask'] button[type=submit] >> nth=0")  # type: ignore[attr-defined]
+            message = page.input_value("#message")  # type: ignore[attr-defined]
+            page.fill("#signature", sign(reader, message))  # type: ignore[attr-defined]
+            page.click("form[action*='/ask/sign'] button[type=submit]")  # type: ignore[attr-defined]
+            page.click("text=자동인형과 대화하기")  # type: ignore[attr-defined]
+            assert "내 크레딧: 3" in page.locator("main").inner_text()  # type: ignore[attr-defined]
+            page.fill("#message", "왜 글을 쓰나요?")  # type: ignore[attr-defined]
+            page.click("form[action*='/automaton/conversations'] button[type=submit]")  # type: ignore[attr-defined]
+            assert page.locator("input[name=chosen]").count() == 4  # type: ignore[attr-defined]
+            page.check("input[name=chosen][value='1']")  # type: ignore[attr-defined]
+            page.click("text=고르기")  # type: ignore[attr-defined]
+            assert "선택이 저장되었습니다" in page.locator("main").inner_text()  # type: ignore[attr-defined]
+            page.fill("#message", "더 말해 주세요")  # type: ignore[attr-defined]
+            page.click("form[action*='/turns'] button[type=submit]")  # type: ignore[attr-defined]
+            assert page.locator(".error").count() == 1 and "잔액이 1점" in page.locator(".error").inner_text()  # type: ignore[attr-defined]
+        assert not off_host(requests), off_host(requests)
+    assert len(requests_in(log)) == 1, "the second message could not be paid for: the model was not asked"

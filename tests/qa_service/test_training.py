@@ -73,13 +73,13 @@ def test_transformers_serve_answers_in_the_trained_models_chat_format_and_comes_
 def test_a_readers_adapter_trains_on_his_rows_alone_and_serves_merged(served: ModelServer, automaton_model: Path,
                                                                        tmp_path: Path) -> None:
     dataset = Path(json.loads((automaton_model / "automaton.json").read_text(encoding="utf-8"))["dataset"])
-    import datasets
-
-    asker = datasets.load_dataset(str(dataset), "sft", split="train", cache_dir=str(tmp_path / "cache"))[0]["asker"]
+    [asker] = [folder.name for folder in (dataset / "by-asker").iterdir()]  # the export's one asker
     adapter, merged = tmp_path / "adapters" / asker, tmp_path / "readers" / f"reader-{asker}"
-    common = ["--dataset", str(dataset), "--base", str(automaton_model), "--lora", "--asker", asker, "--max-steps", "1"]
-    assert main(["train", *common, "--out", str(adapter)]) == 0
-    assert main(["train", *common, "--merge", "--out", str(merged)]) == 0
+    common = ["--base", str(automaton_model), "--lora", "--max-steps", "1"]
+    # his folder of `export --by-asker`, or the whole export cut to his rows: the same rows
+    assert main(["train", "--dataset", str(dataset / "by-asker" / asker), *common, "--out", str(adapter)]) == 0
+    assert main(["train", "--dataset", str(dataset), "--asker", asker, *common, "--merge", "--out", str(merged)]) == 0
+    assert json.loads((adapter / "automaton.json").read_text())["rows"] == json.loads((merged / "automaton.json").read_text())["rows"]
     config = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
     assert config["peft_type"] == "LORA" and config["base_model_name_or_path"] == str(automaton_model)
     assert not (adapter / "model.safetensors").exists()  # the adapter alone: vLLM puts it on the base it serves

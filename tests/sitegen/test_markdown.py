@@ -152,3 +152,12 @@ def test_a_figure_image_without_alt_takes_its_caption() -> None:
     assert '<img alt="Bean &amp; card, cheaper" src="./1.svg" />' in rendered.html
     assert '<img alt="mine" src="2.png">' in rendered.html and '<img src="3.png">' in rendered.html
     assert [(r.target, r.alt) for r in rendered.references] == [("./1.svg", "Bean &amp; card, cheaper"), ("2.png", "mine"), ("3.png", "")]
+
+
+def test_reference_style_links_render_and_are_reported() -> None:
+    """`[text][label]` with a `[label]: url` definition (markdown-it keeps those in env["references"],
+    which the links plugin once used for its own list and crashed on)."""
+    rendered = render_markdown("See [the spec][spec] and [spec].\n\n[spec]: https://spec.example/x \"Spec\"\n",
+                               site_host="blog.example", line_offset=2)
+    assert '<a href="https://spec.example/x" title="Spec" rel="nofollow noopener">the spec</a>' in rendered.html
+    assert [(r.kind, r.target, r.line) for r in rendered.references] == [("link", "https://spec.example/x", 3)] * 2

@@ -173,7 +173,7 @@ PIECES = ["<", ">", "&", "#", ";", "39;", "=", "(", ":", "\\", "\"", " ", "\t", 
           "\u212a", "한글", "ß", "Σ"]
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=3000, deadline=None, derandomize=True)
 @given(st.lists(st.sampled_from(PIECES), max_size=12))
 def test_the_fast_pre_check_answers_as_the_pattern_does(pieces: list[str]) -> None:
     """A document the pre-check lets through unparsed is one the full pattern lets through."""

@@ -1,0 +1,565 @@
+"""markdown-it-pyrs' syntax tree -> the token stream markdown-it-py and our plugins would have made.
+
+Parsing is most of rendering a post with markdown-it-py (~2.5 of ~3 ms); markdown-it-pyrs
+(markdown-it's Rust port) parses the same CommonMark about 10x faster. Its tree is turned
+into markdown-it-py's block tokens here, each inline token holding its content already
+rendered (with what the anchors and links plugins do to headings, links, images and raw
+HTML), and `sitegen.markdown` runs the other plugins and markdown-it-py's renderer on them as
+before, so every page comes out byte for byte as it did (~1.3 ms a post instead of ~3).
+
+Only what this module reproduces exactly takes this path; `tokens` returns None for any other
+document and markdown-it-py parses it itself: math (a `$` outside code), task lists, GitHub alerts, strike-
+through with tildes, bare URLs and e-mail addresses (GFM autolinks), link schemes markdown-it
+refuses, destinations markdown-it-pyrs rewrites (non-ASCII, escapes), lazy continuation lines,
+footnotes referenced from footnotes, Windows line ends, and any node type this module does
+not know. tests/sitegen/test_mdtree.py renders documents of every kind both ways and requires
+identical results. If sitegen.mdplugins.anchors or .links change, change `_Builder` with them
+(the test fails until then).
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from typing import Any, Literal
+
+from urllib.parse import unquote, urlsplit
+
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.token import Token
+
+from .mdplugins.links import _external_rel_html, _prefixed_html, _scan_html, caption_alt, is_external, is_local, is_relative
+from .slugs import slugify
+
+RustMarkdownIt: Any
+try:
+    from markdown_it_pyrs import MarkdownIt as RustMarkdownIt
+except ImportError:  # pragma: no cover - a dependency; without it everything takes markdown-it-py
+    RustMarkdownIt = None
+
+# What markdown-it-py does differently or that this module does not rebuild, seen in the source
+# (lowered; `in` rather than one case-insensitive pattern, which costs ~0.3 ms on a Korean post).
+_SOURCE_GATE = ("~", "\r", "\x00", "\ufeff", "[!", "javascript:", "vbscript:", "file:", "data:")
+# A task-list item: list markers, then [ ], [x] or [X] (markdown-it-py's task lists).
+_TASK = re.compile(r"(?:(?:[-*+]|[0-9]{1,9}[.)])[ \t]+)+\[[ xX]\]")
+# GFM autolinks (bare www., scheme://, e-mail) that markdown-it-py links and markdown-it-pyrs does not.
+_AUTOLINKABLE = re.compile(r"://|www\.|@|mailto:|xmpp:", re.IGNORECASE)
+
+
+# URLs markdown-it-py's normalizeLink gives back unchanged (ASCII, nothing to percent-encode,
+# every % starting an escape): most links; tests/sitegen/test_mdtree.py checks the claim.
+_PATH = r"(?:[A-Za-z0-9\-._~/?#!$&'()*+,;=:]|%[0-9A-Fa-f]{2})*"
+_PLAIN_URL = re.compile(  # http(s) on a lowercase host, or a relative path without a colon
+    r"(?:https?://[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?:[/?#]" + _PATH + r")?"
+    r"|(?!//)(?:[A-Za-z0-9\-._~/?#!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)\Z"
+)
+_new = object.__new__
+_DELIMITER_ROW = re.compile(r"[ \t>]*\|?[ \t]*:?-+:?[ \t]*(\||$)")
+
+
+def _token(type_: str, tag: str, nesting: Literal[-1, 0, 1], *, attrs: dict[str, Any] | None = None, map_: list[int] | None = None,
+           children: list[Token] | None = None, content: str = "", markup: str = "", info: str = "",
+           meta: dict[str, Any] | None = None, block: bool = False) -> Token:
+    """Token(...) without the dataclass __init__ and __post_init__ (a third of the time here)."""
+    token = _new(Token)
+    token.type, token.tag, token.nesting, token.attrs, token.map = type_, tag, nesting, {} if attrs is None else attrs, map_
+    token.level, token.children, token.content, token.markup, token.info = 0, children, content, markup, info
+    token.meta, token.block, token.hidden = {} if meta is None else meta, block, False
+    return token
+
+
+def _plain(type_: str, tag: str, nesting: Literal[-1, 0, 1], markup: str) -> Token:
+    token = _new(Token)
+    token.type, token.tag, token.nesting, token.attrs, token.map = type_, tag, nesting, {}, None
+    token.level, token.children, token.content, token.markup, token.info = 0, None, "", markup, ""
+    token.meta, token.block, token.hidden = {}, False, False
+    return token
+
+
+def _text(content: str) -> Token:
+    token = _new(Token)
+    token.type, token.tag, token.nesting, token.attrs, token.map = "text", "", 0, {}, None
+    token.level, token.children, token.content, token.markup, token.info = 0, None, content, "", ""
+    token.meta, token.block, token.hidden = {}, False, False
+    return token
+
+
+class Unsupported(Exception):
+    """The document has something this module does not rebuild exactly."""
+
+
+_PARSER: Any = None
+
+
+def _parser() -> Any:
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = RustMarkdownIt("commonmark").enable_many(["table", "strikethrough", "footnote"])
+    return _PARSER
+
+
+def available() -> bool:
+    return RustMarkdownIt is not None
+
+
+def tokens(text: str, md: MarkdownIt, env: dict[str, Any], *, site_host: str | None = None,
+           link_prefix: str = "") -> list[Token] | None:
+    """markdown-it-py's token stream for `text` after its block, inline, footnote and text-join
+    rules and our heading_anchors and links_and_images rules (env["headings"], env["targets"]),
+    or None when this document must be parsed by markdown-it-py itself. Each inline token holds
+    its content already rendered, as one html_inline child: rendering inline tokens one by one in
+    Python was most of the time left."""
+    if RustMarkdownIt is None:
+        return None
+    lower = text.lower()
+    if any(word in lower for word in _SOURCE_GATE) or _note_interrupts_paragraph(text):
+        return None
+    try:
+        built = _Builder(text, md, site_host, link_prefix, env).build(_parser().tree(text))
+    except Unsupported:
+        return None
+    env["headings"], env["targets"] = built.headings, built.targets
+    return built.out
+
+
+def _note_interrupts_paragraph(text: str) -> bool:
+    """A `[^label]:` line right under a line of text: markdown-it-py's footnote definition
+    interrupts the paragraph, markdown-it-pyrs' does not."""
+    at = text.find("[^")
+    while at >= 0:
+        line_start = text.rfind("\n", 0, at) + 1
+        if line_start > 0 and not text[line_start:at].strip(" \t>"):
+            previous = text[text.rfind("\n", 0, line_start - 1) + 1:line_start - 1]
+            if previous.strip(" \t>"):
+                return True
+        at = text.find("[^", at + 2)
+    return False
+
+
+def _footnote_marks(text: str) -> tuple[int, int]:
+    """(definitions, references) written in the source: `[^label]:` opening a line, other `[^label]`."""
+    definitions = references = 0
+    at = text.find("[^")
+    while at >= 0:
+        close = text.find("]", at + 2)
+        if close < 0:
+            break
+        label = text[at + 2:close]
+        if label and not any(char.isspace() or char == "[" for char in label):
+            line_start = text.rfind("\n", 0, at) + 1
+            if text[close + 1:close + 2] == ":" and not text[line_start:at].strip(" \t>"):
+                definitions += 1
+            else:
+                references += 1
+        at = text.find("[^", at + 2)
+    return definitions, references
+
+
+class _Builder:
+    def __init__(self, text: str, md: MarkdownIt, site_host: str | None, link_prefix: str, env: dict[str, Any]) -> None:
+        self.site_host, self.link_prefix, self.env = site_host, link_prefix, env
+        self.image_size = env.get("image_size")
+        self.headings: list[dict[str, Any]] = []  # what sitegen.mdplugins.anchors records
+        self.targets: list[dict[str, Any]] = []  # what sitegen.mdplugins.links records
+        self.slugs: set[str] = set()
+        self.text = text
+        self.text_lines = text.split("\n")
+        self.tables = 0
+        self.dollars = 0  # `$` seen inside code: a document with one anywhere else may have math
+        self.src = text.encode("utf-8")
+        self.md = md
+        self.newlines = [m.start() for m in re.finditer(b"\n", self.src)]
+        self.out: list[Token] = []
+        # footnotes: label -> (id, references so far), in the order of first reference
+        self.notes: dict[str, list[int]] = {}
+        self.in_footnote = False
+
+    def line(self, offset: int) -> int:
+        """0-based line of a byte offset."""
+        return bisect_left(self.newlines, offset)
+
+    def map_of(self, node: Any) -> list[int]:
+        start, end = node.srcmap
+        return [self.line(start), self.line(max(start, end - 1)) + 1]
+
+    # -- blocks -----------------------------------------------------------------------------
+
+    def build(self, root: Any) -> _Builder:
+        quoted = False
+        for line in self.text_lines:
+            bare = line.strip(" \t>")
+            if bare in ("-", "*", "+") or (bare[-1:] in (".", ")") and bare[:-1].isdigit()):
+                raise Unsupported("an empty list item")  # what it interrupts differs between the engines
+            if "]" in line and _TASK.match(line.lstrip(" \t>")):
+                raise Unsupported("a task list")
+            starts_quoted = line.lstrip(" \t").startswith(">")
+            if quoted and bare and not starts_quoted:
+                raise Unsupported("a lazy line after a quote")  # likewise
+            quoted = starts_quoted
+        footnotes = None
+        for node in root.children:
+            if node.name == "footnote_container":
+                footnotes = node
+            else:
+                self.block(node, tight=False)
+        lines = self.text_lines
+        if "|" in self.text and self.tables != sum(
+            1 for i, line in enumerate(lines) if ("|" in line or (i and "|" in lines[i - 1])) and _DELIMITER_ROW.match(line)
+        ):
+            raise Unsupported("a table one engine sees and the other does not")
+        if self.dollars != self.text.count("$"):
+            raise Unsupported("a $ outside code")  # math (markdown-it-py's dollarmath), or a price: either way
+        definitions = len(footnotes.children) if footnotes is not None else 0
+        if "[^" in self.text and _footnote_marks(self.text) != (definitions, sum(count for _, count in self.notes.values())):
+            raise Unsupported("footnotes one engine sees and the other does not")  # unreferenced, repeated, lazy ...
+        if footnotes is not None:
+            self.footnote_block(footnotes)
+        elif self.notes:
+            raise Unsupported("references without definitions")
+        return self
+
+    def push(self, type_: str, tag: str, nesting: Literal[-1, 0, 1], *, map_: list[int] | None = None,
+             markup: str = "", attrs: dict[str, Any] | None = None) -> Token:
+        token = _token(type_, tag, nesting, attrs=attrs, map_=map_, markup=markup, block=True)
+        self.out.append(token)
+        return token
+
+    def inline(self, nodes: list[Any], map_: list[int], after: str = "") -> None:
+        parts: list[str] = []
+        self.render_inlines(nodes, parts, map_[0] + 1)
+        html = _plain("html_inline", "", 0, "")
+        html.content = "".join(parts) + after
+        self.out.append(_token("inline", "", 0, map_=map_, block=True, children=[html]))
+
+    def paragraph(self, nodes: list[Any], map_: list[int], hidden: bool) -> None:
+        self.push("paragraph_open", "p", 1, map_=map_).hidden = hidden
+        self.inline(nodes, map_)
+        self.push("paragraph_close", "p", -1).hidden = hidden
+
+    def block(self, node: Any, *, tight: bool) -> None:
+        name = node.name
+        if name == "paragraph":
+            self.paragraph(node.children, self.map_of(node), tight)
+        elif name in ("heading", "lheading"):
+            level = node.meta["level"]
+            map_ = self.map_of(node)
+            if any(child.name == "image" for child in node.walk()):
+                raise Unsupported("an image in a heading")  # its text would need the alt's source
+            # sitegen.mdplugins.anchors: an id and a self-link on h2-h6, every heading recorded
+            text = "".join(_heading_text(node.children)).strip()
+            slug = after = ""
+            if 2 <= level <= 6:
+                base = slugify(text) or "section"
+                slug, number = base, 1
+                while slug in self.slugs:
+                    number += 1
+                    slug = f"{base}-{number}"
+                self.slugs.add(slug)
+                after = f' <a class="anchor" href="#{escapeHtml(slug)}" aria-hidden="true" tabindex="-1">#</a>'
+            self.headings.append({"level": level, "text": text, "id": slug, "line": map_[0] + 1, "index": len(self.out)})
+            self.push("heading_open", f"h{level}", 1, map_=map_, attrs={"id": slug} if slug else None)
+            self.inline(node.children, [map_[0], map_[0] + 1], after)
+            self.push("heading_close", f"h{level}", -1)
+        elif name == "fence":
+            meta = node.meta
+            info = meta["info"]
+            if "&" in info or "\\" in info:
+                raise Unsupported("escapes in a fence's info string")
+            start, end = node.srcmap
+            lines = self.src[start:end].rstrip(b"\n").rsplit(b"\n", 1)
+            closing = lines[-1].strip()
+            if len(lines) < 2 or len(closing) < meta["marker_len"] or closing != meta["marker"].encode() * len(closing):
+                raise Unsupported("a fence left open")  # the engines end it differently
+            token = self.push("fence", "code", 0, map_=self.map_of(node), markup=meta["marker"] * meta["marker_len"])
+            token.info = info
+            token.content = self.block_content(node, meta["content"])
+            self.dollars += token.content.count("$")
+        elif name == "code_block":
+            content = node.meta["content"]
+            self.dollars += content.count("$")
+            self.push("code_block", "code", 0, map_=self.map_of(node)).content = content  # always ends a line
+        elif name == "html_block":
+            map_ = self.map_of(node)
+            content = caption_alt(self.block_content(node, node.meta["content"]))  # sitegen.mdplugins.links
+            _scan_html(content, map_[0] + 1, self.targets)
+            content = _external_rel_html(content, self.site_host)
+            if self.link_prefix:
+                content = _prefixed_html(content, self.link_prefix)
+            self.push("html_block", "", 0, map_=map_).content = content
+        elif name == "hr":
+            self.push("hr", "hr", 0, map_=self.map_of(node))
+        elif name == "blockquote":
+            self.push("blockquote_open", "blockquote", 1, map_=self.map_of(node))
+            for child in node.children:
+                self.block(child, tight=False)
+            self.push("blockquote_close", "blockquote", -1)
+        elif name in ("bullet_list", "ordered_list"):
+            self.list_block(node)
+        elif name == "table":
+            self.table(node)
+        elif name == "definition":
+            pass  # `[label]: url` makes no token; its links are resolved in the tree
+        else:
+            raise Unsupported(name)
+
+    def block_content(self, node: Any, content: str) -> str:
+        """markdown-it-py's block content keeps the source's last line end, or its lack of one."""
+        if content.endswith("\n") and not self.src.endswith(b"\n") and node.srcmap[1] >= len(self.src):
+            return content[:-1]
+        return content
+
+    def list_block(self, node: Any) -> None:
+        ordered = node.name == "ordered_list"
+        tag = "ol" if ordered else "ul"
+        attrs = {}
+        if ordered and node.meta.get("start", 1) != 1:
+            attrs["start"] = node.meta["start"]
+        self.push(f"{node.name}_open", tag, 1, map_=self.map_of(node), attrs=attrs)
+        tight = not any(child.name == "paragraph" for item in node.children for child in item.children)
+        for item in node.children:
+            if item.name != "list_item":
+                raise Unsupported(item.name)
+            self.push("list_item_open", "li", 1, map_=self.map_of(item))
+            run: list[Any] = []  # inline nodes of a tight item's hidden paragraph
+            for child in item.children:
+                if child.name in _INLINE:
+                    if not tight:
+                        raise Unsupported("inline content in a loose list")
+                    run.append(child)
+                    continue
+                if run:
+                    self.hidden_paragraph(run)
+                    run = []
+                if tight and child.name == "paragraph":
+                    raise Unsupported("a paragraph in a tight list")
+                self.block(child, tight=tight)
+            if run:
+                self.hidden_paragraph(run)
+            self.push("list_item_close", "li", -1)
+        self.push(f"{node.name}_close", tag, -1)
+
+    def hidden_paragraph(self, nodes: list[Any]) -> None:
+        start = self.line(nodes[0].srcmap[0])
+        end = self.line(max(nodes[-1].srcmap[0], nodes[-1].srcmap[1] - 1)) + 1
+        self.paragraph(nodes, [start, end], True)
+
+    def table(self, node: Any) -> None:
+        aligns = node.meta["alignments"]
+        first = self.line(node.srcmap[0])
+        if first > 0:
+            previous = self.text_lines[first - 1] if first - 1 < len(self.text_lines) else ""
+            if previous.strip(" \t>"):
+                raise Unsupported("a table right under a line of text")  # lazy lines: the engines differ
+        self.tables += 1
+        self.push("table_open", "table", 1, map_=self.map_of(node))
+        for section in node.children:
+            if section.name not in ("thead", "tbody"):
+                raise Unsupported(section.name)
+            cell_tag = "th" if section.name == "thead" else "td"
+            self.push(f"{section.name}_open", section.name, 1, map_=self.map_of(section))
+            for row in section.children:
+                start, end = row.srcmap
+                if b"|" not in self.src[start:end]:
+                    raise Unsupported("a table row without a pipe")  # where the engines end a table differs
+                row_map = self.map_of(row)
+                self.push("tr_open", "tr", 1, map_=row_map)
+                if len(row.children) != len(aligns):
+                    raise Unsupported("a row with another number of cells")
+                for cell, align in zip(row.children, aligns, strict=True):
+                    attrs = {"style": f"text-align:{align}"} if align != "none" else {}
+                    self.push(f"{cell_tag}_open", cell_tag, 1, attrs=attrs)
+                    self.inline(cell.children, [row_map[0], row_map[0] + 1])
+                    self.push(f"{cell_tag}_close", cell_tag, -1)
+                self.push("tr_close", "tr", -1)
+            self.push(f"{section.name}_close", section.name, -1)
+        self.push("table_close", "table", -1)
+
+    def footnote_block(self, container: Any) -> None:
+        """footnote_tail's output: the referenced notes in the order of first reference."""
+        definitions: dict[str, Any] = {}
+        for definition in container.children:
+            label = definition.meta.get("label")
+            if definition.name != "footnote_def" or definition.meta.get("inline") or label in definitions:
+                raise Unsupported("an inline or repeated footnote")
+            if any(node.name == "footnote_ref" for node in definition.walk()):
+                raise Unsupported("a footnote referenced from a footnote")
+            definitions[label] = definition
+        if not self.notes:
+            return
+        if any(label not in definitions for label in self.notes):
+            raise Unsupported("a reference to a missing footnote")
+        self.in_footnote = True
+        self.out.append(_token("footnote_block_open", "", 1))
+        for label, (number, count) in self.notes.items():
+            self.out.append(_token("footnote_open", "", 1, meta={"id": number, "label": label}))
+            for child in definitions[label].children:
+                if child.name == "paragraph":
+                    kids = [c for c in child.children if c.name != "footnote_ref_anchor"]
+                    self.paragraph(kids, self.map_of(child), False)
+                elif child.name == "footnote_ref_anchor":
+                    continue
+                else:
+                    self.block(child, tight=False)
+            last = self.out.pop() if self.out[-1].type == "paragraph_close" else None
+            for sub in range(max(count, 1)):
+                self.out.append(_token("footnote_anchor", "", 0, meta={"id": number, "subId": sub, "label": label}))
+            if last is not None:
+                self.out.append(last)
+            self.out.append(_token("footnote_close", "", -1))
+        self.out.append(_token("footnote_block_close", "", -1))
+
+    # -- inlines ----------------------------------------------------------------------------
+
+    def render_inlines(self, nodes: list[Any], parts: list[str], line: int) -> None:
+        """markdown-it-py's rendering of the inline tokens, after the links plugin's changes."""
+        for node in nodes:
+            name = node.name
+            if name == "text":
+                content = node.meta["content"]
+                if "`" in content:
+                    raise Unsupported("a backtick left as text")  # where code spans end differs
+                if ("@" in content or ":" in content or "w." in content or "W." in content) and _AUTOLINKABLE.search(content):
+                    raise Unsupported("a bare URL or address")
+                parts.append(escapeHtml(content))
+            elif name == "text_special":
+                parts.append(escapeHtml(node.meta["content"]))
+            elif name == "softbreak":
+                parts.append("\n")
+            elif name == "hardbreak":
+                parts.append("<br />\n")
+            elif name in _TAGS:
+                tag = _TAGS[name]
+                parts.append(f"<{tag}>")
+                self.render_inlines(node.children, parts, line)
+                parts.append(f"</{tag}>")
+            elif name == "code_inline":
+                code = "".join(child.meta["content"] for child in node.children)
+                self.dollars += code.count("$")
+                parts.append("<code>" + escapeHtml(code) + "</code>")
+            elif name == "html_inline":
+                content = node.meta["content"]
+                _scan_html(content, line, self.targets)
+                content = _external_rel_html(content, self.site_host)
+                if self.link_prefix:
+                    content = _prefixed_html(content, self.link_prefix)
+                parts.append(content)
+            elif name == "link":
+                self.not_before_parenthesis(node)
+                meta = node.meta
+                self.link_open(self.link(meta["url"]), meta.get("title"), parts, line)
+                self.render_inlines(node.children, parts, line)
+                parts.append("</a>")
+            elif name == "autolink":
+                start, end = node.srcmap
+                url = self.src[start + 1:end - 1].decode("utf-8")
+                if not url.lower().startswith(("http://", "https://")) or node.meta.get("url") is None:
+                    raise Unsupported("an e-mail or other autolink")
+                self.link_open(self.md.normalizeLink(url), None, parts, line)
+                parts.append(escapeHtml(self.md.normalizeLinkText(url)) + "</a>")
+            elif name == "image":
+                self.image(node, parts, line)
+            elif name == "footnote_ref":
+                if self.in_footnote:
+                    raise Unsupported("a footnote referenced from a footnote")
+                label = node.meta["label"]
+                start, end = node.srcmap
+                if self.src[start:end] != f"[^{label}]".encode("utf-8"):
+                    raise Unsupported("a footnote label written otherwise")
+                note = self.notes.setdefault(label, [len(self.notes), 0])
+                token = _token("footnote_ref", "", 0, meta={"id": note[0], "subId": note[1], "label": label})
+                note[1] += 1
+                renderer: Any = self.md.renderer  # RendererHTML, whose rules the footnote plugin filled
+                parts.append(renderer.rules["footnote_ref"]([token], 0, self.md.options, self.env))
+            else:
+                raise Unsupported(name)
+
+    def link_open(self, href: str, title: str | None, parts: list[str], line: int) -> None:
+        self.targets.append({"kind": "link", "target": href, "line": line, "alt": None})
+        attrs = f' href="{escapeHtml(href)}"'
+        if title is not None:
+            attrs += f' title="{escapeHtml(title)}"'
+        if is_external(href, self.site_host):
+            attrs += ' rel="nofollow noopener"'
+        elif self.link_prefix and is_relative(href):
+            attrs = f' href="{escapeHtml(self.link_prefix + href)}"' + attrs[len(f' href="{escapeHtml(href)}"'):]
+        parts.append(f"<a{attrs}>")
+
+    def not_before_parenthesis(self, node: Any) -> None:
+        """`[label](` with `[label]: url` defined: markdown-it-py leaves it text, markdown-it-pyrs links it."""
+        end = node.srcmap[1]
+        if self.src[end:end + 1] == b"(":
+            raise Unsupported("a reference link right before a parenthesis")
+
+    def image(self, node: Any, parts: list[str], line: int) -> None:
+        self.not_before_parenthesis(node)
+        meta = node.meta
+        src = self.link(meta["url"])
+        if any(child.name in ("image", "link", "autolink", "footnote_ref") for child in node.walk(include_self=False)):
+            raise Unsupported("a link or image in an image's text")  # the links plugin does not look there
+        alt, contents = _alt_text(node.children)
+        self.targets.append({"kind": "image", "target": src, "line": line, "alt": contents})
+        attrs = [("alt", alt)]
+        if meta.get("title") is not None:
+            attrs.append(("title", meta["title"]))
+        if is_local(src):
+            attrs += [("loading", "lazy"), ("decoding", "async")]
+            size = self.image_size(unquote(urlsplit(src).path)) if self.image_size else None
+            if size:
+                attrs += [("width", str(size[0])), ("height", str(size[1]))]
+        if self.link_prefix and is_relative(src):
+            src = self.link_prefix + src
+        parts.append(f'<img src="{escapeHtml(src)}"' + "".join(f' {k}="{escapeHtml(v)}"' for k, v in attrs) + " />")
+
+    def link(self, url: str) -> str:
+        """markdown-it-pyrs gives a destination percent-encoded and unescaped already; one written
+        so in the source, ASCII with nothing to encode, is what markdown-it-py makes of it too."""
+        if _PLAIN_URL.match(url) and url in self.text:
+            return url
+        raise Unsupported("a destination markdown-it-pyrs rewrote")
+
+
+_TAGS = {"em": "em", "strong": "strong", "strikethrough": "s"}
+
+
+def _heading_text(nodes: list[Any]) -> list[str]:
+    """sitegen.mdplugins.anchors.heading_text's parts: text and code, markup dropped."""
+    parts: list[str] = []
+    for node in nodes:
+        name = node.name
+        if name in ("text", "text_special"):
+            parts.append(node.meta["content"])
+        elif name == "code_inline":
+            parts.append("".join(child.meta["content"] for child in node.children))
+        elif name in _TAGS or name == "link":
+            parts += _heading_text(node.children)
+        elif name == "autolink":
+            raise Unsupported("an autolink in a heading")
+    return parts
+
+
+def _alt_text(nodes: list[Any]) -> tuple[str, str]:
+    """An image's alt attribute (markdown-it-py's renderInlineAsText: line breaks kept) and
+    the text the links plugin reports (its children's contents: line breaks dropped)."""
+    alt: list[str] = []
+    contents: list[str] = []
+    for node in nodes:
+        name = node.name
+        if name in ("text", "text_special", "html_inline"):
+            alt.append(node.meta["content"])
+            contents.append(node.meta["content"])
+        elif name == "code_inline":
+            code = "".join(child.meta["content"] for child in node.children)
+            alt.append(code)
+            contents.append(code)
+        elif name in ("softbreak", "hardbreak"):
+            alt.append("\n")
+        elif name in _TAGS:
+            more_alt, more_contents = _alt_text(node.children)
+            alt.append(more_alt)
+            contents.append(more_contents)
+        else:
+            raise Unsupported(f"{name} in an image's text")
+    return "".join(alt), "".join(contents)
+_INLINE = {"text", "text_special", "softbreak", "hardbreak", "em", "strong", "strikethrough", "code_inline",
+           "html_inline", "link", "autolink", "image", "footnote_ref"}
