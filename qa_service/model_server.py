@@ -72,8 +72,10 @@ async def _ask(client: httpx.AsyncClient, url: str, payload: dict[str, Any], hea
 async def candidates(settings: Settings, messages: list[Message], *, model: str | None = None,
                      transport: httpx.AsyncBaseTransport | None = None) -> Candidates:
     """N (QA_AUTOMATON_CANDIDATES) replies to `messages`. `model` is a reader's adapter
-    (QA_AUTOMATON_ADAPTERS); a server that answers 404 for it (no adapter of his yet) is asked
-    again with QA_AUTOMATON_MODEL."""
+    (QA_AUTOMATON_ADAPTERS); a server that refuses it before answering anything (no adapter of his
+    yet: vLLM says 404; `transformers serve` says 500 or drops the connection) is asked again
+    with QA_AUTOMATON_MODEL, within the same timeout. No connection is kept alive between
+    calls: a server that failed a request may have left its connection unusable."""
     assert settings.automaton_url is not None, "the automaton is off"
     url = f"{settings.automaton_url}/v1/chat/completions"
     headers = {"Authorization": f"Bearer {settings.automaton_key}"} if settings.automaton_key else {}
@@ -82,14 +84,21 @@ async def candidates(settings: Settings, messages: list[Message], *, model: str 
     timeout = httpx.Timeout(settings.automaton_timeout)
     try:
         async with asyncio.timeout(settings.automaton_timeout), \
-                httpx.AsyncClient(timeout=timeout, transport=transport) as client:
+                httpx.AsyncClient(timeout=timeout, transport=transport,
+                                  limits=httpx.Limits(max_keepalive_connections=0)) as client:
             texts: list[str] = []
             answered_as = version = None
             while len(texts) < wanted:
                 payload = {"model": names[0], "messages": messages, "n": wanted - len(texts) if not texts else 1,
                            "max_tokens": settings.automaton_max_tokens}
-                response = await _ask(client, url, payload, headers)
-                if response.status_code == 404 and len(names) > 1 and not texts:
+                try:
+                    response = await _ask(client, url, payload, headers)
+                except ModelFailed:
+                    if len(names) > 1 and not texts:  # `transformers serve` drops the connection for a folder it lacks
+                        names.pop(0)
+                        continue
+                    raise
+                if response.status_code in (404, 500) and len(names) > 1 and not texts:
                     names.pop(0)  # no adapter of this reader's on the server: the base model answers
                     continue
                 if response.status_code != 200:

@@ -211,6 +211,12 @@ def test_a_reader_with_his_own_model_talks_to_it_named_by_his_pseudonym(served: 
     his = pseudonym(wallet.address, secret_bytes(SECRET_KEY))
     # His model: the author's, with a LoRA adapter trained on a reader's folder of `export --by-asker`
     # (the session's one reader, not him: what it learnt does not matter here, whose name it has does).
+    # No model of his yet: transformers serve answers 500 for a folder it cannot find (vLLM 404);
+    # the author's model answers him instead.
+    before = client.post("/api/automaton/conversations", headers=me, timeout=150,
+                         json={"message": "Anyone?", "idempotency_key": "adapter-0", "consent_to_training": True})
+    assert before.status_code == 201, before.text
+    assert before.json()["turn"]["model"] == str(automaton_model)
     dataset = Path(json.loads((automaton_model / "automaton.json").read_text(encoding="utf-8"))["dataset"])
     [someone] = (dataset / "by-asker").iterdir()
     assert main(["train", "--dataset", str(someone), "--base", str(automaton_model), "--lora", "--merge",
