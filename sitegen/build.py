@@ -21,8 +21,8 @@ from .documents import Memory, parse_documents, worker_count
 from .errors import BuildError, Problem
 from .references import check_references
 from .render import Theme, render_site
-from .site import Site, assemble
-from .sources import read_sources
+from .site import AssetData, Site, assemble
+from .sources import Contents, read_sources
 from .theme import missing_theme, template_problem
 
 
@@ -54,7 +54,7 @@ class BuildOptions:
 @dataclass(frozen=True)
 class BuildResult:
     site: Site | None  # None: nothing changed since the last build, which was not redone
-    files: dict[str, bytes | output.Kept]  # Kept: a page left as it is on disk (build_site)
+    files: dict[str, bytes | output.Kept | output.Copied]  # Kept: a page left as it is on disk (build_site)
     warnings: tuple[Problem, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)  # what the cache saved: "pages reused" ...
@@ -121,6 +121,32 @@ def _stat(path: Path | None) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}" if st else "-"
 
 
+def copied_files(site: Site, cache: Cache) -> dict[str, output.Copied]:
+    """The site's copied files (images ...) that can be published without holding their
+    bytes: url -> Copied, with each file's digest remembered in the cache by its metadata
+    (read once when the metadata is new; never trusted for a file modified just now)."""
+    data = site.asset_data
+    if cache.path is None or not isinstance(data, AssetData) or not isinstance(data.files, Contents):
+        return {}
+    recent = time.time_ns() - snapshot.RACY_NS
+    keys: dict[str, str] = {}
+    for url in data:
+        source = data.files.files[data.source(url)]
+        if source.stat is not None and source.stat[1] < recent:
+            keys[url] = digest(str(source.path), *(str(n) for n in source.stat))
+    known = cache.get_many("file", keys.values())
+    copied: dict[str, output.Copied] = {}
+    for url, key in keys.items():
+        source = data.files.files[data.source(url)]
+        found = known.get(key)
+        if not isinstance(found, str):
+            found = output.file_digest(source.data)
+            object.__setattr__(source, "content", None)  # read again when written: not held meanwhile
+            cache.put("file", key, found)
+        copied[url] = output.Copied(found, source.path)
+    return copied
+
+
 def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage: None, cache: Cache | None = None, *,
               diagrams: Mermaid | None = None, warnings: list[Problem] | None = None) -> Site:
     """The content graph of options.content, or BuildError naming every problem in it.
@@ -169,15 +195,17 @@ def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage:
     return site
 
 
-def build_files(options: BuildOptions, cache: Cache | None = None, written: output.Manifest | None = None) -> BuildResult:
+def build_files(options: BuildOptions, cache: Cache | None = None, written: output.Manifest | None = None,
+                *, lazy: bool = False) -> BuildResult:
     """Everything but the write: the whole site as {output path: bytes}, or BuildError.
     `written`: the manifest of what the last build wrote into options.out; pages still there
     as they were are then `Kept` instead of loaded (not for offline sites, whose worker digests
-    every page as rendered)."""
+    every page as rendered). `lazy`: copied files (images ...) come as `Copied`, read only
+    when written, instead of bytes."""
     if cache is None:
         cache = options.open_cache()
         try:
-            return build_files(options, cache, written)
+            return build_files(options, cache, written, lazy=lazy)
         finally:
             cache.commit()
             cache.close()
@@ -206,10 +234,11 @@ def build_files(options: BuildOptions, cache: Cache | None = None, written: outp
         if problem is None:
             raise
         raise BuildError([problem]) from None
+    copied = copied_files(site, cache) if lazy else {}
     for asset in site.assets:
         if asset.url in files:
             problems.append(Problem(str(options.content / asset.source), None, f"two files claim /{asset.url}: the build writes a page there; rename the file"))
-        files[asset.url] = site.asset_data[asset.url]
+        files[asset.url] = copied.get(asset.url) or site.asset_data[asset.url]
     lap("render")
     generated = {
         **feeds.feeds(site),
@@ -277,7 +306,7 @@ def build_site(options: BuildOptions) -> BuildResult:
             )
     try:
         previous = cache.get("output", key)
-        result = build_files(options, cache, previous if isinstance(previous, dict) else None)
+        result = build_files(options, cache, previous if isinstance(previous, dict) else None, lazy=True)
         start = time.perf_counter()
         manifest = output.write_site(result.files, options.out, previous)
         cache.put("output", key, manifest)

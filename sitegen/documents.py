@@ -31,7 +31,7 @@ from .fingerprint import Fingerprints
 from .i18n import reading_minutes
 from .markdown import Rendered, render_markdown, rendered_from_json, rendered_to_json
 from .site import locate
-from .sources import SourceFile
+from .sources import Contents, SourceFile
 
 Size = tuple[int, int] | None
 
@@ -167,17 +167,17 @@ def markdown_key(body: str, host: str | None, offset: int, prefix: str, language
 def parse_documents(
     sources: list[SourceFile], config: SiteConfig, cache: Cache, *, workers: int = 1,
     diagrams: Mapping[str, str] | None = None, renderer: str = "", memory: Memory | None = None,
-) -> tuple[list[Document], dict[PurePosixPath, bytes], list[Problem]]:
+) -> tuple[list[Document], Contents, list[Problem]]:
     """Markdown files become Documents; everything else is an asset copied as it is.
     `diagrams`: {mermaid source: figure HTML} drawn by the build (sitegen.diagrams).
     With `memory`, documents recorded by an earlier build whose files and folders have the
     same metadata are taken from their records (sitegen.records: `renderer` names the diagram
     renderer), and `memory` says which, and what may be recorded once screened."""
     figures = diagrams or {}
-    by_rel = {source.rel: source.data for source in sources}
+    by_rel = Contents(sources)  # read when asked: an image only when a render measures it
     images = Images(by_rel)
     problems: list[Problem] = []
-    assets: dict[PurePosixPath, bytes] = {}
+    assets = Contents(())
     texts: list[tuple[SourceFile, Any, str]] = []
     for source in sources:
         where = locate(source.rel)
@@ -188,7 +188,7 @@ def parse_documents(
             if source.rel.parts[0] == "assets":
                 problems.append(Problem(source.display, None, "content/assets/ is where the theme's fingerprinted files go: rename the folder (e.g. files/)"))
                 continue
-            assets[source.rel] = source.data
+            assets.files[source.rel] = source
             continue
         try:
             text = source.data.decode("utf-8")

@@ -24,13 +24,16 @@ all, nothing is done.
 from __future__ import annotations
 
 import ctypes
+import glob
 import ctypes.util
 import hashlib
 import os
 import posixpath
 import shutil
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -56,11 +59,24 @@ class Kept:
         return self.path.read_bytes()
 
 
-Output = Mapping[str, "bytes | Kept"]
+@dataclass(frozen=True)
+class Copied:
+    """A content file published as it is (an image beside a post): its digest is known
+    without reading it (sitegen.build remembers it by the file's metadata); its bytes are read
+    only if it must be written."""
+
+    digest: str
+    path: Path
+
+    def read(self) -> bytes:
+        return self.path.read_bytes()
 
 
-def data_of(value: "bytes | Kept") -> bytes:
-    return value.read() if isinstance(value, Kept) else value
+Output = Mapping[str, "bytes | Kept | Copied"]
+
+
+def data_of(value: "bytes | Kept | Copied") -> bytes:
+    return value if isinstance(value, bytes) else value.read()
 
 
 def file_digest(data: bytes) -> str:
@@ -132,7 +148,7 @@ def _present(folder: Path) -> set[str]:
 
 def _write_site(files: Output, out: Path, previous: Manifest) -> Manifest:
     out.parent.mkdir(parents=True, exist_ok=True)
-    digests = {path: data.digest if isinstance(data, Kept) else file_digest(data) for path, data in files.items()}
+    digests = {path: file_digest(data) if isinstance(data, bytes) else data.digest for path, data in files.items()}
     live = out.is_dir()
     if live:
         changed = [path for path in files if not _unchanged(out, path, previous.get(path), digests[path])]
@@ -227,17 +243,55 @@ def staged(out: Path) -> Iterator[Path]:
 
 def swap_in(staging: Path, out: Path) -> None:
     """Put the complete folder `staging` (a sibling of `out`) where `out` is: one atomic
-    exchange on Linux, else two renames; a reader sees the old folder or the new, never a mix."""
+    exchange on Linux, else two renames; a reader sees the old folder or the new, never a mix.
+    The old folder is renamed `.<out>.old-*` and removed in the background (removing a big
+    site file by file takes longer than writing it); leftovers of killed runs are removed by
+    the next one (`clear_leftovers`)."""
+    clear_leftovers(out)
     if not out.exists():
         os.rename(staging, out)
-    elif _exchange(staging, out):
-        shutil.rmtree(staging, ignore_errors=True)  # now the old folder
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    old.rmdir()
+    if _exchange(staging, out):
+        os.rename(staging, old)  # staging now holds the old site
     else:
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        old.rmdir()
         os.rename(out, old)
         os.rename(staging, out)
-        shutil.rmtree(old, ignore_errors=True)
+    remove_later(old)
+
+
+LEFTOVER_AGE_S = 3600  # a staging folder this old belongs to no running build
+
+
+def clear_leftovers(out: Path) -> None:
+    """Remove what killed runs left beside `out`: old folders at once, staging folders
+    once they are an hour old (a younger one may be another build's, still writing)."""
+    now = time.time()
+    for sibling in out.parent.glob(f".{glob.escape(out.name)}.*-*"):
+        kind = sibling.name[len(out.name) + 2:].split("-", 1)[0]
+        try:
+            old_enough = now - sibling.stat().st_mtime > LEFTOVER_AGE_S
+        except OSError:
+            continue
+        if sibling.is_dir() and (kind == "old" or (kind == "new" and old_enough)):
+            remove_later(sibling)
+
+
+def remove_later(folder: Path) -> None:
+    """Remove a folder nobody reads any more without waiting for it: `rm -rf` left running
+    in the background by a shell that exits at once (it outlives this process), else here
+    and now."""
+    sh = shutil.which("sh")
+    if sh is not None and os.name == "posix":
+        try:
+            done = subprocess.run([sh, "-c", 'rm -rf -- "$1" </dev/null >/dev/null 2>&1 &', "sh", str(folder)],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10)
+            if done.returncode == 0:
+                return
+        except (OSError, subprocess.SubprocessError):
+            pass
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -20,7 +20,7 @@ from .i18n import human_date, language_name, strings
 from .languages import Side, Version, side_of, sides
 from .mdplugins.highlight import pygments_css
 from .fingerprint import Calls, Fingerprints, templates_digest
-from .output import Kept
+from .output import Copied, Kept
 from .site import Site
 from .theme import static_files, template_loader, theme_folders
 
@@ -94,11 +94,11 @@ class PageStore(Protocol):
     def count(self, what: str) -> None: ...
 
 
-def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dict[str, bytes | Kept]:
+def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dict[str, bytes | Kept | Copied]:
     """With a `store`, a page whose template context, globals and templates digest the same as
     when the store saw it is taken from there instead of rendered (sitegen.fingerprint)."""
     config = site.config
-    files: dict[str, bytes | Kept] = {}
+    files: dict[str, bytes | Kept | Copied] = {}
     env = theme.env
     all_sides = sides(site)
     groups = {(group.primary.kind, group.slug): group.documents for group in (*site.posts, *site.pages)}

@@ -10,7 +10,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Mapping
+from typing import Iterator, Mapping
 
 from .config import SiteConfig, is_language_tag
 from .content import Asset, Document, Located, Tag
@@ -75,6 +75,29 @@ class Site:
             if group.slug == document.slug and group.primary.kind == document.kind:
                 return group.documents
         return (document,)
+
+
+class AssetData(Mapping[str, bytes]):
+    """url -> a copied file's bytes, read from the content mapping only when asked for."""
+
+    def __init__(self, files: Mapping[PurePosixPath, bytes], urls: Mapping[str, PurePosixPath]):
+        self.files = files
+        self.urls = dict(urls)
+
+    def __getitem__(self, url: str) -> bytes:
+        return self.files[self.urls[url]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.urls)
+
+    def __len__(self) -> int:
+        return len(self.urls)
+
+    def __contains__(self, url: object) -> bool:
+        return url in self.urls
+
+    def source(self, url: str) -> PurePosixPath:
+        return self.urls[url]
 
 
 def locate(rel: PurePosixPath) -> Located | None:
@@ -164,5 +187,5 @@ def assemble(
     tags = tuple(TagGroup(tag, tuple(docs)) for tag, docs in sorted(by_tag.items(), key=lambda kv: kv[0].slug))
 
     asset_list = tuple(sorted((Asset(rel, asset_url(rel)) for rel in assets), key=lambda a: a.url))
-    data = {asset.url: assets[asset.source] for asset in asset_list}
+    data = AssetData(assets, {asset.url: asset.source for asset in asset_list})
     return Site(config, posts, pages, tags, asset_list, data, hidden_drafts), problems

@@ -1,7 +1,9 @@
 """Reading the content folder: the only place sitegen reads an author's files.
 
-`read_sources` walks the content root in sorted order and returns every file's bytes with
-its path relative to the root, so everything after it is pure and deterministic.
+`read_sources` walks the content root in sorted order and returns every file with its path
+relative to the root: Markdown read at once, any other file (images, downloads) read only
+when something asks for its bytes (`SourceFile.data`), which an unchanged image on a
+rebuild never does (sitegen.build copies it by its recorded digest).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import os
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Iterable, Iterator, Mapping
 
 from .errors import Problem
 
@@ -20,8 +23,16 @@ IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 class SourceFile:
     rel: PurePosixPath  # relative to the content root, NFC-normalised
     path: Path  # where it is on disk (for messages and image sizes)
-    data: bytes
-    stat: tuple[int, int, int] | None = None  # size, mtime_ns, inode when read (sitegen.records)
+    content: bytes | None = None  # None: not read yet (see `data`)
+    stat: tuple[int, int, int] | None = None  # size, mtime_ns, inode when read or listed (sitegen.records)
+
+    @property
+    def data(self) -> bytes:
+        """The file's bytes, read on first use."""
+        if self.content is None:
+            object.__setattr__(self, "content", self.path.read_bytes())
+        assert self.content is not None
+        return self.content
 
     @property
     def display(self) -> str:
@@ -64,12 +75,37 @@ def read_sources(root: Path) -> tuple[list[SourceFile], list[Problem]]:
                 continue
             rel = PurePosixPath(unicodedata.normalize("NFC", path.relative_to(root).as_posix()))
             try:
-                with open(path, "rb") as handle:
-                    st = os.fstat(handle.fileno())  # taken before the read: an edit during it changes the mtime
-                    data = handle.read()
+                if name.endswith(".md"):
+                    with open(path, "rb") as handle:
+                        st = os.fstat(handle.fileno())  # taken before the read: an edit during it changes the mtime
+                        data: bytes | None = handle.read()
+                else:
+                    st = os.stat(path)
+                    if not os.access(path, os.R_OK):
+                        raise PermissionError(13, "Permission denied", str(path))
+                    data = None
             except OSError as exc:
                 problems.append(Problem(str(path), None, f"cannot read file ({exc.strerror}): check its permissions"))
                 continue
-            files.append(SourceFile(rel=rel, path=path, data=data, stat=(st.st_size, st.st_mtime_ns, st.st_ino)))
+            files.append(SourceFile(rel=rel, path=path, content=data, stat=(st.st_size, st.st_mtime_ns, st.st_ino)))
     files.sort(key=lambda f: str(f.rel))
     return files, problems
+
+
+class Contents(Mapping[PurePosixPath, bytes]):
+    """Files by path, each read when its bytes are first asked for."""
+
+    def __init__(self, files: Iterable[SourceFile]):
+        self.files = {f.rel: f for f in files}
+
+    def __getitem__(self, rel: PurePosixPath) -> bytes:
+        return self.files[rel].data
+
+    def __iter__(self) -> Iterator[PurePosixPath]:
+        return iter(self.files)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __contains__(self, rel: object) -> bool:
+        return rel in self.files

@@ -115,3 +115,23 @@ def test_leftovers_of_a_killed_small_change_are_removed_by_the_next_write(tmp_pa
     (out / "p3" / ".sitegen-new-4242-index.html").write_bytes(b"half")  # a kill between write and rename
     write_site(site_files(2), out, first)
     assert tree(out) == site_files(2)
+
+
+def test_a_swapped_out_site_and_killed_runs_leftovers_are_removed(tmp_path: Path) -> None:
+    import os
+    import time
+
+    out = tmp_path / "public"
+    write_site({"index.html": b"one"}, out)
+    stale = tmp_path / ".public.new-killed"  # a build killed an hour ago
+    stale.mkdir()
+    (stale / "index.html").write_bytes(b"half")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    running = tmp_path / ".public.new-running"  # another build, writing now: left alone
+    running.mkdir()
+    write_site({f"p{i}.html": b"x" for i in range(300)}, out, {})  # a large change: swapped as a folder
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and sorted(p.name for p in tmp_path.iterdir()) != [".public.new-running", "public"]:
+        time.sleep(0.05)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".public.new-running", "public"]
+    assert tree(out) == {f"p{i}.html": b"x" for i in range(300)}
