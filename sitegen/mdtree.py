@@ -8,8 +8,8 @@ HTML), and `sitegen.markdown` runs the other plugins and markdown-it-py's render
 before, so every page comes out byte for byte as it did (~1.3 ms a post instead of ~3).
 
 Only what this module reproduces exactly takes this path; `tokens` returns None for any other
-document and markdown-it-py parses it itself: math (a `$` outside code), task lists, GitHub alerts, strike-
-through with tildes, bare URLs and e-mail addresses (GFM autolinks), link schemes markdown-it
+document and markdown-it-py parses it itself: math (a `$` outside code), task lists, GitHub alerts, a `~`
+outside code (strikethrough), bare URLs and e-mail addresses (GFM autolinks), link schemes markdown-it
 refuses, destinations markdown-it-pyrs rewrites (non-ASCII, escapes), lazy continuation lines,
 footnotes referenced from footnotes, Windows line ends, and any node type this module does
 not know. tests/sitegen/test_mdtree.py renders documents of every kind both ways and requires
@@ -40,7 +40,7 @@ except ImportError:  # pragma: no cover - a dependency; without it everything ta
 
 # What markdown-it-py does differently or that this module does not rebuild, seen in the source
 # (lowered; `in` rather than one case-insensitive pattern, which costs ~0.3 ms on a Korean post).
-_SOURCE_GATE = ("~", "\r", "\x00", "\ufeff", "[!", "javascript:", "vbscript:", "file:", "data:")
+_SOURCE_GATE = ("\r", "\x00", "\ufeff")
 # A task-list item: list markers, then [ ], [x] or [X] (markdown-it-py's task lists).
 _TASK = re.compile(r"(?:(?:[-*+]|[0-9]{1,9}[.)])[ \t]+)+\[[ xX]\]")
 # GFM autolinks (bare www., scheme://, e-mail) that markdown-it-py links and markdown-it-pyrs does not.
@@ -167,6 +167,7 @@ class _Builder:
         self.text_lines = text.split("\n")
         self.tables = 0
         self.dollars = 0  # `$` seen inside code: a document with one anywhere else may have math
+        self.tildes = 0  # `~` likewise (strikethrough)
         self.src = text.encode("utf-8")
         self.md = md
         self.newlines = [m.start() for m in re.finditer(b"\n", self.src)]
@@ -193,6 +194,9 @@ class _Builder:
                 raise Unsupported("an empty list item")  # what it interrupts differs between the engines
             if "]" in line and _TASK.match(line.lstrip(" \t>")):
                 raise Unsupported("a task list")
+            alert = line.find("[!")
+            if alert >= 0 and ">" in line[:alert] and not line[:alert].strip(" \t>*+-0123456789.)"):
+                raise Unsupported("a GitHub alert")  # `> [!NOTE]`, in a list too
             starts_quoted = line.lstrip(" \t").startswith(">")
             if quoted and bare and not starts_quoted:
                 raise Unsupported("a lazy line after a quote")  # likewise
@@ -210,6 +214,8 @@ class _Builder:
             raise Unsupported("a table one engine sees and the other does not")
         if self.dollars != self.text.count("$"):
             raise Unsupported("a $ outside code")  # math (markdown-it-py's dollarmath), or a price: either way
+        if self.tildes != self.text.count("~"):
+            raise Unsupported("a ~ outside code")  # markdown-it-py strikes through with single tildes too
         definitions = len(footnotes.children) if footnotes is not None else 0
         if "[^" in self.text and _footnote_marks(self.text) != (definitions, sum(count for _, count in self.notes.values())):
             raise Unsupported("footnotes one engine sees and the other does not")  # unreferenced, repeated, lazy ...
@@ -275,9 +281,11 @@ class _Builder:
             token.info = info
             token.content = self.block_content(node, meta["content"])
             self.dollars += token.content.count("$")
+            self.tildes += self.src.count(b"~", start, end)  # its fences' too
         elif name == "code_block":
             content = node.meta["content"]
             self.dollars += content.count("$")
+            self.tildes += content.count("~")
             self.push("code_block", "code", 0, map_=self.map_of(node)).content = content  # always ends a line
         elif name == "html_block":
             map_ = self.map_of(node)
@@ -436,6 +444,7 @@ class _Builder:
             elif name == "code_inline":
                 code = "".join(child.meta["content"] for child in node.children)
                 self.dollars += code.count("$")
+                self.tildes += code.count("~")
                 parts.append("<code>" + escapeHtml(code) + "</code>")
             elif name == "html_inline":
                 content = node.meta["content"]

@@ -77,7 +77,7 @@ def post(seed: int) -> str:
                                f"[{words[k]}](https://example.org/{rnd.choice(ENGLISH)}/{rnd.randrange(99)})",
                                f"[{words[k]}](../other-post/)", f"[{words[k]}](#section)", f"{words[k]} &amp; &copy;",
                                f"{words[k]}\\*", f"<kbd>{words[k]}</kbd>", f"[{words[k]}][ref]", "<https://auto.example/x>",
-                               f"{words[k]}  \n{word()}", f"`${words[k].upper()}`"])
+                               f"{words[k]}  \n{word()}", f"`${words[k].upper()}`", f"`~/{words[k]}`"])
         if rnd.random() < 0.003:  # percent-encoded by markdown-it-pyrs: the post takes markdown-it-py
             words[0] = f"[{words[0]}](https://example.org/한글/경로 \"제목\")"
         return " ".join(words) + rnd.choice(".?!")
@@ -152,7 +152,9 @@ PIECES = [
     "\n# ", "\n## ", "\n### ", "\n#### Title", "\n    ", "\n```\n", "\n```py\n", "\n~~~\n", "\n---\n", "\n***\n",
     "\n===\n", "\n| a | b |\n|---|:-:|\n| c | d |\n", "\n|x|\n|-|\n", "\n<div>\n", "\n</div>\n",
     "\n<!-- c -->\n", "\n[^1]: note\n", "\n[^note]: other\n    more\n", "\n[ref]: https://r.example \"R\"\n",
-    "\n- [ ] task\n", "\n* [x] done\n", "\n1. [X] done\n", "\n- - [ ] nested\n", "a[x]", "[ ]", "\n> [!NOTE]\n", "  \n", "\\\n", "<", ">", "\"", "'", "&", "|", "#", "!", "[", "]", "(", ")",
+    "\n- [ ] task\n", "\n- > [!TIP]\n", "[![b](b.png)](https://b.example)", "[j](javascript:alert(1))",
+    "[v](VBScript:x)", "![d](data:image/png;base64,AAAA)", "[d](data:text/html,x)", "<javascript:x>", "metadata: 1",
+    "[f](file:///etc/passwd)", "~", "~x~", "~~x~~", "`~/.bashrc`", "\n~~~\nx ~ y\n~~~\n", "\n```\n~\n```\n", "10~20%", "\n* [x] done\n", "\n1. [X] done\n", "\n- - [ ] nested\n", "a[x]", "[ ]", "\n> [!NOTE]\n", "  \n", "\\\n", "<", ">", "\"", "'", "&", "|", "#", "!", "[", "]", "(", ")",
 ]
 
 
