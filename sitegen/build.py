@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import feeds, meta, offline, output, records, safety, sitemap, snapshot
-from .cache import FOLDER, Cache, digest, stamp
+from . import feeds, meta, offline, output, records, safety, sitemap, snapshot, unchanged
+from .cache import Cache, digest
 from .config import SiteConfig
-from .diagrams import Mermaid, find_chromium, find_upwards
+from .options import BuildOptions
+from .diagrams import Mermaid
 from .documents import Memory, parse_documents, worker_count
 from .errors import BuildError, Problem
 from .references import check_references
@@ -24,31 +25,6 @@ from .render import Theme, render_site
 from .site import AssetData, Site, assemble
 from .sources import Contents, read_sources
 from .theme import missing_theme, template_problem
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    content: Path = Path("content")
-    out: Path = Path("public")
-    config: Path = Path("site.toml")
-    theme: Path | None = None  # default: theme/ beside the config file, else the built-in theme
-    drafts: bool = False
-    base_url: str | None = None
-    strict_alt: bool = False  # missing alt text is a problem (sitegen check), not only a warning
-    cache: bool = True  # reuse .sitegen-cache/ beside the config (--no-cache: build from nothing)
-    jobs: int | None = None  # processes rendering Markdown (default: one per core)
-
-    @property
-    def cache_dir(self) -> Path:
-        return self.config.parent / FOLDER
-
-    def open_cache(self) -> Cache:
-        return Cache.open(self.cache_dir) if self.cache else Cache.disabled()
-
-    @property
-    def theme_dir(self) -> Path:
-        """The author's theme folder (it may not exist: then the built-in theme is used alone)."""
-        return self.theme or self.config.parent / "theme"
 
 
 @dataclass(frozen=True)
@@ -265,20 +241,6 @@ def build_files(options: BuildOptions, cache: Cache | None = None, written: outp
     return BuildResult(site, files, (*cache.warnings, *warnings), timings, cache.counts)
 
 
-def inputs_snapshot(options: BuildOptions) -> snapshot.Snapshot:
-    """Everything a build reads, by file metadata (sitegen.snapshot)."""
-    from .theme import BUILTIN
-
-    folder = options.config.resolve().parent
-    script = find_upwards(folder, "node_modules/mermaid/dist/mermaid.min.js")
-    chromium = find_chromium()
-    return snapshot.take(
-        [options.content, options.theme_dir, BUILTIN],
-        [options.config, *(p for p in (script, chromium) if p is not None)],
-        [stamp(), f"mermaid={script}", f"chromium={chromium}", *snapshot.options_facts(options)],
-    )
-
-
 def _problems_json(problems: tuple[Problem, ...]) -> list[list[Any]]:
     return [[p.path, p.line, p.message] for p in problems]
 
@@ -288,22 +250,14 @@ def build_site(options: BuildOptions) -> BuildResult:
     Only files whose bytes changed are written (see output.py); the cache remembers what.
     When no input changed since the last build into the same folder (by their metadata,
     sitegen.snapshot) and the folder still holds what it wrote, nothing is redone."""
-    cache = options.open_cache()
     start = time.perf_counter()
+    cache = options.open_cache()
     key = digest(str(options.out.resolve()))
-    inputs = inputs_snapshot(options)
-    if cache.path is not None and not cache.warnings:
-        record = cache.get("record", key)
-        previous = cache.get("output", key)
-        if (isinstance(record, dict) and snapshot.same(record.get("inputs"), inputs)
-                and output.still_written(options.out.resolve(), previous)):
-            cache.close()  # nothing to store: the cache keeps every entry as it is
-            config = SiteConfig.load(options.config, base_url=options.base_url)
-            return BuildResult(
-                None, {}, tuple(Problem(path, line, message) for path, line, message in record["warnings"]),
-                {"unchanged": time.perf_counter() - start}, {"nothing changed": 1}, config=config,
-                summary=(int(record["pages"]), int(record["files"])),
-            )
+    inputs = unchanged.inputs_snapshot(options)
+    same = unchanged.check(options, cache, key, inputs)
+    if same is not None:
+        return BuildResult(None, {}, same.warnings, {"unchanged": time.perf_counter() - start}, {"nothing changed": 1},
+                           config=same.config, summary=(same.pages, same.files))
     try:
         previous = cache.get("output", key)
         result = build_files(options, cache, previous if isinstance(previous, dict) else None, lazy=True)

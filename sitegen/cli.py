@@ -11,11 +11,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import __version__
-from .build import BuildOptions, build_files, build_site
 from .config import SiteConfig, is_language_tag
 from .errors import BuildError, Problem
-from .scaffold import FIRST_POST, init_files, init_site, new_post
-from .theme import BUILTIN, copy_theme
+from .options import BuildOptions
+
+# The rest of sitegen (Markdown, templates) is imported by the commands that need it: an
+# unchanged blog's `sitegen build` answers before (sitegen.unchanged).
 
 
 def _build_arguments(parser: argparse.ArgumentParser) -> None:
@@ -100,6 +101,8 @@ def _init(args: argparse.Namespace) -> int:
     if not is_language_tag(language):
         raise BuildError([Problem("--language", None, f"{language!r} is not a BCP 47 tag such as ko-KR or en-GB")])
     title = args.title or ("내 블로그" if language.lower().startswith("ko") else "My blog")
+    from .scaffold import FIRST_POST, init_files, init_site
+
     files = init_files(title=title, base_url=args.base_url, language=language, author=args.author,
                        now=dt.datetime.now(dt.timezone.utc).astimezone())
     init_site(args.dir, files)
@@ -110,6 +113,8 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _theme(copy_to: Path | None) -> int:
+    from .theme import BUILTIN, copy_theme
+
     if copy_to is None:
         names = sorted(p.relative_to(BUILTIN).as_posix() for p in BUILTIN.rglob("*") if p.is_file())
         print(f"built-in theme: {BUILTIN.resolve()}")
@@ -127,6 +132,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "build":
             start = time.perf_counter()
+            from .unchanged import check_build
+
+            same = check_build(_options(args))
+            if same is not None:
+                for warning in same.warnings:
+                    print(f"warning: {warning}", file=sys.stderr)
+                took = (time.perf_counter() - start) * 1000
+                print(f"nothing changed since the last build: {same.pages} pages, {same.files} files in {args.out} ({took:.0f} ms)")
+                if args.timings:
+                    print(f"unchanged {took:.0f} ms")
+                return 0
+            from .build import build_site
+
             result = build_site(_options(args))
             for warning in result.warnings:
                 print(f"warning: {warning}", file=sys.stderr)
@@ -135,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                       "and feeds point there; set base_url to where the site will live (or pass --base-url) before publishing",
                       file=sys.stderr)
             took = (time.perf_counter() - start) * 1000
-            if result.site is None:
+            if result.site is None:  # unchanged since check_build looked (a build that finished meanwhile)
                 print(f"nothing changed since the last build: {result.pages} pages, {result.file_count} files in {args.out} ({took:.0f} ms)")
             else:
                 print(f"built {result.pages} pages, {result.file_count} files into {args.out} in {took:.0f} ms")
@@ -144,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(", ".join(f"{what} {n}" for what, n in sorted(result.counts.items())) or "no build cache")
             return 0
         if args.command == "check":
+            from .build import build_files
+
             result = build_files(_options(args, strict_alt=True))
             for warning in result.warnings:
                 print(f"warning: {warning}", file=sys.stderr)
@@ -160,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
             language = args.lang
             if language is None:
                 language = SiteConfig.load(args.config).default_language if args.config.exists() else "en-GB"
+            from .scaffold import new_post
+
             path = new_post(args.content, args.slug, title=args.title, language=language,
                             now=dt.datetime.now(dt.timezone.utc).astimezone())
             print(f"created {path}")

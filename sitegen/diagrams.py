@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -31,12 +30,12 @@ from markdown_it import MarkdownIt
 
 from .content import split_frontmatter
 from .errors import Problem
+from .programs import CHROMIUM, find_chromium, find_upwards  # noqa: F401 (CHROMIUM: named here before)
 from .sources import SourceFile
 
 THEMES = ("light", "dark")
 MERMAID_THEME = {"light": "default", "dark": "dark"}
 RECIPE = "1"  # bump when the rendering below changes: every cached diagram is then redrawn
-CHROMIUM = ("/usr/bin/chromium", "chromium", "chromium-browser")
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -152,22 +151,6 @@ def figure(light: str, dark: str) -> str:
     """Both renderings; the theme's CSS shows the one matching the reader's colour scheme."""
     return (f'<figure class="diagram">\n<div class="diagram-light">{light}</div>\n'
             f'<div class="diagram-dark">{dark}</div>\n</figure>\n')
-
-
-def find_upwards(start: Path, relative: str) -> Path | None:
-    for folder in (start, *start.parents):
-        candidate = folder / relative
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def find_chromium() -> Path | None:
-    for name in CHROMIUM:
-        found = shutil.which(name)
-        if found:
-            return Path(found)
-    return None
 
 
 @dataclass

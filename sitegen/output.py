@@ -123,17 +123,34 @@ def still_there(out: Path, path: str, entry: list[Any] | None, wanted: str) -> b
 
 
 def still_written(out: Path, manifest: Manifest | None) -> bool:
-    """The folder holds exactly the files of `manifest`, each untouched since it was written."""
+    """The folder holds exactly the files of `manifest`, each untouched since it was written.
+    (Plain strings and os.stat: this is most of the check that a build can be skipped.)"""
     if not isinstance(manifest, dict) or not out.is_dir():
         return False
+    base = str(out) + os.sep
+    stat = os.stat
     for path, entry in manifest.items():
-        if not (isinstance(entry, list) and len(entry) == 4 and _stat(out / path) == tuple(entry[1:])):
+        try:
+            st = stat(base + path, follow_symlinks=False)
+        except OSError:
+            return False
+        if not (isinstance(entry, list) and len(entry) == 4 and entry[1] == st.st_size
+                and entry[2] == st.st_mtime_ns and entry[3] == st.st_ino):
             return False
     return _count_files(out) == len(manifest)
 
 
 def _count_files(folder: Path) -> int:
-    return sum(len(names) for _dir, _dirs, names in os.walk(folder))
+    """Files (anything but folders) under folder, symlinks not followed."""
+    count, stack = 0, [str(folder)]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                else:
+                    count += 1
+    return count
 
 
 def _present(folder: Path) -> set[str]:

@@ -61,12 +61,12 @@ def test_a_port_out_of_range_is_refused_by_the_parser(capsys) -> None:  # type: 
 def test_a_bug_is_one_line_unless_the_traceback_is_asked_for(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
     import pytest
 
-    import sitegen.cli
+    import sitegen.unchanged
 
     def broken(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr(sitegen.cli, "build_site", broken)
+    monkeypatch.setattr(sitegen.unchanged, "check_build", broken)  # the first thing `build` calls
     monkeypatch.delenv("SITEGEN_TRACEBACK", raising=False)
     assert main(["build"]) == 1
     err = capsys.readouterr().err

@@ -262,3 +262,20 @@ def test_an_unchanged_blog_is_not_rebuilt_and_any_change_is_seen(tmp_path: Path)
     assert "처음" in (options.out / "first" / "index.html").read_text(encoding="utf-8")
 
 
+
+
+def test_an_unchanged_blogs_build_answers_before_loading_markdown_or_templates(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    blog = Blog(tmp_path)
+    blog.posts["first"] = {"title": "처음", "tags": ["music"], "date": DATES[0], "publish": True,
+                           "translated": True, "image": (4, 3), "body": BODIES[1]}
+    blog.write()
+    probe = ("import sys; from sitegen.cli import main; code = main(['build']); "
+             "print(code, sorted(m for m in ('jinja2', 'markdown_it', 'pygments', 'sitegen.render') if m in sys.modules))")
+    first = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert first.stdout.startswith("built ") and "0 ['jinja2', 'markdown_it', 'pygments', 'sitegen.render']" in first.stdout
+    second = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert second.stdout.startswith("nothing changed since the last build"), second.stdout
+    assert second.stdout.rstrip().endswith("0 []"), second.stdout

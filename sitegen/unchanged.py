@@ -1,0 +1,72 @@
+"""Whether a build can be skipped: nothing it reads changed since the last build into the
+same folder (by file metadata, sitegen.snapshot), and the folder still holds what that build
+wrote. Light on purpose (no Markdown, no templates): `sitegen build` asks here before it
+imports the rest, so an unchanged blog of thousands of posts answers in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import output, snapshot
+from .cache import Cache, digest, stamp
+from .config import SiteConfig
+from .errors import Problem
+from .options import BuildOptions
+from .programs import MERMAID, find_chromium, find_upwards
+
+BUILTIN_THEME = Path(__file__).resolve().parent / "default_theme"
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """What the last build reported, which still holds."""
+
+    pages: int
+    files: int
+    warnings: tuple[Problem, ...]
+    config: SiteConfig
+
+
+def inputs_snapshot(options: BuildOptions) -> snapshot.Snapshot:
+    """Everything a build reads, by file metadata: the content, the author's theme and the
+    built-in one, site.toml, the diagram renderer, sitegen's code and libraries, the options."""
+    folder = options.config.resolve().parent
+    script = find_upwards(folder, MERMAID)
+    chromium = find_chromium()
+    return snapshot.take(
+        [options.content, options.theme_dir, BUILTIN_THEME],
+        [options.config, *(p for p in (script, chromium) if p is not None)],
+        [stamp(), f"mermaid={script}", f"chromium={chromium}", *snapshot.options_facts(options)],
+    )
+
+
+def check(options: BuildOptions, cache: Cache, key: str, inputs: snapshot.Snapshot) -> Unchanged | None:
+    """The last build's report when it can stand for this one (the cache is then closed:
+    nothing is stored), else None. `key`: the output folder's key in the cache."""
+    if cache.path is None or cache.warnings:
+        return None
+    record = cache.get("record", key)
+    previous = cache.get("output", key)
+    if not (isinstance(record, dict) and snapshot.same(record.get("inputs"), inputs)
+            and output.still_written(options.out.resolve(), previous)):
+        return None
+    cache.close()  # nothing to store: the cache keeps every entry as it is
+    config = SiteConfig.load(options.config, base_url=options.base_url)
+    warnings = tuple(Problem(path, line, message) for path, line, message in record["warnings"])
+    return Unchanged(int(record["pages"]), int(record["files"]), warnings, config)
+
+
+def check_build(options: BuildOptions) -> Unchanged | None:
+    """`check` for a `sitegen build` about to start (opens and closes the cache itself)."""
+    if not options.cache:
+        return None
+    cache = options.open_cache()
+    try:
+        return check(options, cache, digest(str(options.out.resolve())), inputs_snapshot(options))
+    finally:
+        cache.close()
+
+
+__all__ = ["Unchanged", "inputs_snapshot", "check", "check_build"]
