@@ -88,6 +88,14 @@ class CachedPages:
     def count(self, what: str) -> None:
         self.cache.count(what)
 
+    def memo(self, kind: str, key: str, compute: Callable[[], Any]) -> Any:
+        """A pure computation's result remembered by the digest of its input."""
+        found = self.cache.get(kind, key)
+        if found is None:
+            found = compute()
+            self.cache.put(kind, key, found)
+        return found
+
 
 def _stat(path: Path | None) -> str:
     try:

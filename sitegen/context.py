@@ -5,6 +5,7 @@ to, and its reading time. Pure, computed once per side with indexes (no scan per
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -31,33 +32,51 @@ class PostContext:
     minutes: int  # reading time
 
 
-def post_contexts(side: Side) -> dict[int, PostContext]:
-    """id(document) -> its context, for every post listed on the side."""
-    documents = side.documents
+def related_indexes(tags: list[list[str]]) -> list[list[int]]:
+    """For each post of a side (newest first, given by its tags' slugs), the places of its
+    related posts: most shared tags first, then newest. Pure; what a side's contexts cost most."""
     by_tag: dict[str, list[int]] = defaultdict(list)
+    for index, slugs in enumerate(tags):
+        for slug in slugs:
+            by_tag[slug].append(index)
+    found: list[list[int]] = []
+    for index, slugs in enumerate(tags):
+        shared: Counter[int] = Counter()
+        for slug in slugs:
+            shared.update(by_tag[slug])
+        shared.pop(index, None)
+        # newest first within a count: the side is newest first, so the lower index wins
+        found.append([i for _count, i in heapq.nsmallest(RELATED, ((-count, i) for i, count in shared.items()))])
+    return found
+
+
+def side_tags(side: Side) -> list[list[str]]:
+    return [[tag.slug for tag in document.tags] for document in side.documents]
+
+
+def post_contexts(side: Side, related: list[list[int]] | None = None) -> dict[int, PostContext]:
+    """id(document) -> its context, for every post listed on the side. `related`: what
+    related_indexes(side_tags(side)) gives, when the caller remembers it."""
+    documents = side.documents
+    if related is None or len(related) != len(documents):
+        related = related_indexes(side_tags(side))
     by_series: dict[str, list[Document]] = defaultdict(list)
-    for index, document in enumerate(documents):
-        for tag in document.tags:
-            by_tag[tag.slug].append(index)
+    for document in documents:
         if document.series:
             by_series[document.series].append(document)
     series_order = {name: tuple(sorted(docs, key=lambda d: (d.date, d.slug))) for name, docs in by_series.items()}
+    places = {name: {id(d): i for i, d in enumerate(parts)} for name, parts in series_order.items()}
 
     contexts: dict[int, PostContext] = {}
     for index, document in enumerate(documents):
-        shared: Counter[int] = Counter()
-        for tag in document.tags:
-            shared.update(other for other in by_tag[tag.slug] if other != index)
-        # newest first within a count: the side is newest first, so the lower index wins
-        related = tuple(documents[i] for i, _ in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:RELATED])
         series = None
         if document.series:
             parts = series_order[document.series]
-            series = Series(document.series, parts, next(i for i, d in enumerate(parts) if d is document) + 1)
+            series = Series(document.series, parts, places[document.series][id(document)] + 1)
         contexts[id(document)] = PostContext(
             previous=documents[index + 1] if index + 1 < len(documents) else None,
             next=documents[index - 1] if index > 0 else None,
-            related=related,
+            related=tuple(documents[i] for i in related[index]),
             series=series,
             minutes=document.minutes if document.minutes is not None else reading_minutes(document.body),
         )

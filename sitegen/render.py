@@ -7,15 +7,16 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import types
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Protocol
+from typing import Any, Callable, Mapping, Protocol
 
 import jinja2
 
 from .config import SiteConfig
-from .context import post_contexts
+from .context import post_contexts, related_indexes, side_tags
 from .i18n import human_date, language_name, strings
 from .languages import Side, Version, side_of, sides
 from .mdplugins.highlight import pygments_css
@@ -93,6 +94,8 @@ class PageStore(Protocol):
 
     def count(self, what: str) -> None: ...
 
+    def memo(self, kind: str, key: str, compute: Callable[[], Any]) -> Any: ...
+
 
 def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dict[str, bytes | Kept | Copied]:
     """With a `store`, a page whose template context, globals and templates digest the same as
@@ -157,7 +160,14 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dic
         found = [Version(side.language, side.prefix + path) for side in having]
         return found if len(found) > 1 else []
 
-    contexts = {side.language: post_contexts(side) for side in all_sides}
+    def related(side: Side) -> list[list[int]]:
+        tags = side_tags(side)
+        if store is None:
+            return related_indexes(tags)
+        return store.memo("related", hashlib.blake2b(json.dumps(tags).encode(), digest_size=20).hexdigest(),
+                          lambda: related_indexes(tags))
+
+    contexts = {side.language: post_contexts(side, related(side)) for side in all_sides}
     for group in (*site.posts, *site.pages):
         for document in group.documents:
             out = document.url + "index.html"

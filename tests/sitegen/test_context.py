@@ -27,3 +27,25 @@ def test_neighbours_related_and_series(make_site) -> None:  # type: ignore[no-un
     assert series is not None and series.name == "연재" and [d.title for d in series.documents] == ["A", "C"] and series.part == 2
     assert around["B"].series is None
     assert around["D"].minutes == 5 and around["A"].minutes == 1
+
+
+def test_related_posts_are_the_most_shared_tags_then_the_newest() -> None:
+    """related_indexes against the definition, on random sides (newest first)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from sitegen.context import RELATED, related_indexes
+
+    def by_definition(tags: list[list[str]]) -> list[list[int]]:
+        out = []
+        for i, mine in enumerate(tags):
+            scored = [(-len(set(mine) & set(theirs)), j) for j, theirs in enumerate(tags) if j != i and set(mine) & set(theirs)]
+            out.append([j for _s, j in sorted(scored)[:RELATED]])
+        return out
+
+    @settings(max_examples=200, derandomize=True, deadline=None)
+    @given(st.lists(st.lists(st.sampled_from("abcdef"), max_size=4, unique=True), max_size=25))
+    def check(tags: list[list[str]]) -> None:
+        assert related_indexes(tags) == by_definition(tags)
+
+    check()
