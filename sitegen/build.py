@@ -65,7 +65,7 @@ class CachedPages:
         self.manifest = manifest or {}
         self.known: dict[str, Any] | None = None
 
-    def reuse(self, path: str, inputs: str) -> tuple[bytes | output.Kept, list[list[Any]]] | None:
+    def reuse(self, path: str, inputs: str) -> tuple[bytes | output.Kept, list[str]] | None:
         if self.known is None:
             self.known = dict(self.cache.entries("page"))
         entry = self.known.pop(path, None)
@@ -80,7 +80,7 @@ class CachedPages:
             return None
         return html.encode("utf-8"), calls
 
-    def remember(self, path: str, inputs: str, data: bytes, calls: list[list[Any]]) -> None:
+    def remember(self, path: str, inputs: str, data: bytes, calls: list[str]) -> None:
         html_digest = output.file_digest(data)
         self.cache.put("page", path, [inputs, calls, html_digest])
         self.cache.put("html", html_digest, data.decode("utf-8"))

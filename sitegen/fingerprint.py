@@ -18,6 +18,8 @@ import types
 from pathlib import Path, PurePath
 from typing import Any, Mapping
 
+import orjson
+
 
 def _h(*parts: str) -> str:
     h = hashlib.blake2b(digest_size=16)
@@ -131,7 +133,7 @@ class Calls:
     def __init__(self, prints: Fingerprints, functions: Mapping[str, Any]):
         self.prints = prints
         self.functions = dict(functions)
-        self.noted: list[list[Any]] | None = None
+        self.noted: list[str] | None = None  # each call as JSON: many pages make the same ones
         self.confirmed: set[str] = set()  # noted calls found to give their result again (pure within a build)
 
     def wrap(self, name: str) -> Any:
@@ -140,7 +142,11 @@ class Calls:
         def noted(*args: Any, **kwargs: Any) -> Any:
             result = function(*args, **kwargs)
             if self.noted is not None:
-                self.noted.append([name, [self._arg(a) for a in args], {k: self._arg(v) for k, v in kwargs.items()}, self.prints.of(result)])
+                call = [name, [self._arg(a) for a in args], {k: self._arg(v) for k, v in kwargs.items()}, self.prints.of(result)]
+                try:
+                    self.noted.append(orjson.dumps(call).decode())
+                except TypeError:  # beyond JSON (a 70-bit integer ...): the page is simply rendered next time
+                    self.noted.append("")
             return result
 
         return noted
@@ -159,8 +165,9 @@ class Calls:
             return [value]
         return {"fp": self.prints.of(value)}
 
-    def still(self, noted: list[list[Any]]) -> bool:
-        """Every noted call, made again with today's objects, gives the same result."""
+    def still(self, noted: list[str]) -> bool:
+        """Every noted call, made again with today's objects, gives the same result. A call
+        (as its JSON text) is decoded and made once per build, however many pages made it."""
         objects = self.prints.objects
         missing = object()
 
@@ -170,12 +177,11 @@ class Calls:
             return objects.get(value["fp"], missing)
 
         for call in noted:
-            key = repr(call)
-            if key in self.confirmed:
+            if call in self.confirmed:
                 continue
-            if not self._still(call, arg, missing):
+            if not isinstance(call, str) or not call or not self._still(orjson.loads(call), arg, missing):
                 return False
-            self.confirmed.add(key)  # the same call on another page: same arguments, same result
+            self.confirmed.add(call)  # the same call on another page: same arguments, same result
         return True
 
     def _still(self, call: list[Any], arg: Any, missing: object) -> bool:
