@@ -253,7 +253,7 @@ def _problems_json(problems: tuple[Problem, ...]) -> list[list[Any]]:
     return [[p.path, p.line, p.message] for p in problems]
 
 
-def build_site(options: BuildOptions) -> BuildResult:
+def build_site(options: BuildOptions, *, inputs: snapshot.Snapshot | None = None) -> BuildResult:
     """Build and swap the new site into options.out; on any problem the old output stays.
     Only files whose bytes changed are written (see output.py); the cache remembers what.
     When no input changed since the last build into the same folder (by their metadata,
@@ -261,7 +261,7 @@ def build_site(options: BuildOptions) -> BuildResult:
     start = time.perf_counter()
     cache = options.open_cache()
     key = digest(str(options.out.resolve()))
-    inputs = unchanged.inputs_snapshot(options)
+    inputs = inputs or unchanged.inputs_snapshot(options)  # taken before anything is read
     same = unchanged.check(options, cache, key, inputs)
     if same is not None:
         return BuildResult(None, {}, same.warnings, {"unchanged": time.perf_counter() - start}, {"nothing changed": 1},

@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             start = time.perf_counter()
             from .unchanged import check_build
 
-            same = check_build(_options(args))
+            same, inputs = check_build(_options(args))
             if same is not None:
                 for warning in same.warnings:
                     print(f"warning: {warning}", file=sys.stderr)
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             from .build import build_site
 
-            result = build_site(_options(args))
+            result = build_site(_options(args), inputs=inputs)
             for warning in result.warnings:
                 print(f"warning: {warning}", file=sys.stderr)
             if result.site_config.host.split(":")[0] in ("127.0.0.1", "localhost"):

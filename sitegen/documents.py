@@ -10,6 +10,7 @@ YAML frontmatter is cached the same way (a digest of its text -> its values).
 
 from __future__ import annotations
 
+import bisect
 import io
 import json
 import multiprocessing
@@ -62,13 +63,20 @@ class Images:
         return lambda src: None if src.startswith("/") else self.at(PurePosixPath(folder, src))
 
 
-def _subtree(files: Iterable[PurePosixPath]) -> dict[PurePosixPath, list[PurePosixPath]]:
-    """Every folder -> the files under it (at any depth)."""
-    under: dict[PurePosixPath, list[PurePosixPath]] = {}
-    for path in files:
-        for parent in path.parents:
-            under.setdefault(parent, []).append(path)
-    return under
+class Subtree:
+    """The files under a folder (at any depth), found by bisecting the sorted paths."""
+
+    def __init__(self, files: Iterable[PurePosixPath]):
+        self.paths = sorted(files, key=str)
+        self.names = [str(path) for path in self.paths]
+
+    def get(self, folder: PurePosixPath, default: list[PurePosixPath] | None = None) -> list[PurePosixPath]:
+        if str(folder) == ".":
+            return list(self.paths)
+        prefix = f"{folder}/"
+        start = bisect.bisect_left(self.names, prefix)
+        end = bisect.bisect_left(self.names, prefix[:-1] + "0")  # "0" follows "/"
+        return self.paths[start:end]
 
 
 @dataclass(frozen=True)
@@ -312,7 +320,7 @@ def _rendered(
     inputs: dict[Slot, str] = {}
     minutes: dict[Slot, int] = {}
     missing: list[tuple[Slot, Job]] = []
-    under: dict[PurePosixPath, list[PurePosixPath]] | None = None
+    under: Subtree | None = None
     for (rel, body, offset, prefix, language), key in zip(requests, keys, strict=True):
         folder = rel.parent
         hit = hits.get(key)
@@ -326,7 +334,7 @@ def _rendered(
                 minutes[(rel, offset, prefix, language)] = int(hit["rendered"]["minutes"])
                 continue
         if under is None:
-            under = _subtree(by_rel)
+            under = Subtree(by_rel)
         sizes = {str(path): images.at(path) for path in under.get(folder, [])}
         job = Job(key, body, config.host, offset, prefix, language, str(folder), {k: v for k, v in sizes.items() if v})
         missing.append(((rel, offset, prefix, language), job))

@@ -15,6 +15,7 @@ metadata could hide an edit made in the same clock tick.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import fields
 from pathlib import PurePosixPath
@@ -53,18 +54,18 @@ class StoredRendered(Rendered):
 def folder_signatures(stats: Mapping[PurePosixPath, Stat], now_ns: int) -> dict[PurePosixPath, str | None]:
     """Every folder holding a Markdown file -> a digest of the metadata of all files under it
     (None when one of them is too recent to be trusted)."""
-    under: dict[PurePosixPath, list[PurePosixPath]] = {}
-    for path in stats:
-        for parent in path.parents:
-            under.setdefault(parent, []).append(path)
+    names = sorted((str(path), path) for path in stats)
+    keys = [name for name, _path in names]
     wanted = {path.parent for path in stats if path.suffix == ".md"}
     signatures: dict[PurePosixPath, str | None] = {}
     for folder in wanted:
-        paths = sorted(under.get(folder, []), key=str)
-        if any(stats[p][1] >= now_ns - RACY_NS for p in paths):
+        prefix = f"{folder}/"
+        start, end = bisect.bisect_left(keys, prefix), bisect.bisect_left(keys, prefix[:-1] + "0")  # "0" follows "/"
+        under = [(name, stats[path]) for name, path in names[start:end]]
+        if any(stat[1] >= now_ns - RACY_NS for _name, stat in under):
             signatures[folder] = None
             continue
-        signatures[folder] = digest(*(f"{p}\0{stats[p][0]}\0{stats[p][1]}\0{stats[p][2]}" for p in paths))
+        signatures[folder] = digest(*(f"{name}\0{stat[0]}\0{stat[1]}\0{stat[2]}" for name, stat in under))
     return signatures
 
 

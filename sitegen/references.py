@@ -43,6 +43,8 @@ def check_references(site: Site, files: Mapping[str, object], *, strict_alt: boo
             if ref.kind == "image" and ref.alt == "":
                 problem = Problem(document.display, ref.line, f"image '{ref.target}' has no alt text: describe it, as in ![a red bicycle]({ref.target})")
                 (errors if strict_alt else warnings).append(problem)
+            if ref.target.startswith(("https://", "http://", "mailto:", "#")):
+                continue  # what urlsplit would find leaving the page or the site, without it
             parts = urlsplit(ref.target)
             if parts.scheme or parts.netloc or not parts.path:
                 continue

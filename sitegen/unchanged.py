@@ -58,13 +58,15 @@ def check(options: BuildOptions, cache: Cache, key: str, inputs: snapshot.Snapsh
     return Unchanged(int(record["pages"]), int(record["files"]), warnings, config)
 
 
-def check_build(options: BuildOptions) -> Unchanged | None:
-    """`check` for a `sitegen build` about to start (opens and closes the cache itself)."""
+def check_build(options: BuildOptions) -> tuple[Unchanged | None, snapshot.Snapshot]:
+    """`check` for a `sitegen build` about to start (opens and closes the cache itself);
+    also the snapshot, which the build records if it goes on (`build_site(inputs=...)`)."""
+    inputs = inputs_snapshot(options)
     if not options.cache:
-        return None
+        return None, inputs
     cache = options.open_cache()
     try:
-        return check(options, cache, digest(str(options.out.resolve())), inputs_snapshot(options))
+        return check(options, cache, digest(str(options.out.resolve())), inputs), inputs
     finally:
         cache.close()
 
