@@ -25,6 +25,8 @@ from typing import Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (DirCreatedEvent, DirDeletedEvent, DirMovedEvent, FileClosedEvent, FileCreatedEvent,
+                             FileDeletedEvent, FileModifiedEvent, FileMovedEvent)
 from watchdog.observers import Observer
 
 from .build import BuildOptions, build_site
@@ -223,6 +225,13 @@ class SiteServer(http.server.ThreadingHTTPServer):
             return []
 
 
+# What a save, a new file, a removal or a rename makes. Opening and reading are left out of the
+# kernel's queue itself: every build reads every file, and at 5,000 posts those events overflowed
+# inotify's queue, which lost the author's save with them.
+WATCHED = (FileCreatedEvent, FileModifiedEvent, FileClosedEvent, FileDeletedEvent, FileMovedEvent,
+           DirCreatedEvent, DirDeletedEvent, DirMovedEvent)
+
+
 class _Events(FileSystemEventHandler):
     def __init__(self, on_change: Callable[[Path], None]) -> None:
         self.on_change = on_change
@@ -287,7 +296,8 @@ class DevServer:
         watched = [self.options.content, self.options.theme_dir, self.options.config.resolve().parent]
         for folder in watched:
             if folder.exists():
-                self.observer.schedule(handler, str(folder), recursive=folder != self.options.config.resolve().parent)
+                self.observer.schedule(handler, str(folder), recursive=folder != self.options.config.resolve().parent,
+                                       event_filter=list(WATCHED))
         self.observer.start()
         threading.Thread(target=self._rebuilder, daemon=True).start()
         self.say(f"serving {self.options.out} on http://{self.host}:{self.port}/ (Ctrl-C to stop)")
