@@ -202,20 +202,12 @@ class Cache:
 
     def get_many(self, kind: str, keys: Iterable[str]) -> dict[str, Any]:
         """Several entries at once (one query per 500 keys)."""
-        wanted = list(dict.fromkeys(keys))
-        self.used.update((kind, key) for key in wanted)
         found: dict[str, Any] = {}
-        if self.db is None:
-            return found
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            marks = ",".join("?" * len(chunk))
+        for key, blob in self.blobs(kind, keys).items():
             try:
-                rows = self.db.execute(f"SELECT key, value FROM entries WHERE kind = ? AND key IN ({marks})", (kind, *chunk)).fetchall()
-                for key, blob in rows:
-                    found[key] = unpack(blob)
-            except (sqlite3.Error, zlib.error, ValueError) as exc:
-                self._discard(str(exc))
+                found[key] = unpack(blob)
+            except (zlib.error, ValueError) as exc:
+                self._discard(f"entry {kind}/{key[:12]} unreadable: {exc}")
                 return {}
         return found
 
