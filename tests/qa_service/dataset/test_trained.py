@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from qa_service.cli import main
 from tests.conftest import require
 
+from ..automaton_model import QA  # the same answered questions the served automaton is trained on
 from ..conftest import Wallet
 from ..servers import SECRET_KEY
 from ..test_dataset import POST, SITE_TOML, TRANSLATION, answer, ask
@@ -32,14 +33,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 pytestmark = [pytest.mark.filterwarnings("ignore::FutureWarning"), pytest.mark.filterwarnings("ignore::UserWarning"),
               pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
-QA = [
-    ("What does temperature do?", "It divides the logits before the softmax.", "It adds noise.", "Magic."),
-    ("왜 글을 쓰나요?", "언젠가 나를 닮은 기계가 읽도록.", "돈 때문에."),
-    ("Is a token a word?", "Often a piece of one.", "Always a word."),
-    ("블로그는 어떻게 만드나요?", "마크다운 파일과 작은 생성기로.", "워드프레스로."),
-    ("What is DPO?", "Preference optimisation without a reward model.", "A database."),
-    ("Call me at 010-1234-5678?", "No: write here instead.", "Sure."),
-]
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
