@@ -26,11 +26,11 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from . import credits
 from .db import storable, writing
-from .errors import Conflict, Invalid, NotFound, PaymentRequired, RateLimited, TooLarge
+from .errors import Conflict, Invalid, NotFound, PaymentRequired, RateLimited
 from .i18n import N_
 from .language import detect
 from .models import CONVERSATIONS, TURNS
-from .questions import LANGUAGE_TAG, post_slug
+from .questions import LANGUAGE_TAG, clean_text, post_slug
 from .settings import Settings
 
 Message = dict[str, str]
@@ -191,16 +191,6 @@ def _clean_key(key: str) -> str:
     return key
 
 
-def _clean_message(text: str, *, settings: Settings) -> str:
-    text = storable(text, what=N_("message")).replace("\r\n", "\n").strip()
-    if not text:
-        raise Invalid(N_("%(what)s is empty"), what=N_("message"))
-    if len(text) > settings.max_question_chars:
-        raise TooLarge(N_("%(what)s is %(length)d characters; the limit is %(limit)d"), what=N_("message"),
-                       length=len(text), limit=settings.max_question_chars)
-    return text
-
-
 def _replayed(db: Connection, *, address: str, key: str) -> tuple[ConversationView, TurnView] | None:
     row = db.execute(select(TURNS.c.id, TURNS.c.conversation_id)
                      .where(TURNS.c.asker == address, TURNS.c.spend_key == key)).first()
@@ -247,7 +237,7 @@ def plan(engine: Engine, *, settings: Settings, address: str, message: str, idem
     """Check that a reply can be made and paid for, and what the model is to be sent; or
     find the turn this key already made (`replay`). Every value is checked here, before the
     model is asked."""
-    message = _clean_message(message, settings=settings)
+    message = clean_text(message, limit=settings.max_question_chars, what=N_("message"))
     key = _clean_key(idempotency_key)
     if post:
         post_slug(post)
@@ -331,12 +321,7 @@ def choose(engine: Engine, *, address: str, turn_id: int, chosen: int | None, no
 def correct(engine: Engine, *, settings: Settings, turn_id: int, reply: str, admin: str, now: dt.datetime) -> TurnView:
     """The author's own reply at a turn (written again, it replaces the earlier one): author
     data, which the export gives as sft; the model's candidates stay model data."""
-    reply = storable(reply, what=N_("reply")).replace("\r\n", "\n").strip()
-    if not reply:
-        raise Invalid(N_("%(what)s is empty"), what=N_("reply"))
-    if len(reply) > settings.max_answer_chars:
-        raise TooLarge(N_("%(what)s is %(length)d characters; the limit is %(limit)d"), what=N_("reply"),
-                       length=len(reply), limit=settings.max_answer_chars)
+    reply = clean_text(reply, limit=settings.max_answer_chars, what=N_("reply"))
     with writing(engine) as db:
         changed = db.execute(update(TURNS).where(TURNS.c.id == turn_id).values(
             correction=reply, corrected_by=admin, corrected_at=now)).rowcount

@@ -91,7 +91,9 @@ def post_slug(value: str) -> tuple[str, str | None]:
     return parts[-1], language
 
 
-def _clean(text: str, *, limit: int, what: str) -> str:
+def clean_text(text: str, *, limit: int, what: str) -> str:
+    """What a reader or the author wrote, as stored: storable, newlines normalised, trimmed,
+    not empty and within `limit` characters (else a 4xx naming `what`)."""
     text = storable(text, what=what).replace("\r\n", "\n").strip()
     if not text:
         raise Invalid(N_("%(what)s is empty"), what=what)
@@ -125,7 +127,7 @@ async def ask(statements: AsyncStatements, *, settings: Settings, address: str, 
     """Store a pending question (one INSERT, awaited: the API's hot path). `post` is the slug
     (or page path) of the post it was asked from, `post_revision` the revision read. Without
     a language, the question's is detected from its text."""
-    text = _clean(text, limit=settings.max_question_chars, what=N_("question"))
+    text = clean_text(text, limit=settings.max_question_chars, what=N_("question"))
     language = language or detect(text)
     if not re.fullmatch(LANGUAGE_TAG, language):
         raise Invalid(N_("language %(language)r is not a language tag such as en or ko-KR"), language=language[:40])
@@ -166,7 +168,7 @@ def follow_up(engine: Engine, *, settings: Settings, address: str, reply_to: int
     thread, with the thread's consent, publicity and post. Only the latest answer of a
     thread can be followed up (one conversation, however deep); a follow-up that was rejected
     or withdrawn leaves that answer open to another."""
-    text = _clean(text, limit=settings.max_question_chars, what=N_("question"))
+    text = clean_text(text, limit=settings.max_question_chars, what=N_("question"))
     if language is not None and not re.fullmatch(LANGUAGE_TAG, language):
         raise Invalid(N_("language %(language)r is not a language tag such as en or ko-KR"), language=language[:40])
     with writing(engine) as db:
@@ -295,10 +297,10 @@ def answer(engine: Engine, *, settings: Settings, question_id: int, text: str, a
            admin: str, now: dt.datetime) -> AnswerResult:
     """Answer a pending question once: store it with its ranked alternatives, pay the asker
     exactly once and give the answer its token id. A second answer is a 409."""
-    text = _clean(text, limit=settings.max_answer_chars, what=N_("answer"))
+    text = clean_text(text, limit=settings.max_answer_chars, what=N_("answer"))
     if len(alternatives) > settings.max_alternatives:
         raise Invalid(f"at most {settings.max_alternatives} alternatives")
-    drafts = [_clean(a, limit=settings.max_answer_chars, what=f"alternative {i}") for i, a in enumerate(alternatives, 1)]
+    drafts = [clean_text(a, limit=settings.max_answer_chars, what=f"alternative {i}") for i, a in enumerate(alternatives, 1)]
     with writing(engine) as db:
         # One answer NFT per thread: the first question's answer carries it (token id = its id).
         question = _decide(db, question_id, status="answered", answer=text, answered_by=admin, answered_at=now,
