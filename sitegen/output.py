@@ -23,9 +23,11 @@ all, nothing is done.
 
 from __future__ import annotations
 
+import array
 import ctypes
 import glob
 import ctypes.util
+import fcntl
 import hashlib
 import os
 import posixpath
@@ -249,6 +251,7 @@ def staged(out: Path) -> Iterator[Path]:
     block ends normally, removed when it raises, so `out` is only ever the old or the new."""
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    spread_folders(staging)
     try:
         yield staging
         os.chmod(staging, 0o755)
@@ -256,6 +259,34 @@ def staged(out: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+_FS_IOC_GETFLAGS, _FS_IOC_SETFLAGS, _FS_TOPDIR_FL = 0x80086601, 0x40086602, 0x00020000
+
+
+def spread_folders(folder: Path) -> None:
+    """Mark `folder` as the top of unrelated folder trees (`chattr +T`) for ext2/3/4's Orlov
+    allocator, which then places each subfolder (a post's) in a block group of its own choosing
+    instead of next to its siblings. Where a site was just removed (`rm -rf public`, or the
+    old site removed in the background), the inodes beside it are recently deleted and, on
+    ext4 without a journal, skipped one by one for every file created there: writing 23,000
+    files then took 8-20 s of system time instead of 2 s. Ignored where not supported."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        flags = array.array("i", [0])
+        fcntl.ioctl(fd, _FS_IOC_GETFLAGS, flags, True)
+        if not flags[0] & _FS_TOPDIR_FL:
+            flags[0] |= _FS_TOPDIR_FL
+            fcntl.ioctl(fd, _FS_IOC_SETFLAGS, flags, True)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def swap_in(staging: Path, out: Path) -> None:
