@@ -8,6 +8,7 @@ and reported together, and the output folder is only replaced when there are non
 
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +85,11 @@ class CachedPages:
         html_digest = output.file_digest(data)
         self.cache.put("page", path, [inputs, calls, html_digest])
         self.cache.put("html", html_digest, data.decode("utf-8"))
+
+    def remember_packed(self, path: str, inputs: str, html_digest: str, packed: bytes, calls: list[str]) -> None:
+        """`remember`, the HTML's digest taken and the HTML packed (cache.pack) in a worker."""
+        self.cache.put("page", path, [inputs, calls, html_digest])
+        self.cache.put_packed("html", html_digest, packed)
 
     def count(self, what: str) -> None:
         self.cache.count(what)
@@ -180,16 +186,18 @@ def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage:
 
 
 def build_files(options: BuildOptions, cache: Cache | None = None, written: output.Manifest | None = None,
-                *, lazy: bool = False) -> BuildResult:
+                *, lazy: bool = False, stage: Path | None = None) -> BuildResult:
     """Everything but the write: the whole site as {output path: bytes}, or BuildError.
     `written`: the manifest of what the last build wrote into options.out; pages still there
     as they were are then `Kept` instead of loaded (not for offline sites, whose worker digests
     every page as rendered). `lazy`: copied files (images ...) come as `Copied`, read only
-    when written, instead of bytes."""
+    when written, instead of bytes. `stage`: a staging folder (output.new_stage) that a large
+    render writes its pages into as they come, over the cores (`Staged`; not for offline
+    sites, whose pages are rewritten after)."""
     if cache is None:
         cache = options.open_cache()
         try:
-            return build_files(options, cache, written, lazy=lazy)
+            return build_files(options, cache, written, lazy=lazy, stage=stage)
         finally:
             cache.commit()
             cache.close()
@@ -212,7 +220,8 @@ def build_files(options: BuildOptions, cache: Cache | None = None, written: outp
     try:
         keep = written is not None and not site.config.offline
         store = CachedPages(cache, options.out.resolve() if keep else None, written if keep else None)
-        files = render_site(site, theme, store if cache.path is not None else None)
+        files = render_site(site, theme, store if cache.path is not None else None,
+                            stage=None if site.config.offline else stage, workers=options.jobs or worker_count())
     except Exception as error:  # a template the author wrote or edited: one line, never a traceback
         problem = template_problem(error, theme.folders)
         if problem is None:
@@ -267,15 +276,21 @@ def build_site(options: BuildOptions, *, inputs: snapshot.Snapshot | None = None
         return BuildResult(None, {}, same.warnings, {"unchanged": time.perf_counter() - start}, {"nothing changed": 1},
                            config=same.config, summary=(same.pages, same.files))
     try:
+        stage: Path | None = output.new_stage(options.out.resolve())
+    except OSError:  # no folder can be made there: write_site says why
+        stage = None
+    try:
         previous = cache.get("output", key)
-        result = build_files(options, cache, previous if isinstance(previous, dict) else None, lazy=True)
+        result = build_files(options, cache, previous if isinstance(previous, dict) else None, lazy=True, stage=stage)
         start = time.perf_counter()
-        manifest = output.write_site(result.files, options.out, previous)
+        manifest = output.write_site(result.files, options.out, previous, stage)
         cache.put("output", key, manifest)
         cache.put("record", key, {"inputs": inputs.to_json(), "warnings": _problems_json(result.warnings),
                                   "pages": result.pages, "files": result.file_count})
         result.timings["write"] = time.perf_counter() - start
     finally:
+        if stage is not None and stage.exists():  # not swapped in: a small change, or a failure
+            shutil.rmtree(stage, ignore_errors=True)
         start = time.perf_counter()
         cache.commit()
         cache.close()

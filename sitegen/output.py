@@ -74,10 +74,22 @@ class Copied:
         return self.path.read_bytes()
 
 
-Output = Mapping[str, "bytes | Kept | Copied"]
+@dataclass(frozen=True)
+class Staged:
+    """An output file already written into the build's staging folder (`new_stage`) as it was
+    rendered, so that a large build never holds its pages: `path` is where it is."""
+
+    digest: str
+    path: Path
+
+    def read(self) -> bytes:
+        return self.path.read_bytes()
 
 
-def data_of(value: "bytes | Kept | Copied") -> bytes:
+Output = Mapping[str, "bytes | Kept | Copied | Staged"]
+
+
+def data_of(value: "bytes | Kept | Copied | Staged") -> bytes:
     return value if isinstance(value, bytes) else value.read()
 
 
@@ -93,14 +105,17 @@ def safe_path(path: str) -> str:
     return normal
 
 
-def write_site(files: Output, out: Path, previous: Manifest | None = None) -> Manifest:
+def write_site(files: Output, out: Path, previous: Manifest | None = None, stage: Path | None = None) -> Manifest:
     """Swap files in as the folder `out`; an output folder that cannot be written is a BuildError.
-    Returns the new manifest (give it back next time as `previous`)."""
+    Returns the new manifest (give it back next time as `previous`). `stage`: the staging
+    folder (`new_stage`) that `Staged` files were written into; a whole new version is
+    completed and swapped in there. The caller removes it when it is still there afterwards
+    (a small change, switched in place, or a failure)."""
     blocking = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
     if blocking is not None:
         raise BuildError([Problem(str(blocking), None, "is a file where the output folder should be: pass --out DIR, or move the file")])
     try:
-        return _write_site(files, out.resolve(), previous or {})
+        return _write_site(files, out.resolve(), previous or {}, stage)
     except OSError as exc:
         raise BuildError([Problem(str(exc.filename or out), None, f"cannot write the output ({exc.strerror or exc}): "
                                   "pass --out DIR with a folder you can write to, or fix its permissions")]) from None
@@ -165,7 +180,7 @@ def _present(folder: Path) -> set[str]:
     return found
 
 
-def _write_site(files: Output, out: Path, previous: Manifest) -> Manifest:
+def _write_site(files: Output, out: Path, previous: Manifest, stage: Path | None = None) -> Manifest:
     out.parent.mkdir(parents=True, exist_ok=True)
     digests = {path: file_digest(data) if isinstance(data, bytes) else data.digest for path, data in files.items()}
     live = out.is_dir()
@@ -180,10 +195,15 @@ def _write_site(files: Output, out: Path, previous: Manifest) -> Manifest:
         if len(changed) + len(extra) <= min(IN_PLACE_LIMIT, max(64, len(files) // 10)):
             return _switch_in_place(files, out, previous, digests, changed, extra)
     manifest: Manifest = {}
-    with staged(out) as staging:
+    with staged(out, stage) as staging:
         made: set[Path] = {staging}
         for path in sorted(files):
             target = staging / safe_path(path)
+            value = files[path]
+            if isinstance(value, Staged) and value.path == target:  # written there as it was rendered
+                st = os.stat(target)
+                manifest[path] = [digests[path], st.st_size, st.st_mtime_ns, st.st_ino]
+                continue
             if target.parent not in made:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 made.update((target.parent, *target.parent.parents))
@@ -245,13 +265,20 @@ def _switch_in_place(files: Output, out: Path, previous: Manifest, digests: Mapp
     return manifest
 
 
-@contextmanager
-def staged(out: Path) -> Iterator[Path]:
-    """A fresh sibling folder of `out` to write a whole new version into: swapped in when the
-    block ends normally, removed when it raises, so `out` is only ever the old or the new."""
+def new_stage(out: Path) -> Path:
+    """A fresh hidden sibling folder of `out` to write a whole new version into."""
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     spread_folders(staging)
+    return staging
+
+
+@contextmanager
+def staged(out: Path, stage: Path | None = None) -> Iterator[Path]:
+    """A fresh sibling folder of `out` (or `stage`, made by `new_stage` and partly written) to
+    write a whole new version into: swapped in when the block ends normally, removed when it
+    raises, so `out` is only ever the old or the new."""
+    staging = new_stage(out) if stage is None else stage
     try:
         yield staging
         os.chmod(staging, 0o755)

@@ -6,12 +6,15 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
+import multiprocessing
+import os
 import types
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Callable, Iterator, Mapping, Protocol
 
 import jinja2
 
@@ -21,7 +24,8 @@ from .i18n import human_date, language_name, strings
 from .languages import Side, Version, side_of, sides
 from .mdplugins.highlight import pygments_css
 from .fingerprint import Calls, Fingerprints, templates_digest
-from .output import Copied, Kept
+from .cache import pack
+from .output import Copied, Kept, Staged, file_digest, safe_path
 from .site import Site
 from .theme import static_files, template_loader, theme_folders
 
@@ -92,16 +96,94 @@ class PageStore(Protocol):
 
     def remember(self, path: str, inputs: str, data: bytes, calls: list[str]) -> None: ...
 
+    def remember_packed(self, path: str, inputs: str, html_digest: str, packed: bytes, calls: list[str]) -> None: ...
+
     def count(self, what: str) -> None: ...
 
     def memo(self, kind: str, key: str, compute: Callable[[], Any]) -> Any: ...
 
 
-def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dict[str, bytes | Kept | Copied]:
+STREAM_AT = 500  # pages to render from which, given a staging folder, they are streamed into it
+
+
+@dataclass
+class _Batch:
+    """The pages a build renders into its staging folder, set before worker processes fork."""
+
+    env: jinja2.Environment
+    calls: Calls | None
+    jobs: list[tuple[str, str, dict[str, Any]]]  # (template, output path, context)
+    stage: Path
+    packed: bool  # also the HTML packed for the cache (cache.pack)
+
+
+_BATCH: _Batch | None = None
+
+
+def _render_into(indices: list[int]) -> list[tuple[int, str, bytes, list[str]]] | None:
+    """Render the batch's pages `indices` and write each into the staging folder: per page
+    (index, digest of its bytes, its HTML packed or b"", the template calls it made).
+    None when a template raised: the caller renders those pages again to raise it itself."""
+    batch = _BATCH
+    assert batch is not None
+    folders: set[str] = set()
+    done = []
+    try:
+        for index in indices:
+            template, path, context = batch.jobs[index]
+            if batch.calls is not None:
+                batch.calls.noted = []
+            text = batch.env.get_template(template).render(**context)
+            noted = batch.calls.noted or [] if batch.calls is not None else []
+            if batch.calls is not None:
+                batch.calls.noted = None
+            data = text.encode("utf-8")
+            target = str(batch.stage / safe_path(path))
+            folder = os.path.dirname(target)
+            if folder not in folders:
+                os.makedirs(folder, exist_ok=True)
+                folders.add(folder)
+            with open(target, "wb") as file:
+                file.write(data)
+            done.append((index, file_digest(data), pack(text) if batch.packed else b"", noted))
+    except Exception:
+        if multiprocessing.parent_process() is None:
+            raise
+        return None  # a template's error may not survive pickling: raised again by the caller
+    return done
+
+
+def _stream(batch: _Batch, workers: int) -> Iterator[tuple[int, str, bytes, list[str]]]:
+    """Every page of the batch rendered into its staging folder, over `workers` forked
+    processes (they inherit the site, the templates and the calls noted so far)."""
+    global _BATCH
+    chunks = [list(range(start, min(start + 64, len(batch.jobs)))) for start in range(0, len(batch.jobs), 64)]
+    _BATCH = batch
+    try:
+        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+            gc.freeze()  # the workers' collector leaves the inherited objects alone (copied pages)
+            try:
+                with multiprocessing.get_context("fork").Pool(workers) as pool:
+                    for chunk, done in zip(chunks, pool.imap(_render_into, chunks)):
+                        yield from _render_into(chunk) if done is None else done  # None: raises here
+            finally:
+                gc.unfreeze()
+        else:
+            for chunk in chunks:
+                yield from _render_into(chunk) or ()
+    finally:
+        _BATCH = None
+
+
+def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, stage: Path | None = None,
+                workers: int = 1) -> dict[str, bytes | Kept | Copied | Staged]:
     """With a `store`, a page whose template context, globals and templates digest the same as
-    when the store saw it is taken from there instead of rendered (sitegen.fingerprint)."""
+    when the store saw it is taken from there instead of rendered (sitegen.fingerprint).
+    With a `stage` (output.new_stage) and at least STREAM_AT pages to render, they are rendered
+    in `workers` processes and written there as they come (`Staged`): never all held at once."""
     config = site.config
-    files: dict[str, bytes | Kept | Copied] = {}
+    files: dict[str, bytes | Kept | Copied | Staged] = {}
+    deferred: list[tuple[str, str, dict[str, Any], str]] = []  # with a stage: (template, path, context, inputs)
     env = theme.env
     all_sides = sides(site)
     groups = {(group.primary.kind, group.slug): group.documents for group in (*site.posts, *site.pages)}
@@ -134,6 +216,9 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dic
             canonical=config.absolute(path.removesuffix("index.html")), **context,
         )
         if store is None:
+            if stage is not None:
+                deferred.append((template, path, context, ""))
+                return
             files[path] = env.get_template(template).render(**context).encode("utf-8")
             return
         if calls is None:
@@ -149,6 +234,9 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dic
             files[path] = kept[0]
             return
         store.count("pages rendered")
+        if stage is not None:
+            deferred.append((template, path, context, inputs))
+            return
         calls.noted = []
         made = env.get_template(template).render(**context).encode("utf-8")
         files[path] = made
@@ -209,6 +297,22 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dic
                  alternates=versions, x_default=versions[0] if versions else None)
         page("404.html", side.prefix + "404.html", side, others=[s for s in all_sides if s is not side])
 
+    if stage is not None and len(deferred) >= STREAM_AT:
+        batch = _Batch(env, calls, [job[:3] for job in deferred], stage, store is not None)
+        for index, html_digest, packed, noted in _stream(batch, workers):
+            template, path, _context, inputs = deferred[index]
+            files[path] = Staged(html_digest, stage / safe_path(path))
+            if store is not None:
+                store.remember_packed(path, inputs, html_digest, packed, noted)
+    else:
+        for template, path, context, inputs in deferred:  # a few: rendered here, as without a stage
+            if calls is not None:
+                calls.noted = []
+            made = env.get_template(template).render(**context).encode("utf-8")
+            files[path] = made
+            if store is not None and calls is not None:
+                store.remember(path, inputs, made, calls.noted)
+                calls.noted = None
     files.update(theme.static)
     return files
 

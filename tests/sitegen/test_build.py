@@ -146,3 +146,67 @@ def test_a_guest_post_linking_the_password_file_is_refused(make_site, capsys) ->
     err = capsys.readouterr().err
     assert f"{options.content / 'blog/hello/secret.txt'}: a link to /etc/passwd, outside the content folder" in err
     assert "Traceback" not in err and not options.out.exists()
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _blog() -> dict[str, str | bytes]:
+    files: dict[str, str | bytes] = {"about/index.md": post(title="About")}
+    for i in range(12):
+        files[f"blog/p{i}/index.md"] = post(title=f"Post {i}", date=f"2026-01-{i + 1:02d}", tags=f"[t{i % 3}, 음악]",
+                                            body=f"## Part {i}\n\nText and `code` and [about](/about/).\n")
+        if i % 4 == 0:
+            files[f"blog/p{i}/en-GB.md"] = post(title=f"Post {i} in English", date=f"2026-01-{i + 1:02d}", language="en-GB")
+    return files
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_pages_streamed_into_the_staging_folder_are_the_pages_of_a_plain_build(make_site, monkeypatch, jobs) -> None:  # type: ignore[no-untyped-def]
+    """A large render writes its pages into the staging folder as they come (over forked
+    workers): the site is byte for byte the one rendered in memory, and so is the site the
+    cache gives back when the output folder is removed (warm clean)."""
+    from dataclasses import replace
+
+    from sitegen import render
+
+    options = replace(make_site(_blog()), jobs=jobs)
+    plain = replace(options, out=options.out.parent / "plain", cache=False)
+    build_site(plain)  # fewer pages than render.STREAM_AT: rendered in memory
+    expected = _tree(plain.out)
+    monkeypatch.setattr(render, "STREAM_AT", 1)
+    result = build_site(options)
+    assert result.counts["pages rendered"] == result.pages > 20
+    assert _tree(options.out) == expected
+    assert sorted(p.name for p in options.out.parent.iterdir() if p.name.startswith(".public.")) == [], "no staging folder left"
+    import shutil
+    shutil.rmtree(options.out)
+    again = build_site(options)  # warm clean: every page from the cache
+    assert again.counts["pages reused"] == again.pages
+    assert _tree(options.out) == expected
+    assert build_site(replace(options, cache=False)) and _tree(options.out) == expected  # streamed without a cache too
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_template_error_in_a_streamed_render_keeps_the_old_site(make_site, monkeypatch, tmp_path, jobs) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from sitegen import render
+
+    import shutil
+
+    options = make_site(_blog())
+    assert options.theme is not None
+    shutil.copytree(options.theme, tmp_path / "mytheme")
+    options = replace(options, jobs=jobs, theme=tmp_path / "mytheme")
+    build_site(options)
+    before = _tree(options.out)
+    monkeypatch.setattr(render, "STREAM_AT", 1)
+    (tmp_path / "mytheme" / "templates").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "mytheme" / "templates" / "post.html").write_text("{{ doc.no_such_field }}\n", encoding="utf-8")
+    with pytest.raises(BuildError) as caught:
+        build_site(options)
+    assert "post.html" in str(caught.value.problems[0]), caught.value.problems
+    assert _tree(options.out) == before
+    assert sorted(p.name for p in options.out.parent.iterdir() if p.name.startswith(".public.")) == [], "no staging folder left"
