@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it.utils import read_fixture_file
 
-from sitegen import mdtree
+from sitegen import markdown, mdtree
 from sitegen.content import split_frontmatter
 from sitegen.markdown import make_parser, render_markdown
 
@@ -36,7 +36,7 @@ def assert_same(body: str, **options: object) -> bool:
         fast = render_markdown(body, **kwargs)  # type: ignore[arg-type]
         assert fast.html == slow.html, repr(body)
         assert fast == slow, repr(body)
-    return mdtree.tokens(body, make_parser(HOST, ""), {"image_size": sizes}, site_host=HOST) is not None
+    return mdtree.html(body, make_parser(HOST, ""), {"image_size": sizes}, site_host=HOST) is not None
 
 
 def example_documents() -> list[pytest.param]:
@@ -137,6 +137,25 @@ def post(seed: int) -> str:
 def test_posts_like_the_corpus_render_the_same_and_mostly_take_the_fast_path() -> None:
     fast = sum(assert_same(post(seed)) for seed in range(300))
     assert fast >= 240, f"only {fast} of 300 posts took the fast path"
+
+
+def test_a_diagram_drawn_twice_renders_the_same_when_the_fast_path_gives_up_after_it() -> None:
+    """The fence rules note each drawing in env (the second copy's ids get a suffix): a document
+    the fast path abandons after its fences (here at a `$` outside code) must not leave notes."""
+    drawing = '<figure><svg id="mermaid-0123456789ab"><marker id="mermaid-0123456789ab-arrow"/></svg></figure>'
+    diagram = "```mermaid\ngraph TD; A-->B\n```\n"
+    for tail in ("", "It costs $5.\n"):
+        body = f"## 목차\n\n{diagram}\n## Again\n\n{diagram}\n- a\n- b\n\n> c\n\n{tail}"
+        assert assert_same(body, diagrams={"graph TD; A-->B\n": drawing}) == (not tail)
+        html = render_markdown(body, diagrams={"graph TD; A-->B\n": drawing}).html
+        assert "mermaid-0123456789ab-2" in html and html.count('<nav class="toc"') == 1
+
+
+def test_a_parser_with_a_core_rule_mdtree_does_not_know_renders_with_markdown_it_py() -> None:
+    assert markdown._direct(make_parser(HOST, ""))
+    md = make_parser.__wrapped__(HOST, "")
+    md.core.ruler.push("shout", lambda state: None)
+    assert not markdown._direct(md)
 
 
 # -- Markdown's corners, in random combinations ---------------------------------------------
