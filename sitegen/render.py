@@ -96,6 +96,15 @@ class PageStore(Protocol):
 
     def memo(self, kind: str, key: str, compute: Callable[[], Any]) -> Any: ...
 
+    def untouched(self, path: str) -> Kept | None:
+        """The page as the last build left it, when nothing it reached changed (sitegen.live);
+        None: decide by its digest."""
+        ...
+
+    def reached(self, path: str, documents: frozenset[str]) -> None:
+        """The documents (source paths) the page's context and template calls led to."""
+        ...
+
 
 def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dict[str, bytes | Kept | Copied]:
     """With a `store`, a page whose template context, globals and templates digest the same as
@@ -123,9 +132,10 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dic
     prints = Fingerprints({id(env): (env, "the template environment: its templates are digested below")})
     calls: Calls | None = None
     shared = ""  # the digest of the globals, filters and templates, taken once they are all set
+    shared_reach: frozenset[str] = frozenset()  # the documents the globals lead to (standalone pages ...)
 
     def page(template: str, path: str, side: Side, **context: Any) -> None:
-        nonlocal calls, shared
+        nonlocal calls, shared, shared_reach
         context = {"alternates": [], "x_default": None, "around": None, **context}
         context = dict(
             lang=side.language if "doc" not in context else context["doc"].language,
@@ -141,18 +151,29 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dic
             calls = Calls(prints, functions)
             env.globals.update({name: calls.wrap(name) for name in functions})
             data = {k: v for k, v in env.globals.items() if k not in functions}
-            shared = prints.of((templates_digest(theme.folders), data, dict(env.filters), dict(env.tests), calls.code()))
-        inputs = prints.of((shared, template, path, context))
+            everything = (templates_digest(theme.folders), data, dict(env.filters), dict(env.tests), calls.code())
+            shared_reach = prints.reach(everything)
+            shared = prints.of(everything)
+        untouched = store.untouched(path)
+        if untouched is not None:
+            store.count("pages untouched")
+            files[path] = untouched
+            return
+        what = (shared, template, path, context)
+        reached = prints.reach(what) | shared_reach
+        inputs = prints.of(what)
         kept = store.reuse(path, inputs)
         if kept is not None and calls.still(kept[1]):
             store.count("pages reused")
             files[path] = kept[0]
+            store.reached(path, reached | calls.reach(kept[1]))
             return
         store.count("pages rendered")
         calls.noted = []
         made = env.get_template(template).render(**context).encode("utf-8")
         files[path] = made
         store.remember(path, inputs, made, calls.noted)
+        store.reached(path, reached | calls.reach(calls.noted))
         calls.noted = None
 
     def listing_versions(path: str, having: list[Side]) -> list[Version]:
