@@ -116,7 +116,7 @@ class Fingerprints:
                     small = getattr(value, item.name)
                     if isinstance(small, (dt.date, tuple)) and not dataclasses.is_dataclass(small):
                         self.of(small)
-                self.collecting.add(str(value.source))  # type: ignore[union-attr]
+                self.collecting.add(str(getattr(value, "source", "")))  # type: ignore[union-attr]
                 return _h(kind, inputs)
             return _h(kind, *(f"{f.name}={self.of(getattr(value, f.name))}" for f in dataclasses.fields(value)))
         if isinstance(value, types.MethodType):

@@ -5,7 +5,6 @@ anything else it leaves to the full build."""
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
