@@ -41,7 +41,7 @@ class BuildResult:
     # the theme, each page's reach (sitegen.fingerprint) and the manifest written (build_site)
     sources: tuple[SourceFile, ...] = ()
     theme: Theme | None = None
-    reaches: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    reaches: Mapping[str, tuple[frozenset[str], frozenset[str] | None]] = field(default_factory=dict)
     manifest: output.Manifest | None = None
 
     @property
@@ -71,32 +71,35 @@ class CachedPages:
         self.out = out
         self.manifest = manifest or {}
         self.known: dict[str, Any] | None = None
-        self.reaches: dict[str, frozenset[str]] = {}  # page -> the documents it reached (sitegen.live)
+        self.reaches: dict[str, tuple[frozenset[str], frozenset[str] | None]] = {}  # page -> (reach, reading): sitegen.live
+
+    digests = True  # pages are looked up and remembered by digest
 
     def untouched(self, path: str) -> output.Kept | None:
         return None
 
-    def reached(self, path: str, documents: frozenset[str]) -> None:
-        self.reaches[path] = documents
+    def reached(self, path: str, documents: frozenset[str], reading: frozenset[str] | None) -> None:
+        self.reaches[path] = (documents, reading)
 
-    def reuse(self, path: str, inputs: str) -> tuple[bytes | output.Kept, list[str]] | None:
+    def reuse(self, path: str, inputs: str) -> tuple[bytes | output.Kept, list[str], frozenset[str] | None] | None:
         if self.known is None:
             self.known = dict(self.cache.entries("page"))
         entry = self.known.pop(path, None)
-        if not (isinstance(entry, list) and len(entry) == 3) or entry[0] != inputs:
+        if not (isinstance(entry, list) and len(entry) in (3, 4)) or entry[0] != inputs:
             return None
         calls, html_digest = list(entry[1]), str(entry[2])
+        reading = frozenset(entry[3]) if len(entry) == 4 else None
         self.cache.used.update((("page", path), ("html", html_digest)))
         if self.out is not None and output.still_there(self.out, path, self.manifest.get(path), html_digest):
-            return output.Kept(html_digest, self.out / path), calls
+            return output.Kept(html_digest, self.out / path), calls, reading
         html = self.cache.get("html", html_digest)
         if not isinstance(html, str):
             return None
-        return html.encode("utf-8"), calls
+        return html.encode("utf-8"), calls, reading
 
-    def remember(self, path: str, inputs: str, data: bytes, calls: list[str]) -> None:
+    def remember(self, path: str, inputs: str, data: bytes, calls: list[str], reading: frozenset[str]) -> None:
         html_digest = output.file_digest(data)
-        self.cache.put("page", path, [inputs, calls, html_digest])
+        self.cache.put("page", path, [inputs, calls, html_digest, sorted(reading)])
         self.cache.put("html", html_digest, data.decode("utf-8"))
 
     def count(self, what: str) -> None:

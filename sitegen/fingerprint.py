@@ -39,10 +39,17 @@ EVERYTHING = "*"  # in a reach: every document (sitegen.live redoes the page wha
 NOTHING: frozenset[str] = frozenset()
 
 
+def _none(*parts: str) -> str:
+    return ""
+
+
 class Fingerprints:
-    def __init__(self, fixed: Mapping[int, tuple[Any, str]] | None = None) -> None:
+    def __init__(self, fixed: Mapping[int, tuple[Any, str]] | None = None, *, digests: bool = True) -> None:
         """`fixed`: {id(obj): (obj, digest)} for objects digested otherwise (the template
-        environment: by its template files)."""
+        environment: by its template files). `digests=False`: only `reach` is wanted, every
+        digest is "" (the walk without the hashing; sitegen.live)."""
+        self._h = _h if digests else _none
+        self.digests = digests
         self.memo: dict[int, tuple[Any, str]] = dict(fixed or {})  # id -> (the object, kept alive; digest)
         self.reached: dict[int, frozenset[str]] = {}  # id -> the documents the object leads to (with memo)
         self.collecting: set[str] | None = None  # the reach of the object being walked
@@ -65,7 +72,7 @@ class Fingerprints:
         if value is None or isinstance(value, (bool, int, float, complex)):
             return f"{type(value).__name__}:{value!r}"
         if isinstance(value, str):
-            return _h(type(value).__name__, value) if len(value) > 64 else f"{type(value).__name__}:{value!r}"
+            return self._h(type(value).__name__, value) if len(value) > 64 else f"{type(value).__name__}:{value!r}"
         if isinstance(value, (bytes, bytearray)):
             return "bytes:" + hashlib.blake2b(value, digest_size=16).hexdigest()
         if value is Ellipsis or value is NotImplemented:
@@ -104,44 +111,44 @@ class Fingerprints:
     def _walk(self, value: Any) -> str:
         kind = f"{type(value).__module__}.{type(value).__qualname__}"
         if isinstance(value, (list, tuple)):
-            return _h(kind, *(self.of(v) for v in value))
+            return self._h(kind, *(self.of(v) for v in value))
         if isinstance(value, (set, frozenset)):
-            return _h(kind, *sorted(self.of(v) for v in value))
+            return self._h(kind, *sorted(self.of(v) for v in value))
         if isinstance(value, Mapping):
-            return _h(kind, *(f"{self.of(k)}={self.of(v)}" for k, v in value.items()))
+            return self._h(kind, *(f"{self.of(k)}={self.of(v)}" for k, v in value.items()))
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             inputs = getattr(value, "inputs", None)
             if isinstance(inputs, str) and inputs:  # a Document: the digest of what it was parsed from
-                for item in dataclasses.fields(value):  # its small values, so template functions given them are checked
+                for item in dataclasses.fields(value) if self.digests else ():  # its small values, so template functions given them are checked
                     small = getattr(value, item.name)
                     if isinstance(small, (dt.date, tuple)) and not dataclasses.is_dataclass(small):
                         self.of(small)
                 self.collecting.add(str(getattr(value, "source", "")))  # type: ignore[union-attr]
-                return _h(kind, inputs)
-            return _h(kind, *(f"{f.name}={self.of(getattr(value, f.name))}" for f in dataclasses.fields(value)))
+                return self._h(kind, inputs)
+            return self._h(kind, *(f"{f.name}={self.of(getattr(value, f.name))}" for f in dataclasses.fields(value)))
         if isinstance(value, types.MethodType):
-            return _h("method", self.of(value.__self__), self.of(value.__func__))
+            return self._h("method", self.of(value.__self__), self.of(value.__func__))
         if isinstance(value, types.FunctionType):
             code = value.__code__
             cells = tuple(cell.cell_contents for cell in value.__closure__ or ())
-            return _h("function", value.__module__, value.__qualname__, self._code(code), self.of(cells),
+            return self._h("function", value.__module__, value.__qualname__, self._code(code), self.of(cells),
                       self.of(value.__defaults__), self.of(value.__kwdefaults__))
         if isinstance(value, types.BuiltinFunctionType):
-            return _h("builtin", kind, getattr(value, "__qualname__", ""), self.of(getattr(value, "__self__", None)))
+            return self._h("builtin", kind, getattr(value, "__qualname__", ""), self.of(getattr(value, "__self__", None)))
         if isinstance(value, type):
-            return _h("type", value.__module__, value.__qualname__)
+            return self._h("type", value.__module__, value.__qualname__)
         state = getattr(value, "__dict__", None)
         if isinstance(state, dict) and state:
-            return _h(kind, self.of(state))
+            return self._h(kind, self.of(state))
         self.unstable += 1
         if self.collecting is not None:
             self.collecting.add(EVERYTHING)
-        return _h("unstable", kind, str(id(value)), repr(value))
+        return self._h("unstable", kind, str(id(value)), repr(value))
 
     def _code(self, code: types.CodeType) -> str:
         nested = [self._code(c) for c in code.co_consts if isinstance(c, types.CodeType)]
         constants = [self.of(c) for c in code.co_consts if not isinstance(c, types.CodeType)]  # frozensets: by content
-        return _h(code.co_code.hex(), *constants, *code.co_names, *nested)
+        return self._h(code.co_code.hex(), *constants, *code.co_names, *nested)
 
 
 def templates_digest(folders: tuple[Path, ...]) -> str:
@@ -171,12 +178,15 @@ class Calls:
         self.noted: list[str] | None = None  # each call as JSON: many pages make the same ones
         self.confirmed: set[str] = set()  # noted calls found to give their result again (pure within a build)
         self.reached: dict[str, frozenset[str]] = {}  # a call (JSON) -> the documents its arguments and result lead to
+        self.touched: set[str] | None = None  # without noting: the documents the page's calls led to
 
     def wrap(self, name: str) -> Any:
         function = self.functions[name]
 
         def noted(*args: Any, **kwargs: Any) -> Any:
             result = function(*args, **kwargs)
+            if self.touched is not None:
+                self.touched.update(self.prints.reach(*args, *kwargs.values(), result))
             if self.noted is not None:
                 call = [name, [self._arg(a) for a in args], {k: self._arg(v) for k, v in kwargs.items()}, self.prints.of(result)]
                 try:

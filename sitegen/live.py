@@ -8,8 +8,10 @@ date, tags, language, publish or any other frontmatter), the site keeps its shap
 posts in the same order, the same lists, tags, pages, sides and related posts. Then:
 
   - only those files are read, parsed and rendered (through the build cache, as in a build);
-  - only pages whose reach holds one of them are made again (sitegen.fingerprint: the
-    documents a page's context and template calls led to); every other page stays on disk;
+  - only pages that read one of them beyond its settled fields are made again (sitegen.reading:
+    noted while the page rendered; for a page this process has not rendered and the cache
+    does not say, its reach: every document its context and template calls led to,
+    sitegen.fingerprint); every other page stays on disk (a list of titles, a tag page ...);
   - the generated files that read only the settled fields (`build.SETTLED`: sitemap, robots,
     web manifest, llms.txt) stay; feeds, llms-full.txt and _headers are made again;
   - links are checked as in a build, and the changed files switched in place (sitegen.output).
@@ -36,12 +38,12 @@ from .diagrams import Mermaid
 from .documents import parse_documents, worker_count
 from .fingerprint import EVERYTHING
 from .options import BuildOptions
+from .reading import TEXT
 from .references import check_references
 from .render import Theme, render_site
 from .site import Post, Site, TagGroup
 from .sources import SourceFile, ignored, read_file, relative
 
-TEXT = {"raw", "body", "rendered", "inputs", "minutes"}  # what a document's text decides alone
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class Last:
     site: Site
     sources: Mapping[PurePosixPath, SourceFile]
     theme: Theme
-    reaches: Mapping[str, frozenset[str]]
+    reaches: Mapping[str, tuple[frozenset[str], frozenset[str] | None]]  # page -> (reach, reading)
     manifest: output.Manifest
 
     @classmethod
@@ -129,27 +131,29 @@ def patch(last: Last, paths: Iterable[Path]) -> tuple[BuildResult, Last] | None:
 
 
 class _Untouched(CachedPages):
-    """The page store of a patch: a page that reached no changed document is left on disk."""
+    """The page store of a patch: a page that reached no changed document is left on disk,
+    any other is made again (neither looked up nor remembered by digest: the next `sitegen
+    build` finds its cache entry stale and makes it again too)."""
 
-    def __init__(self, cache: Any, out: Path, manifest: output.Manifest, before: Mapping[str, frozenset[str]], changed: set[str]):
+    digests = False
+
+    def __init__(self, cache: Any, out: Path, manifest: output.Manifest,
+                 before: Mapping[str, tuple[frozenset[str], frozenset[str] | None]], changed: set[str]):
         super().__init__(cache, out, manifest)
         self.before = before
         self.changed = changed
 
     def untouched(self, path: str) -> output.Kept | None:
-        reach = self.before.get(path)
+        known = self.before.get(path)
         entry = self.manifest.get(path)
-        if reach is None or entry is None or EVERYTHING in reach or not reach.isdisjoint(self.changed):
+        if known is None or entry is None:
             return None
-        self.reaches[path] = reach
+        reach, reading = known
+        looked = reach if reading is None else reading
+        if EVERYTHING in reach or EVERYTHING in looked or not looked.isdisjoint(self.changed):
+            return None  # it reached a changed document and read its text, or may have
+        self.reaches[path] = known
         return output.Kept(entry[0], f"{self.out}/{path}")
-
-    def reuse(self, path: str, inputs: str) -> Any:
-        if self.known is None:
-            self.known = {}
-        if path not in self.known:
-            self.known[path] = self.cache.get("page", path)
-        return super().reuse(path, inputs)
 
 
 def _patch(last: Last, saved: Mapping[PurePosixPath, SourceFile], sources: Mapping[PurePosixPath, SourceFile],
