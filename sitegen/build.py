@@ -276,11 +276,11 @@ SETTLED = {
 
 def generated(site: Site, keep: Callable[[str], Any] | None = None) -> dict[str, Any]:
     """Feeds, sitemap, robots.txt, the web manifest and the llms files, by output path.
-    `keep(path)`: what to publish instead of making a SETTLED file again (sitegen.live)."""
+    `keep(path)`: what to publish instead of making the file again, or None (sitegen.live)."""
     made: dict[str, Any] = dict(feeds.feeds(site))
-    for path, make in SETTLED.items():
-        made[path] = keep(path) if keep is not None else make(site)
-    made["llms-full.txt"] = meta.llms_full(site)
+    for path, make in {**SETTLED, "llms-full.txt": meta.llms_full}.items():
+        found = keep(path) if keep is not None else None
+        made[path] = found if found is not None else make(site)
     return made
 
 

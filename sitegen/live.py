@@ -57,6 +57,7 @@ class Last:
     theme: Theme
     reaches: Mapping[str, tuple[frozenset[str], frozenset[str] | None]]  # page -> (reach, reading)
     manifest: output.Manifest
+    llms_full: tuple[int, ...]  # the length of each piece of llms-full.txt (meta.llms_full_parts)
 
     @classmethod
     def of(cls, options: BuildOptions, result: BuildResult) -> "Last | None":
@@ -67,7 +68,7 @@ class Last:
                 or site.config.offline or not options.cache):
             return None
         return cls(options, site.config, site, {source.rel: source for source in result.sources}, result.theme,
-                   result.reaches, result.manifest)
+                   result.reaches, result.manifest, tuple(len(part) for part in meta.llms_full_parts(site)))
 
 
 def settled(document: Document) -> tuple[Any, ...]:
@@ -115,7 +116,7 @@ def patch(last: Last, paths: Iterable[Path]) -> tuple[BuildResult, Last] | None:
         made = _patch(last, saved, sources, cache)
         if made is None:
             return None
-        files, site, store, warnings = made
+        files, site, store, warnings, lengths = made
         manifest = output.write_site(files, options.out, last.manifest, strays=False)
         key = build.digest(str(options.out.resolve()))
         cache.put("output", key, manifest)
@@ -127,7 +128,7 @@ def patch(last: Last, paths: Iterable[Path]) -> tuple[BuildResult, Last] | None:
     result = BuildResult(site, {}, warnings, {"patch": time.perf_counter() - start}, cache.counts,
                          summary=(sum(1 for path in files if path.endswith(".html")), len(files)),
                          sources=tuple(sources.values()), theme=last.theme, reaches=reaches, manifest=manifest)
-    return result, dataclasses.replace(last, site=site, sources=sources, reaches=reaches, manifest=manifest)
+    return result, dataclasses.replace(last, site=site, sources=sources, reaches=reaches, manifest=manifest, llms_full=lengths)
 
 
 class _Untouched(CachedPages):
@@ -157,7 +158,7 @@ class _Untouched(CachedPages):
 
 
 def _patch(last: Last, saved: Mapping[PurePosixPath, SourceFile], sources: Mapping[PurePosixPath, SourceFile],
-           cache: Any) -> tuple[dict[str, Any], Site, _Untouched, tuple[Any, ...]] | None:
+           cache: Any) -> tuple[dict[str, Any], Site, _Untouched, tuple[Any, ...], tuple[int, ...]] | None:
     options, config, site = last.options, last.config, last.site
     before = {document.source: document for document in site.documents}
     if any(rel not in before for rel in saved):
@@ -183,21 +184,58 @@ def _patch(last: Last, saved: Mapping[PurePosixPath, SourceFile], sources: Mappi
     def kept(path: str) -> output.Kept:
         return output.Kept(last.manifest[path][0], f"{out}/{path}")
 
+    llms_full = _llms_full(last, site, changed)
+
+    def keep(path: str) -> Any:
+        if path in build.SETTLED:
+            return kept(path)
+        return llms_full[0] if path == "llms-full.txt" and llms_full is not None else None
+
     if any(asset.url not in last.manifest for asset in site.assets):
         return None
     for asset in site.assets:
         files[asset.url] = kept(asset.url)
-    for document in site.documents:  # the published Markdown of what did not change
-        if str(document.source) not in changed and document.source_url in last.manifest:
-            files[document.source_url] = kept(document.source_url)
-    files.update(build.generated(site, keep=kept))
+    files.update(build.generated(site, keep=keep))
     files["_headers"] = meta.headers(site, files)
     if set(files) != set(last.manifest):
         return None  # not the same files: a full build decides
-    errors, warnings = check_references(site, files, strict_alt=options.strict_alt)
+    # the other documents' links were checked by the last build, against the same files
+    errors, warnings = check_references(site, files, strict_alt=options.strict_alt, documents=list(new.values()))
     if errors:
         return None
-    return files, site, store, tuple(warnings)
+    lengths = llms_full[1] if llms_full is not None else tuple(len(part) for part in meta.llms_full_parts(site))
+    return files, site, store, tuple(warnings), lengths
+
+
+def _llms_full(last: Last, site: Site, changed: set[str]) -> tuple[bytes, tuple[int, ...]] | None:
+    """llms-full.txt as the last build wrote it, with the pieces of the changed documents made
+    again (the same documents in the same order: only their text differs); None when the file
+    on disk is not the one the lengths describe."""
+    documents = meta.llms_full_order(site)
+    if len(documents) + 1 != len(last.llms_full):
+        return None
+    try:
+        with open(f"{last.options.out.resolve()}/llms-full.txt", "rb") as handle:
+            old = memoryview(handle.read())
+    except OSError:
+        return None
+    if len(old) != sum(last.llms_full):
+        return None
+    pieces: list[Any] = []
+    lengths = [last.llms_full[0]]
+    start = end = 0  # the run of unchanged pieces not yet taken
+    end = last.llms_full[0]
+    for document, length in zip(documents, last.llms_full[1:]):
+        if str(document.source) in changed:
+            made = meta.llms_full_part(site.config, document)
+            pieces += [old[start:end], made]
+            lengths.append(len(made))
+            start = end = end + length
+        else:
+            lengths.append(length)
+            end += length
+    pieces.append(old[start:end])
+    return b"".join(pieces), tuple(lengths)
 
 
 def _swapped(site: Site, new: Mapping[PurePosixPath, Document]) -> Site:

@@ -235,7 +235,10 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dic
                 x_default=group.version(config.default_language),
                 around=contexts[side.language].get(id(document)),
             )
-            files[document.source_url] = document.raw.encode("utf-8")
+            published = store.untouched(document.source_url) if store is not None else None  # its Markdown, as written
+            files[document.source_url] = published or document.raw.encode("utf-8")
+            if store is not None:
+                store.reached(document.source_url, frozenset({str(document.source)}), frozenset({str(document.source)}))
 
     home_versions = listing_versions("", list(all_sides))
     tags_versions = listing_versions("tags/", [side for side in all_sides if side.tags])
