@@ -37,6 +37,7 @@ from .content import Document
 from .diagrams import Mermaid
 from .documents import parse_documents, worker_count
 from .fingerprint import EVERYTHING
+from .markdown import render_markdown
 from .options import BuildOptions
 from .reading import TEXT
 from .references import check_references
@@ -69,6 +70,17 @@ class Last:
             return None
         return cls(options, site.config, site, {source.rel: source for source in result.sources}, result.theme,
                    result.reaches, result.manifest, tuple(len(part) for part in meta.llms_full_parts(site)))
+
+
+def warm(last: Last) -> None:
+    """Do now what the first patch would otherwise wait for: compile the templates (a build
+    that reused every page compiled none) and load the Markdown renderer."""
+    for name in last.theme.env.list_templates(filter_func=lambda name: name.endswith(".html")):
+        try:
+            last.theme.env.get_template(name)
+        except Exception:  # a template that does not compile: the build that uses it says so
+            continue
+    render_markdown("# x\n\n*y* [z](z/)\n\n```python\nx = 1\n```\n")
 
 
 def settled(document: Document) -> tuple[Any, ...]:
@@ -251,4 +263,4 @@ def _swapped(site: Site, new: Mapping[PurePosixPath, Document]) -> Site:
     )
 
 
-__all__ = ["Last", "patch", "settled", "saved_markdown"]
+__all__ = ["Last", "patch", "settled", "saved_markdown", "warm"]

@@ -9,6 +9,7 @@ the last good files on disk, and every page shows the problems until the next go
 from __future__ import annotations
 
 import enum
+import gc
 import errno
 import http.server
 import mimetypes
@@ -252,7 +253,7 @@ class DevServer:
     options: BuildOptions
     port: int = 8000
     host: str = "127.0.0.1"
-    debounce: float = 0.2
+    debounce: float = 0.1  # editors' writes of one save arrive within milliseconds
     out = None  # where messages go (a test sets a StringIO); None: the current sys.stdout
 
     def __post_init__(self) -> None:
@@ -277,8 +278,13 @@ class DevServer:
                 result, self.last = patched
             else:
                 self.last = None
+                gc.unfreeze()  # what the last build kept may go now
                 result = build_site(self.options)
                 self.last = live.Last.of(self.options, result)
+                if self.last is not None:
+                    live.warm(self.last)
+                gc.collect()
+                gc.freeze()  # kept until the next full build: the collector need not walk it on every save
         except BuildError as error:
             for problem in error.problems:
                 self.say(str(problem))
