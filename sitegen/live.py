@@ -237,7 +237,7 @@ def _llms_full(last: Last, site: Site, changed: set[str]) -> tuple[bytes, tuple[
     lengths = [last.llms_full[0]]
     start = end = 0  # the run of unchanged pieces not yet taken
     end = last.llms_full[0]
-    for document, length in zip(documents, last.llms_full[1:]):
+    for document, length in zip(documents, last.llms_full[1:], strict=True):
         if str(document.source) in changed:
             made = meta.llms_full_part(site.config, document)
             pieces += [old[start:end], made]
