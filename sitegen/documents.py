@@ -19,7 +19,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Container, Iterable, Iterator, Mapping
 
 import imagesize
 
@@ -175,12 +175,15 @@ def markdown_key(body: str, host: str | None, offset: int, prefix: str, language
 def parse_documents(
     sources: list[SourceFile], config: SiteConfig, cache: Cache, *, workers: int = 1,
     diagrams: Mapping[str, str] | None = None, renderer: str = "", memory: Memory | None = None,
+    only: Container[PurePosixPath] | None = None,
 ) -> tuple[list[Document], Contents, list[Problem]]:
     """Markdown files become Documents; everything else is an asset copied as it is.
     `diagrams`: {mermaid source: figure HTML} drawn by the build (sitegen.diagrams).
     With `memory`, documents recorded by an earlier build whose files and folders have the
     same metadata are taken from their records (sitegen.records: `renderer` names the diagram
-    renderer), and `memory` says which, and what may be recorded once screened."""
+    renderer), and `memory` says which, and what may be recorded once screened.
+    `only`: parse just these files (the others are still there for images and links to look up;
+    assets are then not collected)."""
     figures = diagrams or {}
     by_rel = Contents(sources)  # read when asked: an image only when a render measures it
     images = Images(by_rel)
@@ -188,6 +191,8 @@ def parse_documents(
     assets = Contents(())
     texts: list[tuple[SourceFile, Any, str]] = []
     for source in sources:
+        if only is not None and source.rel not in only:
+            continue
         where = locate(source.rel)
         if where is None:
             if source.rel.suffix == ".md" and source.rel.parts[0] == "blog" and len(source.rel.parts) == 2:

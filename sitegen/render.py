@@ -21,6 +21,7 @@ from .i18n import human_date, language_name, strings
 from .languages import Side, Version, side_of, sides
 from .mdplugins.highlight import pygments_css
 from .fingerprint import Calls, Fingerprints, templates_digest
+from .reading import ReadingEnvironment
 from .output import Copied, Kept
 from .site import Site
 from .theme import static_files, template_loader, theme_folders
@@ -36,7 +37,7 @@ def fingerprint(name: str, data: bytes) -> str:
 class Theme:
     """Templates and static files, read once; static names fingerprinted."""
 
-    env: jinja2.Environment
+    env: ReadingEnvironment
     static: Mapping[str, bytes]  # fingerprinted output path -> bytes
     urls: Mapping[str, str]  # logical name ("style.css") -> fingerprinted output path
 
@@ -46,7 +47,7 @@ class Theme:
     def load(cls, folder: Path | None) -> "Theme":
         """The author's theme folder (None or absent: none) over the built-in theme."""
         folders = theme_folders(folder)
-        env = jinja2.Environment(
+        env = ReadingEnvironment(
             loader=template_loader(folders),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
@@ -88,13 +89,30 @@ class PageStore(Protocol):
     """Pages rendered by an earlier build, by the digest of what they were rendered from:
     (HTML, the calls to template functions it made) or None."""
 
-    def reuse(self, path: str, inputs: str) -> tuple[bytes | Kept, list[str]] | None: ...
+    def reuse(self, path: str, inputs: str) -> tuple[bytes | Kept, list[str], frozenset[str] | None] | None:
+        """(the page, its calls, the documents it read beyond their settled fields: None when not known)."""
+        ...
 
-    def remember(self, path: str, inputs: str, data: bytes, calls: list[str]) -> None: ...
+    def remember(self, path: str, inputs: str, data: bytes, calls: list[str], reading: frozenset[str]) -> None: ...
 
     def count(self, what: str) -> None: ...
 
     def memo(self, kind: str, key: str, compute: Callable[[], Any]) -> Any: ...
+
+    def untouched(self, path: str) -> Kept | None:
+        """The page as the last build left it, when nothing it reached changed (sitegen.live);
+        None: decide by its digest."""
+        ...
+
+    def reached(self, path: str, documents: frozenset[str], reading: frozenset[str] | None) -> None:
+        """The documents (source paths) the page's context and template calls led to, and
+        those it read beyond their settled fields (sitegen.reading; None: not known)."""
+        ...
+
+    @property
+    def digests(self) -> bool:
+        """False: pages are not looked up nor remembered by digest (sitegen.live)."""
+        ...
 
 
 def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dict[str, bytes | Kept | Copied]:
@@ -103,6 +121,7 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dic
     config = site.config
     files: dict[str, bytes | Kept | Copied] = {}
     env = theme.env
+    env.walker = Fingerprints(digests=False)  # what sitegen.reading walks, for this build only
     all_sides = sides(site)
     groups = {(group.primary.kind, group.slug): group.documents for group in (*site.posts, *site.pages)}
     env.globals.update(
@@ -119,13 +138,28 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dic
         pages=site.pages,
         readers_questions=readers_questions(site),
     )
+    env.settle(env.globals)
 
-    prints = Fingerprints({id(env): (env, "the template environment: its templates are digested below")})
+    digests = store is None or store.digests
+    prints = Fingerprints({id(env): (env, "the template environment: its templates are digested below")}, digests=digests)
     calls: Calls | None = None
     shared = ""  # the digest of the globals, filters and templates, taken once they are all set
+    shared_reach: frozenset[str] = frozenset()  # the documents the globals lead to (standalone pages ...)
+
+    def made_reading(template: str, context: dict[str, Any]) -> tuple[bytes, frozenset[str]]:
+        """The page, and the documents it read beyond their settled fields (its own always:
+        its reading time comes in `around`)."""
+        env.reading = set()
+        try:
+            made = env.get_template(template).render(**context).encode("utf-8")
+            if "doc" in context:
+                env.reading.add(str(context["doc"].source))
+            return made, frozenset(env.reading)
+        finally:
+            env.reading = None
 
     def page(template: str, path: str, side: Side, **context: Any) -> None:
-        nonlocal calls, shared
+        nonlocal calls, shared, shared_reach
         context = {"alternates": [], "x_default": None, "around": None, **context}
         context = dict(
             lang=side.language if "doc" not in context else context["doc"].language,
@@ -140,19 +174,38 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dic
             functions = {k: v for k, v in env.globals.items() if isinstance(v, types.FunctionType)}
             calls = Calls(prints, functions)
             env.globals.update({name: calls.wrap(name) for name in functions})
+            env.settle(env.globals)
             data = {k: v for k, v in env.globals.items() if k not in functions}
-            shared = prints.of((templates_digest(theme.folders), data, dict(env.filters), dict(env.tests), calls.code()))
-        inputs = prints.of((shared, template, path, context))
+            everything = (templates_digest(theme.folders), data, dict(env.filters), dict(env.tests), calls.code())
+            shared_reach = prints.reach(everything)
+            shared = prints.of(everything)
+        untouched = store.untouched(path)
+        if untouched is not None:
+            store.count("pages untouched")
+            files[path] = untouched
+            return
+        what = (shared, template, path, context)
+        reached = prints.reach(what) | shared_reach
+        if not digests:  # sitegen.live: a page to make again and nothing to remember of it but its reach
+            store.count("pages rendered")
+            calls.touched = set()
+            files[path], reading = made_reading(template, context)
+            store.reached(path, reached | calls.touched, reading)
+            calls.touched = None
+            return
+        inputs = prints.of(what)
         kept = store.reuse(path, inputs)
         if kept is not None and calls.still(kept[1]):
             store.count("pages reused")
             files[path] = kept[0]
+            store.reached(path, reached | calls.reach(kept[1]), kept[2])
             return
         store.count("pages rendered")
         calls.noted = []
-        made = env.get_template(template).render(**context).encode("utf-8")
+        made, reading = made_reading(template, context)
         files[path] = made
-        store.remember(path, inputs, made, calls.noted)
+        store.remember(path, inputs, made, calls.noted, reading)
+        store.reached(path, reached | calls.reach(calls.noted), reading)
         calls.noted = None
 
     def listing_versions(path: str, having: list[Side]) -> list[Version]:
@@ -182,7 +235,10 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None) -> dic
                 x_default=group.version(config.default_language),
                 around=contexts[side.language].get(id(document)),
             )
-            files[document.source_url] = document.raw.encode("utf-8")
+            published = store.untouched(document.source_url) if store is not None else None  # its Markdown, as written
+            files[document.source_url] = published or document.raw.encode("utf-8")
+            if store is not None:
+                store.reached(document.source_url, frozenset({str(document.source)}), frozenset({str(document.source)}))
 
     home_versions = listing_versions("", list(all_sides))
     tags_versions = listing_versions("tags/", [side for side in all_sides if side.tags])
