@@ -56,7 +56,7 @@ _AUTOLINKABLE = re.compile(r"://|www\.|@|mailto:|xmpp:", re.IGNORECASE)
 # every % starting an escape): most links; tests/sitegen/test_mdtree.py checks the claim.
 _PATH = r"(?:[A-Za-z0-9\-._~/?#!$&'()*+,;=:]|%[0-9A-Fa-f]{2})*"
 _PLAIN_URL = re.compile(  # http(s) on a lowercase host, or a relative path without a colon
-    r"(?:https?://[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?:[/?#]" + _PATH + r")?"
+    r"(?:https?://(?P<host>[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?:[/?#]" + _PATH + r")?"
     r"|(?!//)(?:[A-Za-z0-9\-._~/?#!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)\Z"
 )
 _new = object.__new__
@@ -514,7 +514,8 @@ class _Builder:
             elif name == "link":
                 self.not_before_parenthesis(node)
                 meta = node.meta
-                self.link_open(self.link(meta["url"]), meta.get("title"), parts, line)
+                href, host = self.link(meta["url"])
+                self.link_open(href, meta.get("title"), parts, line, host != self.site_host if host else False)
                 self.render_inlines(node.children, parts, line)
                 parts.append("</a>")
             elif name == "autolink":
@@ -540,12 +541,13 @@ class _Builder:
             else:
                 raise Unsupported(name)
 
-    def link_open(self, href: str, title: str | None, parts: list[str], line: int) -> None:
+    def link_open(self, href: str, title: str | None, parts: list[str], line: int, external: bool | None = None) -> None:
+        """external: whether href is sitegen.mdplugins.links.is_external, when known already."""
         self.targets.append({"kind": "link", "target": href, "line": line, "alt": None})
         attrs = f' href="{escapeHtml(href)}"'
         if title is not None:
             attrs += f' title="{escapeHtml(title)}"'
-        if is_external(href, self.site_host):
+        if is_external(href, self.site_host) if external is None else external:
             attrs += ' rel="nofollow noopener"'
         elif self.link_prefix and is_relative(href):
             attrs = f' href="{escapeHtml(self.link_prefix + href)}"' + attrs[len(f' href="{escapeHtml(href)}"'):]
@@ -560,7 +562,7 @@ class _Builder:
     def image(self, node: Any, parts: list[str], line: int) -> None:
         self.not_before_parenthesis(node)
         meta = node.meta
-        src = self.link(meta["url"])
+        src = self.link(meta["url"])[0]
         if any(child.name in ("image", "link", "autolink", "footnote_ref") for child in node.walk(include_self=False)):
             raise Unsupported("a link or image in an image's text")  # the links plugin does not look there
         alt, contents = _alt_text(node.children)
@@ -577,11 +579,13 @@ class _Builder:
             src = self.link_prefix + src
         parts.append(f'<img src="{escapeHtml(src)}"' + "".join(f' {k}="{escapeHtml(v)}"' for k, v in attrs) + " />")
 
-    def link(self, url: str) -> str:
+    def link(self, url: str) -> tuple[str, str | None]:
         """markdown-it-pyrs gives a destination percent-encoded and unescaped already; one written
-        so in the source, ASCII with nothing to encode, is what markdown-it-py makes of it too."""
-        if _PLAIN_URL.match(url) and url in self.text:
-            return url
+        so in the source, ASCII with nothing to encode, is what markdown-it-py makes of it too.
+        With its host when it is http(s) (what urlsplit calls its netloc), else None (a path)."""
+        plain = _PLAIN_URL.match(url)
+        if plain and url in self.text:
+            return url, plain["host"]
         raise Unsupported("a destination markdown-it-pyrs rewrote")
 
 

@@ -17,6 +17,7 @@ from markdown_it.utils import read_fixture_file
 from sitegen import markdown, mdtree
 from sitegen.content import split_frontmatter
 from sitegen.markdown import make_parser, render_markdown
+from sitegen.mdplugins.links import is_external
 
 from .conftest import REPO
 
@@ -194,6 +195,10 @@ def test_random_markdown_renders_the_same(pieces: list[str]) -> None:
     ["https://Example.ORG/a", "HTTP://x.example", "//host.example/p", "mailto:A@B.example", "https://a.example:8080/x?y#z",
      "https://[::1]/x", "https://xn--ls8h.example/", "%41%zz", "a%2", "./img/photo-1.jpg", "https://a.example/%7E"]))
 def test_urls_taken_as_they_are_are_what_normalize_link_gives(url: str) -> None:
-    """mdtree skips markdown-it-py's normalizeLink for a URL `_PLAIN_URL` matches: it must be a no-op there."""
-    if mdtree._PLAIN_URL.match(url):
+    """mdtree skips markdown-it-py's normalizeLink for a URL `_PLAIN_URL` matches: it must be a no-op there;
+    and it takes the host it matches for the one is_external would find."""
+    plain = mdtree._PLAIN_URL.match(url)
+    if plain:
         assert make_parser(HOST, "").normalizeLink(url) == url
+        for host in (HOST, "a.example", None):
+            assert is_external(url, host) == (plain["host"] != host if plain["host"] else False), (url, host)
