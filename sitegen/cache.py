@@ -238,6 +238,13 @@ class Cache:
         except (TypeError, ValueError):  # beyond JSON (a 70-bit integer in YAML ...): simply not cached
             self.pending.pop((kind, key), None)
 
+    def put_packed(self, kind: str, key: str, blob: bytes) -> None:
+        """put, for a value `pack` made already (in a render worker)."""
+        if self.path is None:
+            return
+        self.used.add((kind, key))
+        self.pending[(kind, key)] = blob
+
     def entries(self, kind: str) -> Iterator[tuple[str, Any]]:
         if self.db is None:
             return
