@@ -8,11 +8,12 @@ and reported together, and the output folder is only replaced when there are non
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from . import feeds, meta, offline, output, records, safety, sitemap, snapshot, unchanged
 from .cache import Cache, digest
@@ -24,7 +25,7 @@ from .errors import BuildError, Problem
 from .references import check_references
 from .render import Theme, render_site
 from .site import AssetData, Site, assemble
-from .sources import Contents, read_sources
+from .sources import Contents, SourceFile, read_sources
 from .theme import missing_theme, template_problem
 
 
@@ -37,6 +38,12 @@ class BuildResult:
     counts: dict[str, int] = field(default_factory=dict)  # what the cache saved: "pages reused" ...
     config: SiteConfig | None = None
     summary: tuple[int, int] | None = None  # (pages, files) when `files` is not given
+    # what sitegen.live keeps to redo only part of the next build: every content file read,
+    # the theme, each page's reach (sitegen.fingerprint) and the manifest written (build_site)
+    sources: tuple[SourceFile, ...] = ()
+    theme: Theme | None = None
+    reaches: Mapping[str, tuple[frozenset[str], frozenset[str] | None]] = field(default_factory=dict)
+    manifest: output.Manifest | None = None
 
     @property
     def pages(self) -> int:
@@ -65,30 +72,41 @@ class CachedPages:
         self.out = out
         self.manifest = manifest or {}
         self.known: dict[str, Any] | None = None
+        self.reaches: dict[str, tuple[frozenset[str], frozenset[str] | None]] = {}  # page -> (reach, reading): sitegen.live
 
-    def reuse(self, path: str, inputs: str) -> tuple[bytes | output.Kept, list[str]] | None:
+    digests = True  # pages are looked up and remembered by digest
+
+    def untouched(self, path: str) -> output.Kept | None:
+        return None
+
+    def reached(self, path: str, documents: frozenset[str], reading: frozenset[str] | None) -> None:
+        self.reaches[path] = (documents, reading)
+
+    def reuse(self, path: str, inputs: str) -> tuple[bytes | output.Kept, list[str], frozenset[str] | None] | None:
         if self.known is None:
             self.known = dict(self.cache.entries("page"))
         entry = self.known.pop(path, None)
-        if not (isinstance(entry, list) and len(entry) == 3) or entry[0] != inputs:
+        if not (isinstance(entry, list) and len(entry) in (3, 4)) or entry[0] != inputs:
             return None
         calls, html_digest = list(entry[1]), str(entry[2])
+        reading = frozenset(entry[3]) if len(entry) == 4 else None
         self.cache.used.update((("page", path), ("html", html_digest)))
         if self.out is not None and output.still_there(self.out, path, self.manifest.get(path), html_digest):
-            return output.Kept(html_digest, self.out / path), calls
+            return output.Kept(html_digest, self.out / path), calls, reading
         html = self.cache.get("html", html_digest)
         if not isinstance(html, str):
             return None
-        return html.encode("utf-8"), calls
+        return html.encode("utf-8"), calls, reading
 
-    def remember(self, path: str, inputs: str, data: bytes, calls: list[str]) -> None:
+    def remember(self, path: str, inputs: str, data: bytes, calls: list[str], reading: frozenset[str]) -> None:
         html_digest = output.file_digest(data)
-        self.cache.put("page", path, [inputs, calls, html_digest])
+        self.cache.put("page", path, [inputs, calls, html_digest, sorted(reading)])
         self.cache.put("html", html_digest, data.decode("utf-8"))
 
-    def remember_packed(self, path: str, inputs: str, html_digest: str, packed: bytes, calls: list[str]) -> None:
+    def remember_packed(self, path: str, inputs: str, html_digest: str, packed: bytes, calls: list[str],
+                        reading: frozenset[str]) -> None:
         """`remember`, the HTML's digest taken and the HTML packed (cache.pack) in a worker."""
-        self.cache.put("page", path, [inputs, calls, html_digest])
+        self.cache.put("page", path, [inputs, calls, html_digest, sorted(reading)])
         self.cache.put_packed("html", html_digest, packed)
 
     def count(self, what: str) -> None:
@@ -138,13 +156,16 @@ def copied_files(site: Site, cache: Cache) -> dict[str, output.Copied]:
 
 
 def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage: None, cache: Cache | None = None, *,
-              diagrams: Mermaid | None = None, warnings: list[Problem] | None = None) -> Site:
+              diagrams: Mermaid | None = None, warnings: list[Problem] | None = None,
+              read: list[SourceFile] | None = None) -> Site:
     """The content graph of options.content, or BuildError naming every problem in it.
     With `diagrams`, mermaid fences become the SVG it draws (its warnings stay on it).
     Raw HTML that would run a script is refused here (or, with unsafe_html = "warn", added
-    to `warnings` and published as text): see safety.py."""
+    to `warnings` and published as text): see safety.py. `read` gets every content file read."""
     config = SiteConfig.load(options.config, base_url=options.base_url)
     sources, problems = read_sources(options.content)
+    if read is not None:
+        read.extend(sources)
     lap("read")
     figures = diagrams.figures(sources) if diagrams is not None else {}
     lap("diagrams")
@@ -212,7 +233,8 @@ def build_files(options: BuildOptions, cache: Cache | None = None, written: outp
 
     diagrams = Mermaid.beside(options.config)
     unsafe: list[Problem] = []
-    site = read_site(options, lap, cache, diagrams=diagrams, warnings=unsafe)
+    sources: list[SourceFile] = []
+    site = read_site(options, lap, cache, diagrams=diagrams, warnings=unsafe, read=sources)
     problems: list[Problem] = []
     if options.theme is not None and not options.theme.is_dir():
         raise missing_theme(options.theme)
@@ -233,15 +255,7 @@ def build_files(options: BuildOptions, cache: Cache | None = None, written: outp
             problems.append(Problem(str(options.content / asset.source), None, f"two files claim /{asset.url}: the build writes a page there; rename the file"))
         files[asset.url] = copied.get(asset.url) or site.asset_data[asset.url]
     lap("render")
-    generated = {
-        **feeds.feeds(site),
-        "sitemap.xml": sitemap.sitemap(site),
-        "robots.txt": meta.robots(site),
-        "manifest.webmanifest": meta.manifest(site),
-        "llms.txt": meta.llms(site),
-        "llms-full.txt": meta.llms_full(site),
-    }
-    for path, data in generated.items():
+    for path, data in generated(site).items():
         if path in files:
             problems.append(Problem(str(options.content), None, f"two files claim {path}: rename the content file"))
         files[path] = data
@@ -255,7 +269,29 @@ def build_files(options: BuildOptions, cache: Cache | None = None, written: outp
     lap("check")
     if problems:
         raise BuildError(problems)
-    return BuildResult(site, files, (*cache.warnings, *warnings), timings, cache.counts)
+    return BuildResult(site, files, (*cache.warnings, *warnings), timings, cache.counts,
+                       sources=tuple(sources), theme=theme, reaches=store.reaches)
+
+
+# Generated files that read only what `sitegen.live` calls a document's settled fields (its
+# place, title, date, tags, language ... not its text, render or reading time): a rebuild
+# after a change to posts' text alone keeps them (tests/sitegen/test_live.py checks the claim).
+SETTLED = {
+    "sitemap.xml": sitemap.sitemap,
+    "robots.txt": meta.robots,
+    "manifest.webmanifest": meta.manifest,
+    "llms.txt": meta.llms,
+}
+
+
+def generated(site: Site, keep: Callable[[str], Any] | None = None) -> dict[str, Any]:
+    """Feeds, sitemap, robots.txt, the web manifest and the llms files, by output path.
+    `keep(path)`: what to publish instead of making the file again, or None (sitegen.live)."""
+    made: dict[str, Any] = dict(feeds.feeds(site))
+    for path, make in {**SETTLED, "llms-full.txt": meta.llms_full}.items():
+        found = keep(path) if keep is not None else None
+        made[path] = found if found is not None else make(site)
+    return made
 
 
 def _problems_json(problems: tuple[Problem, ...]) -> list[list[Any]]:
@@ -284,6 +320,7 @@ def build_site(options: BuildOptions, *, inputs: snapshot.Snapshot | None = None
         result = build_files(options, cache, previous if isinstance(previous, dict) else None, lazy=True, stage=stage)
         start = time.perf_counter()
         manifest = output.write_site(result.files, options.out, previous, stage)
+        result = dataclasses.replace(result, manifest=manifest)
         cache.put("output", key, manifest)
         cache.put("record", key, {"inputs": inputs.to_json(), "warnings": _problems_json(result.warnings),
                                   "pages": result.pages, "files": result.file_count})

@@ -239,7 +239,7 @@ class Cache:
             self.pending.pop((kind, key), None)
 
     def put_packed(self, kind: str, key: str, blob: bytes) -> None:
-        """A value already packed with `pack` (in a worker process: sitegen.render)."""
+        """put, for a value `pack` made already (in a render worker)."""
         if self.path is None:
             return
         self.used.add((kind, key))
@@ -254,8 +254,9 @@ class Cache:
         except (sqlite3.Error, zlib.error, ValueError) as exc:
             self._discard(str(exc))
 
-    def commit(self) -> None:
-        """Store what this build made and drop what it no longer used, in one transaction."""
+    def commit(self, *, prune: bool = True) -> None:
+        """Store what this build made and drop what it no longer used, in one transaction
+        (`prune=False`: keep everything; a build that redid only part of the site)."""
         if self.db is None:
             return
         try:
@@ -265,7 +266,7 @@ class Cache:
                 ((kind, key, blob) for (kind, key), blob in self.pending.items()),
             )
             total = self.db.execute("SELECT count(*) FROM entries").fetchone()[0]
-            if total > 2 * len(self.used) + 100:
+            if prune and total > 2 * len(self.used) + 100:
                 self.db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (kind TEXT, key TEXT, PRIMARY KEY (kind, key))")
                 self.db.execute("DELETE FROM keep")
                 self.db.executemany("INSERT OR IGNORE INTO keep VALUES (?, ?)", self.used)

@@ -1,10 +1,12 @@
 """Content files -> Documents and assets, reusing the build cache and every core.
 
-Rendering Markdown is most of a cold build (markdown-it-py with our plugins, ~5 ms a post),
+Rendering Markdown is most of a cold build (~1.5 ms a post: sitegen.markdown, sitegen.mdtree),
 so each body is rendered once per distinct input: the cache key is a digest of the body, the
 site host, the line offset and the link prefix, and the entry also records which images the
 render asked about and what their sizes were, so an entry is reused only when those sizes are
-still the same. What the cache lacks is rendered in a pool of worker processes, one per core.
+still the same. What the cache lacks is rendered in a pool of worker processes, one per core;
+each worker also packs the cache entry (sitegen.cache.pack) and sends back the Rendered itself,
+so the one process that collects the results does little more than store them.
 YAML frontmatter is cached the same way (a digest of its text -> its values).
 """
 
@@ -19,12 +21,12 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Container, Iterable, Iterator, Mapping
 
 import imagesize
 
 from . import records
-from .cache import Cache, Unstorable, decode, digest, encode
+from .cache import Cache, Unstorable, decode, digest, encode, pack
 from .config import SiteConfig, is_language_tag
 from .content import Document, load_frontmatter, parse_document, split_frontmatter
 from .errors import Problem
@@ -91,6 +93,19 @@ class Job:
     language: str
     folder: str
     sizes: dict[str, Size]  # the files under the folder that have a size
+    store: bool = True  # pack the cache entry (not for a build without a cache)
+
+
+@dataclass(frozen=True)
+class Done:
+    """A job's result: its render and reading time, the images it measured and drawings it
+    looked up ([asked, found] pairs), and its cache entry packed (None: not to be stored)."""
+
+    rendered: Rendered
+    minutes: int
+    images: list[list[Any]]
+    drawings: list[list[Any]]
+    entry: bytes | None
 
 
 _FIGURES: Mapping[str, str] = {}  # the build's mermaid drawings; set before the workers fork
@@ -120,7 +135,7 @@ class Asked(Mapping[str, str]):
         return True  # `env.get("diagrams") or {}` must keep this one
 
 
-def render_job(job: Job) -> tuple[dict[str, Any], list[list[Any]], list[list[Any]]]:
+def render_job(job: Job) -> Done:
     """Render one body (in a worker process); also say which images it measured and which
     drawings it looked up, so that a cached result is reused only while they are the same."""
     asked: list[list[Any]] = []
@@ -135,9 +150,16 @@ def render_job(job: Job) -> tuple[dict[str, Any], list[list[Any]], list[list[Any
         job.body, site_host=job.site_host, line_offset=job.line_offset, image_size=size, link_prefix=job.link_prefix,
         language=job.language, diagrams=Asked(_FIGURES, drawings),
     )
-    data = rendered_to_json(rendered)
-    data["minutes"] = reading_minutes(job.body)  # the post's reading time, kept with its render
-    return data, asked, drawings
+    minutes = reading_minutes(job.body)  # the post's reading time, kept with its render
+    entry = None
+    if job.store:
+        data = rendered_to_json(rendered)
+        data["minutes"] = minutes
+        try:
+            entry = pack({"rendered": data, "images": asked, "diagrams": drawings})
+        except (TypeError, ValueError):  # beyond JSON: simply not cached (as Cache.put)
+            entry = None
+    return Done(rendered, minutes, asked, drawings, entry)
 
 
 def worker_count() -> int:
@@ -147,7 +169,7 @@ def worker_count() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _render_all(jobs: list[Job], workers: int, figures: Mapping[str, str]) -> list[tuple[dict[str, Any], list[list[Any]], list[list[Any]]]]:
+def _render_all(jobs: list[Job], workers: int, figures: Mapping[str, str]) -> list[Done]:
     global _FIGURES
     _FIGURES = figures
     if workers <= 1 or len(jobs) < 16:
@@ -175,12 +197,15 @@ def markdown_key(body: str, host: str | None, offset: int, prefix: str, language
 def parse_documents(
     sources: list[SourceFile], config: SiteConfig, cache: Cache, *, workers: int = 1,
     diagrams: Mapping[str, str] | None = None, renderer: str = "", memory: Memory | None = None,
+    only: Container[PurePosixPath] | None = None,
 ) -> tuple[list[Document], Contents, list[Problem]]:
     """Markdown files become Documents; everything else is an asset copied as it is.
     `diagrams`: {mermaid source: figure HTML} drawn by the build (sitegen.diagrams).
     With `memory`, documents recorded by an earlier build whose files and folders have the
     same metadata are taken from their records (sitegen.records: `renderer` names the diagram
-    renderer), and `memory` says which, and what may be recorded once screened."""
+    renderer), and `memory` says which, and what may be recorded once screened.
+    `only`: parse just these files (the others are still there for images and links to look up;
+    assets are then not collected)."""
     figures = diagrams or {}
     by_rel = Contents(sources)  # read when asked: an image only when a render measures it
     images = Images(by_rel)
@@ -188,6 +213,8 @@ def parse_documents(
     assets = Contents(())
     texts: list[tuple[SourceFile, Any, str]] = []
     for source in sources:
+        if only is not None and source.rel not in only:
+            continue
         where = locate(source.rel)
         if where is None:
             if source.rel.suffix == ".md" and source.rel.parts[0] == "blog" and len(source.rel.parts) == 2:
@@ -336,16 +363,18 @@ def _rendered(
         if under is None:
             under = Subtree(by_rel)
         sizes = {str(path): images.at(path) for path in under.get(folder, [])}
-        job = Job(key, body, config.host, offset, prefix, language, str(folder), {k: v for k, v in sizes.items() if v})
+        job = Job(key, body, config.host, offset, prefix, language, str(folder), {k: v for k, v in sizes.items() if v},
+                  cache.path is not None)
         missing.append(((rel, offset, prefix, language), job))
     cache.count("markdown reused", len(requests) - len(missing))
     cache.count("markdown rendered", len(missing))
     done = _render_all([job for _, job in missing], workers, figures)
-    for (slot, job), (data, asked, drawings) in zip(missing, done, strict=True):
-        result[slot] = rendered_from_json(data)
-        inputs[slot] = digest(job.key, json.dumps([asked, drawings]))
-        minutes[slot] = int(data["minutes"])
-        cache.put("markdown", job.key, {"rendered": data, "images": asked, "diagrams": drawings})
+    for (slot, job), finished in zip(missing, done, strict=True):
+        result[slot] = finished.rendered
+        inputs[slot] = digest(job.key, json.dumps([finished.images, finished.drawings]))
+        minutes[slot] = finished.minutes
+        if finished.entry is not None:
+            cache.put_packed("markdown", job.key, finished.entry)
     return result, inputs, minutes
 
 

@@ -6,6 +6,11 @@ It is generic on purpose: a new page, a new context variable or a new global add
 is covered without telling the cache, because whatever a template can reach from its context
 is in the digest. Objects it cannot see into digest to something that changes every build (so
 their pages are simply always rendered). Pure; memoised per object for one build.
+
+`reach(value)` says which Documents a value leads to (by source path), found by the same
+walk: `sitegen serve` redoes only the pages that reach a document whose text changed
+(sitegen.live). `EVERYTHING` stands for a value whose reach cannot be known (an object
+the walk cannot see into, or a cycle): such a page is always redone.
 """
 
 from __future__ import annotations
@@ -30,20 +35,44 @@ def _h(*parts: str) -> str:
     return h.hexdigest()
 
 
+EVERYTHING = "*"  # in a reach: every document (sitegen.live redoes the page whatever changed)
+NOTHING: frozenset[str] = frozenset()
+
+
+def _none(*parts: str) -> str:
+    return ""
+
+
 class Fingerprints:
-    def __init__(self, fixed: Mapping[int, tuple[Any, str]] | None = None) -> None:
+    def __init__(self, fixed: Mapping[int, tuple[Any, str]] | None = None, *, digests: bool = True) -> None:
         """`fixed`: {id(obj): (obj, digest)} for objects digested otherwise (the template
-        environment: by its template files)."""
+        environment: by its template files). `digests=False`: only `reach` is wanted, every
+        digest is "" (the walk without the hashing; sitegen.live)."""
+        self._h = _h if digests else _none
+        self.digests = digests
         self.memo: dict[int, tuple[Any, str]] = dict(fixed or {})  # id -> (the object, kept alive; digest)
+        self.reached: dict[int, frozenset[str]] = {}  # id -> the documents the object leads to (with memo)
+        self.collecting: set[str] | None = None  # the reach of the object being walked
         self.busy: set[int] = set()
         self.objects: dict[str, Any] = {}  # digest -> an object with that digest
         self.unstable = 0
+
+    def reach(self, *values: Any) -> frozenset[str]:
+        """The source paths of the Documents the values lead to (EVERYTHING among them when
+        the walk met something it cannot see into), digesting them on the way."""
+        outer, self.collecting = self.collecting, set()
+        try:
+            for value in values:
+                self.of(value)
+            return frozenset(self.collecting)
+        finally:
+            self.collecting = outer
 
     def of(self, value: Any) -> str:
         if value is None or isinstance(value, (bool, int, float, complex)):
             return f"{type(value).__name__}:{value!r}"
         if isinstance(value, str):
-            return _h(type(value).__name__, value) if len(value) > 64 else f"{type(value).__name__}:{value!r}"
+            return self._h(type(value).__name__, value) if len(value) > 64 else f"{type(value).__name__}:{value!r}"
         if isinstance(value, (bytes, bytearray)):
             return "bytes:" + hashlib.blake2b(value, digest_size=16).hexdigest()
         if value is Ellipsis or value is NotImplemented:
@@ -57,56 +86,69 @@ class Fingerprints:
         key = id(value)
         found = self.memo.get(key)
         if found is not None and found[0] is value:
+            if self.collecting is not None:
+                self.collecting.update(self.reached.get(key, NOTHING))
             return found[1]
         if key in self.busy:
+            if self.collecting is not None:
+                self.collecting.add(EVERYTHING)
             return f"cycle:{type(value).__qualname__}"
         self.busy.add(key)
+        outer, self.collecting = self.collecting, set()
         try:
             digest = self._walk(value)
         finally:
             self.busy.discard(key)
+            mine, self.collecting = self.collecting, outer
         self.memo[key] = (value, digest)
+        if mine:
+            self.reached[key] = frozenset(mine)
+            if outer is not None:
+                outer.update(mine)
         self.objects.setdefault(digest, value)
         return digest
 
     def _walk(self, value: Any) -> str:
         kind = f"{type(value).__module__}.{type(value).__qualname__}"
         if isinstance(value, (list, tuple)):
-            return _h(kind, *(self.of(v) for v in value))
+            return self._h(kind, *(self.of(v) for v in value))
         if isinstance(value, (set, frozenset)):
-            return _h(kind, *sorted(self.of(v) for v in value))
+            return self._h(kind, *sorted(self.of(v) for v in value))
         if isinstance(value, Mapping):
-            return _h(kind, *(f"{self.of(k)}={self.of(v)}" for k, v in value.items()))
+            return self._h(kind, *(f"{self.of(k)}={self.of(v)}" for k, v in value.items()))
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             inputs = getattr(value, "inputs", None)
             if isinstance(inputs, str) and inputs:  # a Document: the digest of what it was parsed from
-                for item in dataclasses.fields(value):  # its small values, so template functions given them are checked
+                for item in dataclasses.fields(value) if self.digests else ():  # its small values, so template functions given them are checked
                     small = getattr(value, item.name)
                     if isinstance(small, (dt.date, tuple)) and not dataclasses.is_dataclass(small):
                         self.of(small)
-                return _h(kind, inputs)
-            return _h(kind, *(f"{f.name}={self.of(getattr(value, f.name))}" for f in dataclasses.fields(value)))
+                self.collecting.add(str(getattr(value, "source", "")))  # type: ignore[union-attr]
+                return self._h(kind, inputs)
+            return self._h(kind, *(f"{f.name}={self.of(getattr(value, f.name))}" for f in dataclasses.fields(value)))
         if isinstance(value, types.MethodType):
-            return _h("method", self.of(value.__self__), self.of(value.__func__))
+            return self._h("method", self.of(value.__self__), self.of(value.__func__))
         if isinstance(value, types.FunctionType):
             code = value.__code__
             cells = tuple(cell.cell_contents for cell in value.__closure__ or ())
-            return _h("function", value.__module__, value.__qualname__, self._code(code), self.of(cells),
+            return self._h("function", value.__module__, value.__qualname__, self._code(code), self.of(cells),
                       self.of(value.__defaults__), self.of(value.__kwdefaults__))
         if isinstance(value, types.BuiltinFunctionType):
-            return _h("builtin", kind, getattr(value, "__qualname__", ""), self.of(getattr(value, "__self__", None)))
+            return self._h("builtin", kind, getattr(value, "__qualname__", ""), self.of(getattr(value, "__self__", None)))
         if isinstance(value, type):
-            return _h("type", value.__module__, value.__qualname__)
+            return self._h("type", value.__module__, value.__qualname__)
         state = getattr(value, "__dict__", None)
         if isinstance(state, dict) and state:
-            return _h(kind, self.of(state))
+            return self._h(kind, self.of(state))
         self.unstable += 1
-        return _h("unstable", kind, str(id(value)), repr(value))
+        if self.collecting is not None:
+            self.collecting.add(EVERYTHING)
+        return self._h("unstable", kind, str(id(value)), repr(value))
 
     def _code(self, code: types.CodeType) -> str:
         nested = [self._code(c) for c in code.co_consts if isinstance(c, types.CodeType)]
         constants = [self.of(c) for c in code.co_consts if not isinstance(c, types.CodeType)]  # frozensets: by content
-        return _h(code.co_code.hex(), *constants, *code.co_names, *nested)
+        return self._h(code.co_code.hex(), *constants, *code.co_names, *nested)
 
 
 def templates_digest(folders: tuple[Path, ...]) -> str:
@@ -120,7 +162,7 @@ def templates_digest(folders: tuple[Path, ...]) -> str:
     return _h(*parts)
 
 
-__all__ = ["Fingerprints", "templates_digest"]
+__all__ = ["Fingerprints", "templates_digest", "EVERYTHING"]
 
 
 class Calls:
@@ -135,18 +177,25 @@ class Calls:
         self.functions = dict(functions)
         self.noted: list[str] | None = None  # each call as JSON: many pages make the same ones
         self.confirmed: set[str] = set()  # noted calls found to give their result again (pure within a build)
+        self.reached: dict[str, frozenset[str]] = {}  # a call (JSON) -> the documents its arguments and result lead to
+        self.touched: set[str] | None = None  # without noting: the documents the page's calls led to
 
     def wrap(self, name: str) -> Any:
         function = self.functions[name]
 
         def noted(*args: Any, **kwargs: Any) -> Any:
             result = function(*args, **kwargs)
+            if self.touched is not None:
+                self.touched.update(self.prints.reach(*args, *kwargs.values(), result))
             if self.noted is not None:
                 call = [name, [self._arg(a) for a in args], {k: self._arg(v) for k, v in kwargs.items()}, self.prints.of(result)]
                 try:
-                    self.noted.append(orjson.dumps(call).decode())
+                    text = orjson.dumps(call).decode()
                 except TypeError:  # beyond JSON (a 70-bit integer ...): the page is simply rendered next time
-                    self.noted.append("")
+                    text = ""
+                self.noted.append(text)
+                if text not in self.reached or not text:  # the same call again: the same digests, the same documents
+                    self.reached[text] = self.reached.get(text, NOTHING) | self.prints.reach(*args, *kwargs.values(), result)
             return result
 
         return noted
@@ -179,12 +228,20 @@ class Calls:
         for call in noted:
             if call in self.confirmed:
                 continue
-            if not isinstance(call, str) or not call or not self._still(orjson.loads(call), arg, missing):
+            if not isinstance(call, str) or not call or not self._still(call, orjson.loads(call), arg, missing):
                 return False
             self.confirmed.add(call)  # the same call on another page: same arguments, same result
         return True
 
-    def _still(self, call: list[Any], arg: Any, missing: object) -> bool:
+    def reach(self, noted: list[str]) -> frozenset[str]:
+        """The documents the noted calls' arguments and results lead to (made or checked in
+        this build); EVERYTHING for a call that was neither."""
+        found: set[str] = set()
+        for call in noted:
+            found.update(self.reached.get(call, (EVERYTHING,)))
+        return frozenset(found)
+
+    def _still(self, text: str, call: list[Any], arg: Any, missing: object) -> bool:
         name, args, kwargs, result = call
         function = self.functions.get(name)
         if function is None:
@@ -194,7 +251,9 @@ class Calls:
         if any(v is missing for v in (*values, *named.values())):
             return False
         try:
-            return bool(self.prints.of(function(*values, **named)) == result)
+            made = function(*values, **named)
+            self.reached[text] = self.prints.reach(*values, *named.values(), made)
+            return bool(self.prints.of(made) == result)
         except Exception:
             return False
 

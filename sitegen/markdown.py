@@ -2,7 +2,9 @@
 
 CommonMark with GFM (tables, strikethrough, task lists, autolinks, footnotes), raw HTML,
 heading anchors, a table of contents, Pygments highlighting and MathML, each a plugin in
-`sitegen.mdplugins`. `render_markdown` is pure and deterministic.
+`sitegen.mdplugins`. `render_markdown` is pure and deterministic. Most documents are written
+straight from markdown-it-pyrs' tree by `sitegen.mdtree`, the rest parsed and rendered by
+markdown-it-py with the same plugins; the HTML is the same either way.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from functools import lru_cache
 from typing import Any, Callable, Literal, Mapping
 
 from markdown_it import MarkdownIt
-from markdown_it.rules_core import StateCore
 from mdit_py_plugins.gfm import gfm_plugin
 
 from . import mdtree
@@ -104,29 +105,18 @@ def make_parser(site_host: str | None = None, link_prefix: str = "") -> Markdown
     return md
 
 
-# What sitegen.mdtree does itself while it builds the tokens.
-_REPLICATED = {"heading_anchors", "links_and_images"}
+# The core rules after markdown-it-py's own (text_join) that sitegen.mdtree's HTML accounts
+# for: anchors, links and tables of contents it does itself; task labels and header math find
+# nothing in a document it takes (no task list, no `$` outside code). A parser with any other
+# rule renders with markdown-it-py alone, so a new plugin can never be skipped silently.
+_DIRECT = {"heading_anchors", "links_and_images", "toc", "task_labels", "math_header_labels"}
 
 
 @lru_cache(maxsize=16)
-def _plugin_rules(md: MarkdownIt) -> tuple[Callable[[StateCore], None], ...]:
-    """The core rules left to run on sitegen.mdtree's tokens: our plugins' (after text_join)
-    but those it replicates."""
+def _direct(md: MarkdownIt) -> bool:
+    """sitegen.mdtree may write this parser's HTML (see _DIRECT)."""
     names = [rule.name for rule in md.core.ruler.__rules__ if rule.enabled]
-    later = set(names[names.index("text_join") + 1:]) - _REPLICATED
-    return tuple(rule.fn for rule in md.core.ruler.__rules__ if rule.name in later and rule.enabled)
-
-
-def _tokens(md: MarkdownIt, text: str, env: dict[str, Any], engine: str, site_host: str | None, link_prefix: str) -> list[Any]:
-    """markdown-it-pyrs' tree as markdown-it-py's tokens when `sitegen.mdtree` rebuilds this
-    document exactly (most posts), else markdown-it-py's own parse; then the plugins' rules."""
-    tokens = mdtree.tokens(text, md, env, site_host=site_host, link_prefix=link_prefix) if engine == "auto" else None
-    if tokens is None:
-        return md.parse(text, env)
-    state = StateCore(text, md, env, tokens)
-    for rule in _plugin_rules(md):
-        rule(state)
-    return state.tokens
+    return "text_join" in names and set(names[names.index("text_join") + 1:]) <= _DIRECT
 
 
 def _sections(body: str, headings: list[dict[str, Any]], line_offset: int) -> tuple[Section, ...]:
@@ -169,8 +159,14 @@ def render_markdown(
     engine "markdown-it-py" parses with markdown-it-py alone (the tests compare both)."""
     md = make_parser(site_host, link_prefix)
     env: dict[str, Any] = {"image_size": image_size, "language": language, "diagrams": diagrams or {}}
-    tokens = _tokens(md, text, env, engine, site_host, link_prefix)
-    html = md.renderer.render(tokens, md.options, env)
+    page = mdtree.html(text, md, env, site_host=site_host, link_prefix=link_prefix) if engine == "auto" and _direct(md) else None
+    if page is not None:
+        html, has_math, has_code = page.html, False, page.has_code
+    else:
+        tokens = md.parse(text, env)
+        html = md.renderer.render(tokens, md.options, env)
+        has_math = any(t.type.startswith("math") or any(c.type.startswith("math") for c in t.children or []) for t in tokens)
+        has_code = any(t.type in ("fence", "code_block") for t in tokens)
     heads = env.get("headings", [])
     # ATX headings only map to one line; setext headings are two, the text on the first.
     return Rendered(
@@ -180,6 +176,6 @@ def render_markdown(
             Reference(r["kind"], r["target"], r["line"] + line_offset, r["alt"]) for r in env.get("targets", [])
         ),
         sections=_sections(text, [h for h in heads if h["line"]], line_offset),
-        has_math=any(t.type.startswith("math") or any(c.type.startswith("math") for c in t.children or []) for t in tokens),
-        has_code=any(t.type in ("fence", "code_block") for t in tokens),
+        has_math=has_math,
+        has_code=has_code,
     )

@@ -1,26 +1,30 @@
-"""markdown-it-pyrs' syntax tree -> the token stream markdown-it-py and our plugins would have made.
+"""markdown-it-pyrs' syntax tree -> the HTML markdown-it-py and our plugins would have made.
 
 Parsing is most of rendering a post with markdown-it-py (~2.5 of ~3 ms); markdown-it-pyrs
-(markdown-it's Rust port) parses the same CommonMark about 10x faster. Its tree is turned
-into markdown-it-py's block tokens here, each inline token holding its content already
-rendered (with what the anchors and links plugins do to headings, links, images and raw
-HTML), and `sitegen.markdown` runs the other plugins and markdown-it-py's renderer on them as
-before, so every page comes out byte for byte as it did (~1.3 ms a post instead of ~3).
+(markdown-it's Rust port) parses the same CommonMark about 10x faster. Its tree is written
+out here as the HTML markdown-it-py's renderer makes of the tokens its parser and our core
+rules would produce (what the anchors and links plugins do to headings, links, images and raw
+HTML, and the table of contents of sitegen.mdplugins.toc); fences, indented code and footnotes
+are drawn by the parser's own render rules (highlighting, diagrams, labels). No token is built
+for the rest: building them and rendering them in Python was most of the time left (~1 ms a
+post now, ~1.8 with tokens, ~3 with markdown-it-py).
 
-Only what this module reproduces exactly takes this path; `tokens` returns None for any other
+Only what this module reproduces exactly takes this path; `html` returns None for any other
 document and markdown-it-py parses it itself: math (a `$` outside code), task lists, GitHub alerts, a `~`
 outside code (strikethrough), bare URLs and e-mail addresses (GFM autolinks), link schemes markdown-it
 refuses, destinations markdown-it-pyrs rewrites (non-ASCII, escapes), lazy continuation lines,
 footnotes referenced from footnotes, Windows line ends, and any node type this module does
 not know. tests/sitegen/test_mdtree.py renders documents of every kind both ways and requires
-identical results. If sitegen.mdplugins.anchors or .links change, change `_Builder` with them
-(the test fails until then).
+identical results. If sitegen.mdplugins.anchors, .links or .toc change, or markdown-it-py's
+renderToken, change `_Builder` with them (the test fails until then); a parser with a core rule
+this module does not account for renders with markdown-it-py (sitegen.markdown._direct).
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from urllib.parse import unquote, urlsplit
@@ -30,6 +34,7 @@ from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 
 from .mdplugins.links import _external_rel_html, _prefixed_html, _scan_html, caption_alt, is_external, is_local, is_relative
+from .mdplugins.toc import TRIGGERS, toc_html
 from .slugs import slugify
 
 RustMarkdownIt: Any
@@ -51,7 +56,7 @@ _AUTOLINKABLE = re.compile(r"://|www\.|@|mailto:|xmpp:", re.IGNORECASE)
 # every % starting an escape): most links; tests/sitegen/test_mdtree.py checks the claim.
 _PATH = r"(?:[A-Za-z0-9\-._~/?#!$&'()*+,;=:]|%[0-9A-Fa-f]{2})*"
 _PLAIN_URL = re.compile(  # http(s) on a lowercase host, or a relative path without a colon
-    r"(?:https?://[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?:[/?#]" + _PATH + r")?"
+    r"(?:https?://(?P<host>[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?:[/?#]" + _PATH + r")?"
     r"|(?!//)(?:[A-Za-z0-9\-._~/?#!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)\Z"
 )
 _new = object.__new__
@@ -66,22 +71,6 @@ def _token(type_: str, tag: str, nesting: Literal[-1, 0, 1], *, attrs: dict[str,
     token.type, token.tag, token.nesting, token.attrs, token.map = type_, tag, nesting, {} if attrs is None else attrs, map_
     token.level, token.children, token.content, token.markup, token.info = 0, children, content, markup, info
     token.meta, token.block, token.hidden = {} if meta is None else meta, block, False
-    return token
-
-
-def _plain(type_: str, tag: str, nesting: Literal[-1, 0, 1], markup: str) -> Token:
-    token = _new(Token)
-    token.type, token.tag, token.nesting, token.attrs, token.map = type_, tag, nesting, {}, None
-    token.level, token.children, token.content, token.markup, token.info = 0, None, "", markup, ""
-    token.meta, token.block, token.hidden = {}, False, False
-    return token
-
-
-def _text(content: str) -> Token:
-    token = _new(Token)
-    token.type, token.tag, token.nesting, token.attrs, token.map = "text", "", 0, {}, None
-    token.level, token.children, token.content, token.markup, token.info = 0, None, content, "", ""
-    token.meta, token.block, token.hidden = {}, False, False
     return token
 
 
@@ -103,13 +92,23 @@ def available() -> bool:
     return RustMarkdownIt is not None
 
 
-def tokens(text: str, md: MarkdownIt, env: dict[str, Any], *, site_host: str | None = None,
-           link_prefix: str = "") -> list[Token] | None:
-    """markdown-it-py's token stream for `text` after its block, inline, footnote and text-join
-    rules and our heading_anchors and links_and_images rules (env["headings"], env["targets"]),
-    or None when this document must be parsed by markdown-it-py itself. Each inline token holds
-    its content already rendered, as one html_inline child: rendering inline tokens one by one in
-    Python was most of the time left."""
+@dataclass(frozen=True)
+class Page:
+    """What `html` made of a document."""
+
+    html: str
+    has_code: bool  # a fence or an indented code block (no math: a document with math is not taken)
+
+
+def html(text: str, md: MarkdownIt, env: dict[str, Any], *, site_host: str | None = None,
+         link_prefix: str = "") -> Page | None:
+    """markdown-it-py's HTML for `text` with our plugins (`md`, from sitegen.markdown.make_parser,
+    whose render rules draw fences, code blocks and footnotes), and what its heading_anchors and
+    links_and_images rules record (env["headings"], env["targets"]); or None when this document
+    must be parsed by markdown-it-py itself. The HTML is written straight from the tree, as
+    markdown-it-py's renderer would write the tokens its parser and our core rules (task labels,
+    header math, tables of contents) make: building those tokens and rendering them in Python
+    was most of the time left."""
     if RustMarkdownIt is None:
         return None
     lower = text.lower()
@@ -120,7 +119,7 @@ def tokens(text: str, md: MarkdownIt, env: dict[str, Any], *, site_host: str | N
     except Unsupported:
         return None
     env["headings"], env["targets"] = built.headings, built.targets
-    return built.out
+    return Page(built.finish(), built.has_code)
 
 
 def _note_interrupts_paragraph(text: str) -> bool:
@@ -171,7 +170,13 @@ class _Builder:
         self.src = text.encode("utf-8")
         self.md = md
         self.newlines = [m.start() for m in re.finditer(b"\n", self.src)]
-        self.out: list[Token] = []
+        self.renderer: Any = md.renderer  # RendererHTML, whose rules our plugins filled
+        self.parts: list[str | Token] = []  # the HTML so far, and tokens to draw by their rules
+        self.opened = ""  # see next_token
+        self.hidden = False
+        self.closed_p = False  # the last token closed a paragraph (footnote anchors go inside)
+        self.heading_ends: dict[int, int] = {}  # a heading's index -> where its HTML ends in parts
+        self.has_code = False
         # footnotes: label -> (id, references so far), in the order of first reference
         self.notes: dict[str, list[int]] = {}
         self.in_footnote = False
@@ -225,31 +230,79 @@ class _Builder:
             raise Unsupported("references without definitions")
         return self
 
-    def push(self, type_: str, tag: str, nesting: Literal[-1, 0, 1], *, map_: list[int] | None = None,
-             markup: str = "", attrs: dict[str, Any] | None = None) -> Token:
-        token = _token(type_, tag, nesting, attrs=attrs, map_=map_, markup=markup, block=True)
-        self.out.append(token)
-        return token
+    # -- markdown-it-py's renderer, token by token ---------------------------------------
+    # RendererHTML.renderToken ends a block tag with a line end unless it opens one whose next
+    # token is inline, hidden (a tight list's paragraph) or its own closing tag; it puts one
+    # before a block tag (not a closing one) that follows a hidden token. `opened` is the tag
+    # whose line end waits for the next token; `hidden`, whether the last token was hidden.
 
-    def inline(self, nodes: list[Any], map_: list[int], after: str = "") -> None:
-        parts: list[str] = []
-        self.render_inlines(nodes, parts, map_[0] + 1)
-        html = _plain("html_inline", "", 0, "")
-        html.content = "".join(parts) + after
-        self.out.append(_token("inline", "", 0, map_=map_, block=True, children=[html]))
+    def next_token(self, inline_or_hidden: bool = False, closing: str = "") -> None:
+        if self.opened:
+            if not inline_or_hidden and closing != self.opened:
+                self.parts.append("\n")
+            self.opened = ""
 
-    def paragraph(self, nodes: list[Any], map_: list[int], hidden: bool) -> None:
-        self.push("paragraph_open", "p", 1, map_=map_).hidden = hidden
-        self.inline(nodes, map_)
-        self.push("paragraph_close", "p", -1).hidden = hidden
+    def open(self, tag: str, attrs: str = "") -> None:
+        """A block opening tag (renderToken)."""
+        self.next_token()
+        self.parts.append(f"\n<{tag}{attrs}>" if self.hidden else f"<{tag}{attrs}>")
+        self.opened, self.hidden, self.closed_p = tag, False, False
+
+    def close(self, tag: str) -> None:
+        self.next_token(closing=tag)
+        self.parts.append(f"</{tag}>\n")
+        self.hidden, self.closed_p = False, tag == "p"
+
+    def ruled(self, item: str | Token) -> None:
+        """A block token drawn by a render rule: raw HTML as it is, a token (fence, code block,
+        footnotes) by its rule in `finish`, once the whole document is known to be taken (the
+        rules note things in env: a diagram drawn twice ...)."""
+        self.next_token()
+        self.parts.append(item)
+        self.hidden = self.closed_p = False
+
+    def rule(self, token: Token) -> str:
+        return self.renderer.rules[token.type]([token], 0, self.md.options, self.env)
+
+    def finish(self) -> str:
+        """The page's HTML, with a table of contents after each heading that asks for one
+        (sitegen.mdplugins.toc)."""
+        self.next_token()  # the last token: an opening tag's line end stays
+        triggers = [h for h in self.headings if h["text"].strip().casefold() in TRIGGERS]
+        if triggers:
+            trigger_indexes = {h["index"] for h in triggers}
+            listed = [h for h in self.headings if h["id"] and h["index"] not in trigger_indexes]
+            for trigger in sorted(triggers, key=lambda h: h["index"], reverse=True):
+                self.parts.insert(self.heading_ends[trigger["index"]], toc_html(listed, trigger["text"]))
+            self.env["toc"] = True
+        rule = self.rule
+        return "".join([part if type(part) is str else rule(part) for part in self.parts])  # type: ignore[arg-type]
+
+    def inline(self, nodes: list[Any], line: int, after: str = "") -> None:
+        self.next_token(inline_or_hidden=True)
+        self.render_inlines(nodes, self.parts, line)
+        if after:
+            self.parts.append(after)
+        self.hidden = self.closed_p = False
+
+    def paragraph(self, nodes: list[Any], line: int, hidden: bool) -> None:
+        if hidden:
+            self.next_token(inline_or_hidden=True)
+            self.hidden = True
+            self.inline(nodes, line)
+            self.hidden, self.closed_p = True, False
+        else:
+            self.open("p")
+            self.inline(nodes, line)
+            self.close("p")
 
     def block(self, node: Any, *, tight: bool) -> None:
         name = node.name
         if name == "paragraph":
-            self.paragraph(node.children, self.map_of(node), tight)
+            self.paragraph(node.children, self.line(node.srcmap[0]) + 1, tight)
         elif name in ("heading", "lheading"):
             level = node.meta["level"]
-            map_ = self.map_of(node)
+            first = self.line(node.srcmap[0])
             if any(child.name == "image" for child in node.walk()):
                 raise Unsupported("an image in a heading")  # its text would need the alt's source
             # sitegen.mdplugins.anchors: an id and a self-link on h2-h6, every heading recorded
@@ -263,10 +316,12 @@ class _Builder:
                     slug = f"{base}-{number}"
                 self.slugs.add(slug)
                 after = f' <a class="anchor" href="#{escapeHtml(slug)}" aria-hidden="true" tabindex="-1">#</a>'
-            self.headings.append({"level": level, "text": text, "id": slug, "line": map_[0] + 1, "index": len(self.out)})
-            self.push("heading_open", f"h{level}", 1, map_=map_, attrs={"id": slug} if slug else None)
-            self.inline(node.children, [map_[0], map_[0] + 1], after)
-            self.push("heading_close", f"h{level}", -1)
+            index = len(self.parts)
+            self.headings.append({"level": level, "text": text, "id": slug, "line": first + 1, "index": index})
+            self.open(f"h{level}", f' id="{escapeHtml(slug)}"' if slug else "")
+            self.inline(node.children, first + 1, after)
+            self.close(f"h{level}")
+            self.heading_ends[index] = len(self.parts)
         elif name == "fence":
             meta = node.meta
             info = meta["info"]
@@ -277,31 +332,37 @@ class _Builder:
             closing = lines[-1].strip()
             if len(lines) < 2 or len(closing) < meta["marker_len"] or closing != meta["marker"].encode() * len(closing):
                 raise Unsupported("a fence left open")  # the engines end it differently
-            token = self.push("fence", "code", 0, map_=self.map_of(node), markup=meta["marker"] * meta["marker_len"])
+            token = _token("fence", "code", 0, map_=self.map_of(node), markup=meta["marker"] * meta["marker_len"], block=True)
             token.info = info
             token.content = self.block_content(node, meta["content"])
             self.dollars += token.content.count("$")
             self.tildes += self.src.count(b"~", start, end)  # its fences' too
+            self.has_code = True
+            self.ruled(token)
         elif name == "code_block":
             content = node.meta["content"]
             self.dollars += content.count("$")
             self.tildes += content.count("~")
-            self.push("code_block", "code", 0, map_=self.map_of(node)).content = content  # always ends a line
+            token = _token("code_block", "code", 0, map_=self.map_of(node), content=content, block=True)  # always ends a line
+            self.has_code = True
+            self.ruled(token)
         elif name == "html_block":
-            map_ = self.map_of(node)
+            line = self.line(node.srcmap[0]) + 1
             content = caption_alt(self.block_content(node, node.meta["content"]))  # sitegen.mdplugins.links
-            _scan_html(content, map_[0] + 1, self.targets)
+            _scan_html(content, line, self.targets)
             content = _external_rel_html(content, self.site_host)
             if self.link_prefix:
                 content = _prefixed_html(content, self.link_prefix)
-            self.push("html_block", "", 0, map_=map_).content = content
+            self.ruled(content)  # RendererHTML.html_block
         elif name == "hr":
-            self.push("hr", "hr", 0, map_=self.map_of(node))
+            self.next_token()
+            self.parts.append("\n<hr />\n" if self.hidden else "<hr />\n")
+            self.hidden = self.closed_p = False
         elif name == "blockquote":
-            self.push("blockquote_open", "blockquote", 1, map_=self.map_of(node))
+            self.open("blockquote")
             for child in node.children:
                 self.block(child, tight=False)
-            self.push("blockquote_close", "blockquote", -1)
+            self.close("blockquote")
         elif name in ("bullet_list", "ordered_list"):
             self.list_block(node)
         elif name == "table":
@@ -320,15 +381,15 @@ class _Builder:
     def list_block(self, node: Any) -> None:
         ordered = node.name == "ordered_list"
         tag = "ol" if ordered else "ul"
-        attrs = {}
+        attrs = ""
         if ordered and node.meta.get("start", 1) != 1:
-            attrs["start"] = node.meta["start"]
-        self.push(f"{node.name}_open", tag, 1, map_=self.map_of(node), attrs=attrs)
+            attrs = f' start="{escapeHtml(str(node.meta["start"]))}"'
+        self.open(tag, attrs)
         tight = not any(child.name == "paragraph" for item in node.children for child in item.children)
         for item in node.children:
             if item.name != "list_item":
                 raise Unsupported(item.name)
-            self.push("list_item_open", "li", 1, map_=self.map_of(item))
+            self.open("li")
             run: list[Any] = []  # inline nodes of a tight item's hidden paragraph
             for child in item.children:
                 if child.name in _INLINE:
@@ -337,20 +398,15 @@ class _Builder:
                     run.append(child)
                     continue
                 if run:
-                    self.hidden_paragraph(run)
+                    self.paragraph(run, self.line(run[0].srcmap[0]) + 1, True)
                     run = []
                 if tight and child.name == "paragraph":
                     raise Unsupported("a paragraph in a tight list")
                 self.block(child, tight=tight)
             if run:
-                self.hidden_paragraph(run)
-            self.push("list_item_close", "li", -1)
-        self.push(f"{node.name}_close", tag, -1)
-
-    def hidden_paragraph(self, nodes: list[Any]) -> None:
-        start = self.line(nodes[0].srcmap[0])
-        end = self.line(max(nodes[-1].srcmap[0], nodes[-1].srcmap[1] - 1)) + 1
-        self.paragraph(nodes, [start, end], True)
+                self.paragraph(run, self.line(run[0].srcmap[0]) + 1, True)
+            self.close("li")
+        self.close(tag)
 
     def table(self, node: Any) -> None:
         aligns = node.meta["alignments"]
@@ -360,31 +416,31 @@ class _Builder:
             if previous.strip(" \t>"):
                 raise Unsupported("a table right under a line of text")  # lazy lines: the engines differ
         self.tables += 1
-        self.push("table_open", "table", 1, map_=self.map_of(node))
+        self.open("table")
+        styles = [f' style="text-align:{align}"' if align != "none" else "" for align in aligns]
         for section in node.children:
             if section.name not in ("thead", "tbody"):
                 raise Unsupported(section.name)
             cell_tag = "th" if section.name == "thead" else "td"
-            self.push(f"{section.name}_open", section.name, 1, map_=self.map_of(section))
+            self.open(section.name)
             for row in section.children:
                 start, end = row.srcmap
                 if b"|" not in self.src[start:end]:
                     raise Unsupported("a table row without a pipe")  # where the engines end a table differs
-                row_map = self.map_of(row)
-                self.push("tr_open", "tr", 1, map_=row_map)
+                line = self.line(start) + 1
+                self.open("tr")
                 if len(row.children) != len(aligns):
                     raise Unsupported("a row with another number of cells")
-                for cell, align in zip(row.children, aligns, strict=True):
-                    attrs = {"style": f"text-align:{align}"} if align != "none" else {}
-                    self.push(f"{cell_tag}_open", cell_tag, 1, attrs=attrs)
-                    self.inline(cell.children, [row_map[0], row_map[0] + 1])
-                    self.push(f"{cell_tag}_close", cell_tag, -1)
-                self.push("tr_close", "tr", -1)
-            self.push(f"{section.name}_close", section.name, -1)
-        self.push("table_close", "table", -1)
+                for cell, style in zip(row.children, styles, strict=True):
+                    self.open(cell_tag, style)
+                    self.inline(cell.children, line)
+                    self.close(cell_tag)
+                self.close("tr")
+            self.close(section.name)
+        self.close("table")
 
     def footnote_block(self, container: Any) -> None:
-        """footnote_tail's output: the referenced notes in the order of first reference."""
+        """footnote_tail's tokens, drawn: the referenced notes in the order of first reference."""
         definitions: dict[str, Any] = {}
         for definition in container.children:
             label = definition.meta.get("label")
@@ -398,28 +454,30 @@ class _Builder:
         if any(label not in definitions for label in self.notes):
             raise Unsupported("a reference to a missing footnote")
         self.in_footnote = True
-        self.out.append(_token("footnote_block_open", "", 1))
+        self.ruled(_token("footnote_block_open", "", 1))
         for label, (number, count) in self.notes.items():
-            self.out.append(_token("footnote_open", "", 1, meta={"id": number, "label": label}))
+            self.ruled(_token("footnote_open", "", 1, meta={"id": number, "label": label}))
             for child in definitions[label].children:
                 if child.name == "paragraph":
                     kids = [c for c in child.children if c.name != "footnote_ref_anchor"]
-                    self.paragraph(kids, self.map_of(child), False)
+                    self.paragraph(kids, self.line(child.srcmap[0]) + 1, False)
                 elif child.name == "footnote_ref_anchor":
                     continue
                 else:
                     self.block(child, tight=False)
-            last = self.out.pop() if self.out[-1].type == "paragraph_close" else None
+            closed_p = self.closed_p  # the anchors go inside the note's last paragraph
+            if closed_p:
+                self.parts.pop()
             for sub in range(max(count, 1)):
-                self.out.append(_token("footnote_anchor", "", 0, meta={"id": number, "subId": sub, "label": label}))
-            if last is not None:
-                self.out.append(last)
-            self.out.append(_token("footnote_close", "", -1))
-        self.out.append(_token("footnote_block_close", "", -1))
+                self.ruled(_token("footnote_anchor", "", 0, meta={"id": number, "subId": sub, "label": label}))
+            if closed_p:
+                self.close("p")
+            self.ruled(_token("footnote_close", "", -1))
+        self.ruled(_token("footnote_block_close", "", -1))
 
     # -- inlines ----------------------------------------------------------------------------
 
-    def render_inlines(self, nodes: list[Any], parts: list[str], line: int) -> None:
+    def render_inlines(self, nodes: list[Any], parts: list[Any], line: int) -> None:
         """markdown-it-py's rendering of the inline tokens, after the links plugin's changes."""
         for node in nodes:
             name = node.name
@@ -456,7 +514,8 @@ class _Builder:
             elif name == "link":
                 self.not_before_parenthesis(node)
                 meta = node.meta
-                self.link_open(self.link(meta["url"]), meta.get("title"), parts, line)
+                href, host = self.link(meta["url"])
+                self.link_open(href, meta.get("title"), parts, line, host != self.site_host if host else False)
                 self.render_inlines(node.children, parts, line)
                 parts.append("</a>")
             elif name == "autolink":
@@ -478,17 +537,17 @@ class _Builder:
                 note = self.notes.setdefault(label, [len(self.notes), 0])
                 token = _token("footnote_ref", "", 0, meta={"id": note[0], "subId": note[1], "label": label})
                 note[1] += 1
-                renderer: Any = self.md.renderer  # RendererHTML, whose rules the footnote plugin filled
-                parts.append(renderer.rules["footnote_ref"]([token], 0, self.md.options, self.env))
+                parts.append(self.rule(token))
             else:
                 raise Unsupported(name)
 
-    def link_open(self, href: str, title: str | None, parts: list[str], line: int) -> None:
+    def link_open(self, href: str, title: str | None, parts: list[str], line: int, external: bool | None = None) -> None:
+        """external: whether href is sitegen.mdplugins.links.is_external, when known already."""
         self.targets.append({"kind": "link", "target": href, "line": line, "alt": None})
         attrs = f' href="{escapeHtml(href)}"'
         if title is not None:
             attrs += f' title="{escapeHtml(title)}"'
-        if is_external(href, self.site_host):
+        if is_external(href, self.site_host) if external is None else external:
             attrs += ' rel="nofollow noopener"'
         elif self.link_prefix and is_relative(href):
             attrs = f' href="{escapeHtml(self.link_prefix + href)}"' + attrs[len(f' href="{escapeHtml(href)}"'):]
@@ -503,7 +562,7 @@ class _Builder:
     def image(self, node: Any, parts: list[str], line: int) -> None:
         self.not_before_parenthesis(node)
         meta = node.meta
-        src = self.link(meta["url"])
+        src = self.link(meta["url"])[0]
         if any(child.name in ("image", "link", "autolink", "footnote_ref") for child in node.walk(include_self=False)):
             raise Unsupported("a link or image in an image's text")  # the links plugin does not look there
         alt, contents = _alt_text(node.children)
@@ -520,11 +579,13 @@ class _Builder:
             src = self.link_prefix + src
         parts.append(f'<img src="{escapeHtml(src)}"' + "".join(f' {k}="{escapeHtml(v)}"' for k, v in attrs) + " />")
 
-    def link(self, url: str) -> str:
+    def link(self, url: str) -> tuple[str, str | None]:
         """markdown-it-pyrs gives a destination percent-encoded and unescaped already; one written
-        so in the source, ASCII with nothing to encode, is what markdown-it-py makes of it too."""
-        if _PLAIN_URL.match(url) and url in self.text:
-            return url
+        so in the source, ASCII with nothing to encode, is what markdown-it-py makes of it too.
+        With its host when it is http(s) (what urlsplit calls its netloc), else None (a path)."""
+        plain = _PLAIN_URL.match(url)
+        if plain and url in self.text:
+            return url, plain["host"]
         raise Unsupported("a destination markdown-it-pyrs rewrote")
 
 

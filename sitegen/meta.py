@@ -7,6 +7,8 @@ import fnmatch
 import json
 from typing import Mapping
 
+from .config import SiteConfig
+from .content import Document
 from .site import Site
 
 ASSETS = "assets/"  # fingerprinted theme files: their names change with their content
@@ -71,16 +73,24 @@ def llms(site: Site) -> bytes:
 
 
 def llms_full(site: Site) -> bytes:
-    config = site.config
-    parts = [f"# {config.title}\n"]
-    for group in (*site.posts, *site.pages):
-        for document in group.documents:
-            parts.append(
-                f"\n---\n\n# {document.title}\n\nURL: {config.absolute(document.url)}\n"
-                f"Source: {config.absolute(document.source_url)}\nLanguage: {document.language}\n"
-                f"Date: {document.date.isoformat()}\nRevision: {document.revision}\n\n{document.body.strip()}\n"
-            )
-    return "".join(parts).encode()
+    return b"".join(llms_full_parts(site))
+
+
+def llms_full_parts(site: Site) -> list[bytes]:
+    """llms-full.txt in pieces: the title, then one per document, in `llms_full_order`."""
+    return [f"# {site.config.title}\n".encode(), *(llms_full_part(site.config, d) for d in llms_full_order(site))]
+
+
+def llms_full_order(site: Site) -> list[Document]:
+    return [document for group in (*site.posts, *site.pages) for document in group.documents]
+
+
+def llms_full_part(config: SiteConfig, document: Document) -> bytes:
+    return (
+        f"\n---\n\n# {document.title}\n\nURL: {config.absolute(document.url)}\n"
+        f"Source: {config.absolute(document.source_url)}\nLanguage: {document.language}\n"
+        f"Date: {document.date.isoformat()}\nRevision: {document.revision}\n\n{document.body.strip()}\n"
+    ).encode()
 
 
 def headers(site: Site, files: Mapping[str, object]) -> bytes:

@@ -55,10 +55,11 @@ class Kept:
     manifest says (digest), and must stay as it is."""
 
     digest: str
-    path: Path  # where it is
+    path: Path | str  # where it is
 
     def read(self) -> bytes:
-        return self.path.read_bytes()
+        with open(self.path, "rb") as handle:
+            return handle.read()
 
 
 @dataclass(frozen=True)
@@ -105,17 +106,20 @@ def safe_path(path: str) -> str:
     return normal
 
 
-def write_site(files: Output, out: Path, previous: Manifest | None = None, stage: Path | None = None) -> Manifest:
+def write_site(files: Output, out: Path, previous: Manifest | None = None, stage: Path | None = None, *,
+               strays: bool = True) -> Manifest:
     """Swap files in as the folder `out`; an output folder that cannot be written is a BuildError.
     Returns the new manifest (give it back next time as `previous`). `stage`: the staging
     folder (`new_stage`) that `Staged` files were written into; a whole new version is
     completed and swapped in there. The caller removes it when it is still there afterwards
-    (a small change, switched in place, or a failure)."""
+    (a small change, switched in place, or a failure). `strays=False`: the folder
+    is known to hold only what `previous` lists (sitegen.live, right after writing it), so it
+    is not walked for other files."""
     blocking = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
     if blocking is not None:
         raise BuildError([Problem(str(blocking), None, "is a file where the output folder should be: pass --out DIR, or move the file")])
     try:
-        return _write_site(files, out.resolve(), previous or {}, stage)
+        return _write_site(files, out.resolve(), previous or {}, stage, strays)
     except OSError as exc:
         raise BuildError([Problem(str(exc.filename or out), None, f"cannot write the output ({exc.strerror or exc}): "
                                   "pass --out DIR with a folder you can write to, or fix its permissions")]) from None
@@ -180,16 +184,17 @@ def _present(folder: Path) -> set[str]:
     return found
 
 
-def _write_site(files: Output, out: Path, previous: Manifest, stage: Path | None = None) -> Manifest:
+def _write_site(files: Output, out: Path, previous: Manifest, stage: Path | None = None, strays: bool = True) -> Manifest:
     out.parent.mkdir(parents=True, exist_ok=True)
     digests = {path: file_digest(data) if isinstance(data, bytes) else data.digest for path, data in files.items()}
     live = out.is_dir()
     if live:
-        changed = [path for path in files if not _unchanged(out, path, previous.get(path), digests[path])]
+        changed = [path for path in files if not (not strays and isinstance(files[path], Kept))  # sitegen.live: as written
+                   and not _unchanged(out, path, previous.get(path), digests[path])]
         for path in changed:
             if isinstance(files[path], Kept):  # cannot happen: a page is kept only when it is intact on disk
                 raise ValueError(f"{path} was not rendered but is not on disk as it was")
-        extra = sorted(_present(out) - files.keys())
+        extra = sorted((_present(out) if strays else set(previous)) - files.keys())
         if not changed and not extra:
             return previous  # the folder already is this site: nothing to write
         if len(changed) + len(extra) <= min(IN_PLACE_LIMIT, max(64, len(files) // 10)):

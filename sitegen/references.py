@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import posixpath
-from typing import Mapping
+from typing import Iterable, Mapping
 from urllib.parse import unquote, urlsplit
 
 from .content import Document
@@ -35,10 +35,12 @@ def exists(path: str, files: Mapping[str, object]) -> bool:
     return folder + "index.html" in files
 
 
-def check_references(site: Site, files: Mapping[str, object], *, strict_alt: bool = False) -> tuple[list[Problem], list[Problem]]:
+def check_references(site: Site, files: Mapping[str, object], *, strict_alt: bool = False,
+                     documents: Iterable[Document] | None = None) -> tuple[list[Problem], list[Problem]]:
+    """(errors, warnings) of the site's documents' links and images, or only of `documents`."""
     errors: list[Problem] = []
     warnings: list[Problem] = []
-    for document in site.documents:
+    for document in site.documents if documents is None else documents:
         for ref in document.rendered.references:
             if ref.kind == "image" and ref.alt == "":
                 problem = Problem(document.display, ref.line, f"image '{ref.target}' has no alt text: describe it, as in ![a red bicycle]({ref.target})")

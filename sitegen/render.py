@@ -25,6 +25,7 @@ from .languages import Side, Version, side_of, sides
 from .mdplugins.highlight import pygments_css
 from .fingerprint import Calls, Fingerprints, templates_digest
 from .cache import pack
+from .reading import ReadingEnvironment
 from .output import Copied, Kept, Staged, file_digest, safe_path
 from .site import Site
 from .theme import static_files, template_loader, theme_folders
@@ -40,7 +41,7 @@ def fingerprint(name: str, data: bytes) -> str:
 class Theme:
     """Templates and static files, read once; static names fingerprinted."""
 
-    env: jinja2.Environment
+    env: ReadingEnvironment
     static: Mapping[str, bytes]  # fingerprinted output path -> bytes
     urls: Mapping[str, str]  # logical name ("style.css") -> fingerprinted output path
 
@@ -50,7 +51,7 @@ class Theme:
     def load(cls, folder: Path | None) -> "Theme":
         """The author's theme folder (None or absent: none) over the built-in theme."""
         folders = theme_folders(folder)
-        env = jinja2.Environment(
+        env = ReadingEnvironment(
             loader=template_loader(folders),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
@@ -92,15 +93,33 @@ class PageStore(Protocol):
     """Pages rendered by an earlier build, by the digest of what they were rendered from:
     (HTML, the calls to template functions it made) or None."""
 
-    def reuse(self, path: str, inputs: str) -> tuple[bytes | Kept, list[str]] | None: ...
+    def reuse(self, path: str, inputs: str) -> tuple[bytes | Kept, list[str], frozenset[str] | None] | None:
+        """(the page, its calls, the documents it read beyond their settled fields: None when not known)."""
+        ...
 
-    def remember(self, path: str, inputs: str, data: bytes, calls: list[str]) -> None: ...
+    def remember(self, path: str, inputs: str, data: bytes, calls: list[str], reading: frozenset[str]) -> None: ...
 
-    def remember_packed(self, path: str, inputs: str, html_digest: str, packed: bytes, calls: list[str]) -> None: ...
+    def remember_packed(self, path: str, inputs: str, html_digest: str, packed: bytes, calls: list[str],
+                        reading: frozenset[str]) -> None: ...
 
     def count(self, what: str) -> None: ...
 
     def memo(self, kind: str, key: str, compute: Callable[[], Any]) -> Any: ...
+
+    def untouched(self, path: str) -> Kept | None:
+        """The page as the last build left it, when nothing it reached changed (sitegen.live);
+        None: decide by its digest."""
+        ...
+
+    def reached(self, path: str, documents: frozenset[str], reading: frozenset[str] | None) -> None:
+        """The documents (source paths) the page's context and template calls led to, and
+        those it read beyond their settled fields (sitegen.reading; None: not known)."""
+        ...
+
+    @property
+    def digests(self) -> bool:
+        """False: pages are not looked up nor remembered by digest (sitegen.live)."""
+        ...
 
 
 STREAM_AT = 500  # pages to render from which, given a staging folder, they are streamed into it
@@ -110,7 +129,7 @@ STREAM_AT = 500  # pages to render from which, given a staging folder, they are 
 class _Batch:
     """The pages a build renders into its staging folder, set before worker processes fork."""
 
-    env: jinja2.Environment
+    env: ReadingEnvironment
     calls: Calls | None
     jobs: list[tuple[str, str, dict[str, Any]]]  # (template, output path, context)
     stage: Path
@@ -120,9 +139,13 @@ class _Batch:
 _BATCH: _Batch | None = None
 
 
-def _render_into(indices: list[int]) -> list[tuple[int, str, bytes, list[str]]] | None:
+Rendered = tuple[int, str, bytes, list[str], frozenset[str], frozenset[str]]
+
+
+def _render_into(indices: list[int]) -> list[Rendered] | None:
     """Render the batch's pages `indices` and write each into the staging folder: per page
-    (index, digest of its bytes, its HTML packed or b"", the template calls it made).
+    (index, digest of its bytes, its HTML packed or b"", the template calls it made, the
+    documents it read beyond their settled fields, those its calls led to: sitegen.reading).
     None when a template raised: the caller renders those pages again to raise it itself."""
     batch = _BATCH
     assert batch is not None
@@ -131,12 +154,24 @@ def _render_into(indices: list[int]) -> list[tuple[int, str, bytes, list[str]]] 
     try:
         for index in indices:
             template, path, context = batch.jobs[index]
-            if batch.calls is not None:
-                batch.calls.noted = []
-            text = batch.env.get_template(template).render(**context)
-            noted = batch.calls.noted or [] if batch.calls is not None else []
-            if batch.calls is not None:
-                batch.calls.noted = None
+            calls = batch.calls if batch.packed else None
+            reading: frozenset[str] = frozenset()
+            reach: frozenset[str] = frozenset()
+            if calls is None:
+                text = batch.env.get_template(template).render(**context)
+                noted: list[str] = []
+            else:  # as render_site's made_reading
+                calls.noted = []
+                batch.env.reading = set()
+                try:
+                    text = batch.env.get_template(template).render(**context)
+                    if "doc" in context:
+                        batch.env.reading.add(str(context["doc"].source))
+                    reading = frozenset(batch.env.reading)
+                finally:
+                    batch.env.reading = None
+                noted, calls.noted = calls.noted, None
+                reach = calls.reach(noted)  # the calls' documents are known where they were made
             data = text.encode("utf-8")
             target = str(batch.stage / safe_path(path))
             folder = os.path.dirname(target)
@@ -145,7 +180,7 @@ def _render_into(indices: list[int]) -> list[tuple[int, str, bytes, list[str]]] 
                 folders.add(folder)
             with open(target, "wb") as file:
                 file.write(data)
-            done.append((index, file_digest(data), pack(text) if batch.packed else b"", noted))
+            done.append((index, file_digest(data), pack(text) if batch.packed else b"", noted, reading, reach))
     except Exception:
         if multiprocessing.parent_process() is None:
             raise
@@ -153,7 +188,7 @@ def _render_into(indices: list[int]) -> list[tuple[int, str, bytes, list[str]]] 
     return done
 
 
-def _stream(batch: _Batch, workers: int) -> Iterator[tuple[int, str, bytes, list[str]]]:
+def _stream(batch: _Batch, workers: int) -> Iterator[Rendered]:
     """Every page of the batch rendered into its staging folder, over `workers` forked
     processes (they inherit the site, the templates and the calls noted so far)."""
     global _BATCH
@@ -183,8 +218,9 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
     in `workers` processes and written there as they come (`Staged`): never all held at once."""
     config = site.config
     files: dict[str, bytes | Kept | Copied | Staged] = {}
-    deferred: list[tuple[str, str, dict[str, Any], str]] = []  # with a stage: (template, path, context, inputs)
+    deferred: list[tuple[str, str, dict[str, Any], str, frozenset[str]]] = []  # with a stage: (template, path, context, inputs, reached)
     env = theme.env
+    env.walker = Fingerprints(digests=False)  # what sitegen.reading walks, for this build only
     all_sides = sides(site)
     groups = {(group.primary.kind, group.slug): group.documents for group in (*site.posts, *site.pages)}
     env.globals.update(
@@ -201,13 +237,28 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
         pages=site.pages,
         readers_questions=readers_questions(site),
     )
+    env.settle(env.globals)
 
-    prints = Fingerprints({id(env): (env, "the template environment: its templates are digested below")})
+    digests = store is None or store.digests
+    prints = Fingerprints({id(env): (env, "the template environment: its templates are digested below")}, digests=digests)
     calls: Calls | None = None
     shared = ""  # the digest of the globals, filters and templates, taken once they are all set
+    shared_reach: frozenset[str] = frozenset()  # the documents the globals lead to (standalone pages ...)
+
+    def made_reading(template: str, context: dict[str, Any]) -> tuple[bytes, frozenset[str]]:
+        """The page, and the documents it read beyond their settled fields (its own always:
+        its reading time comes in `around`)."""
+        env.reading = set()
+        try:
+            made = env.get_template(template).render(**context).encode("utf-8")
+            if "doc" in context:
+                env.reading.add(str(context["doc"].source))
+            return made, frozenset(env.reading)
+        finally:
+            env.reading = None
 
     def page(template: str, path: str, side: Side, **context: Any) -> None:
-        nonlocal calls, shared
+        nonlocal calls, shared, shared_reach
         context = {"alternates": [], "x_default": None, "around": None, **context}
         context = dict(
             lang=side.language if "doc" not in context else context["doc"].language,
@@ -217,7 +268,7 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
         )
         if store is None:
             if stage is not None:
-                deferred.append((template, path, context, ""))
+                deferred.append((template, path, context, "", frozenset()))
                 return
             files[path] = env.get_template(template).render(**context).encode("utf-8")
             return
@@ -225,22 +276,41 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
             functions = {k: v for k, v in env.globals.items() if isinstance(v, types.FunctionType)}
             calls = Calls(prints, functions)
             env.globals.update({name: calls.wrap(name) for name in functions})
+            env.settle(env.globals)
             data = {k: v for k, v in env.globals.items() if k not in functions}
-            shared = prints.of((templates_digest(theme.folders), data, dict(env.filters), dict(env.tests), calls.code()))
-        inputs = prints.of((shared, template, path, context))
+            everything = (templates_digest(theme.folders), data, dict(env.filters), dict(env.tests), calls.code())
+            shared_reach = prints.reach(everything)
+            shared = prints.of(everything)
+        untouched = store.untouched(path)
+        if untouched is not None:
+            store.count("pages untouched")
+            files[path] = untouched
+            return
+        what = (shared, template, path, context)
+        reached = prints.reach(what) | shared_reach
+        if not digests:  # sitegen.live: a page to make again and nothing to remember of it but its reach
+            store.count("pages rendered")
+            calls.touched = set()
+            files[path], reading = made_reading(template, context)
+            store.reached(path, reached | calls.touched, reading)
+            calls.touched = None
+            return
+        inputs = prints.of(what)
         kept = store.reuse(path, inputs)
         if kept is not None and calls.still(kept[1]):
             store.count("pages reused")
             files[path] = kept[0]
+            store.reached(path, reached | calls.reach(kept[1]), kept[2])
             return
         store.count("pages rendered")
         if stage is not None:
-            deferred.append((template, path, context, inputs))
+            deferred.append((template, path, context, inputs, reached))
             return
         calls.noted = []
-        made = env.get_template(template).render(**context).encode("utf-8")
+        made, reading = made_reading(template, context)
         files[path] = made
-        store.remember(path, inputs, made, calls.noted)
+        store.remember(path, inputs, made, calls.noted, reading)
+        store.reached(path, reached | calls.reach(calls.noted), reading)
         calls.noted = None
 
     def listing_versions(path: str, having: list[Side]) -> list[Version]:
@@ -270,7 +340,10 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
                 x_default=group.version(config.default_language),
                 around=contexts[side.language].get(id(document)),
             )
-            files[document.source_url] = document.raw.encode("utf-8")
+            published = store.untouched(document.source_url) if store is not None else None  # its Markdown, as written
+            files[document.source_url] = published or document.raw.encode("utf-8")
+            if store is not None:
+                store.reached(document.source_url, frozenset({str(document.source)}), frozenset({str(document.source)}))
 
     home_versions = listing_versions("", list(all_sides))
     tags_versions = listing_versions("tags/", [side for side in all_sides if side.tags])
@@ -299,20 +372,23 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
 
     if stage is not None and len(deferred) >= STREAM_AT:
         batch = _Batch(env, calls, [job[:3] for job in deferred], stage, store is not None)
-        for index, html_digest, packed, noted in _stream(batch, workers):
-            template, path, _context, inputs = deferred[index]
+        for index, html_digest, packed, noted, reading, reach in _stream(batch, workers):
+            _template, path, _context, inputs, reached = deferred[index]
             files[path] = Staged(html_digest, stage / safe_path(path))
             if store is not None:
-                store.remember_packed(path, inputs, html_digest, packed, noted)
+                store.remember_packed(path, inputs, html_digest, packed, noted, reading)
+                store.reached(path, reached | reach, reading)
     else:
-        for template, path, context, inputs in deferred:  # a few: rendered here, as without a stage
-            if calls is not None:
-                calls.noted = []
-            made = env.get_template(template).render(**context).encode("utf-8")
+        for template, path, context, inputs, reached in deferred:  # a few: rendered here, as without a stage
+            if store is None or calls is None:
+                files[path] = env.get_template(template).render(**context).encode("utf-8")
+                continue
+            calls.noted = []
+            made, reading = made_reading(template, context)
             files[path] = made
-            if store is not None and calls is not None:
-                store.remember(path, inputs, made, calls.noted)
-                calls.noted = None
+            store.remember(path, inputs, made, calls.noted, reading)
+            store.reached(path, reached | calls.reach(calls.noted), reading)
+            calls.noted = None
     files.update(theme.static)
     return files
 

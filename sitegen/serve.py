@@ -9,6 +9,7 @@ the last good files on disk, and every page shows the problems until the next go
 from __future__ import annotations
 
 import enum
+import gc
 import errno
 import http.server
 import mimetypes
@@ -29,6 +30,7 @@ from watchdog.events import (DirCreatedEvent, DirDeletedEvent, DirMovedEvent, Fi
                              FileDeletedEvent, FileModifiedEvent, FileMovedEvent)
 from watchdog.observers import Observer
 
+from . import live
 from .build import BuildOptions, build_site
 from .config import SiteConfig
 from .errors import BuildError, Problem
@@ -251,7 +253,7 @@ class DevServer:
     options: BuildOptions
     port: int = 8000
     host: str = "127.0.0.1"
-    debounce: float = 0.2
+    debounce: float = 0.1  # editors' writes of one save arrive within milliseconds
     out = None  # where messages go (a test sets a StringIO); None: the current sys.stdout
 
     def __post_init__(self) -> None:
@@ -261,14 +263,28 @@ class DevServer:
         self._stop = threading.Event()
         self.builds = 0
         self.state = BuildState()
+        self.last: live.Last | None = None  # what a rebuild after a save can start from
 
     def say(self, text: str) -> None:
         print(text, file=self.out or sys.stdout, flush=True)
 
-    def rebuild(self, reason: str) -> bool:
+    def rebuild(self, reason: str, paths: list[Path] | None = None) -> bool:
+        """A full build, or with the `paths` that changed, only what they change when that
+        is enough (sitegen.live)."""
         start = time.perf_counter()
         try:
-            result = build_site(self.options)
+            patched = live.patch(self.last, paths) if self.last is not None and paths else None
+            if patched is not None:
+                result, self.last = patched
+            else:
+                self.last = None
+                gc.unfreeze()  # what the last build kept may go now
+                result = build_site(self.options)
+                self.last = live.Last.of(self.options, result)
+                if self.last is not None:
+                    live.warm(self.last)
+                gc.collect()
+                gc.freeze()  # kept until the next full build: the collector need not walk it on every save
         except BuildError as error:
             for problem in error.problems:
                 self.say(str(problem))
@@ -326,7 +342,7 @@ class DevServer:
             names = ", ".join(
                 f"{p.relative_to(cwd) if p.is_relative_to(cwd) else p} ({k.value})" for p, k in sorted(changes.items())
             )
-            self.rebuild(f"rebuilt after {names} changed")
+            self.rebuild(f"rebuilt after {names} changed", list(changes))
 
     def stop(self) -> None:
         self._stop.set()

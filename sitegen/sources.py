@@ -73,23 +73,36 @@ def read_sources(root: Path) -> tuple[list[SourceFile], list[Problem]]:
             if found:
                 problems.extend(found)
                 continue
-            rel = PurePosixPath(unicodedata.normalize("NFC", path.relative_to(root).as_posix()))
             try:
-                if name.endswith(".md"):
-                    with open(path, "rb") as handle:
-                        st = os.fstat(handle.fileno())  # taken before the read: an edit during it changes the mtime
-                        data: bytes | None = handle.read()
-                else:
-                    st = os.stat(path)
-                    if not os.access(path, os.R_OK):
-                        raise PermissionError(13, "Permission denied", str(path))
-                    data = None
+                files.append(read_file(root, path))
             except OSError as exc:
                 problems.append(Problem(str(path), None, f"cannot read file ({exc.strerror}): check its permissions"))
-                continue
-            files.append(SourceFile(rel=rel, path=path, content=data, stat=(st.st_size, st.st_mtime_ns, st.st_ino)))
     files.sort(key=lambda f: str(f.rel))
     return files, problems
+
+
+def relative(root: Path, path: Path) -> PurePosixPath:
+    """A content file's path as the build names it: relative to the root, NFC-normalised."""
+    return PurePosixPath(unicodedata.normalize("NFC", path.relative_to(root).as_posix()))
+
+
+def ignored(rel: PurePosixPath) -> bool:
+    """A path `read_sources` leaves out (hidden, an editor's backup, a system file)."""
+    return any(_ignored(part) for part in rel.parts)
+
+
+def read_file(root: Path, path: Path) -> SourceFile:
+    """One content file: Markdown read now, anything else only checked readable (OSError if not)."""
+    if path.name.endswith(".md"):
+        with open(path, "rb") as handle:
+            st = os.fstat(handle.fileno())  # taken before the read: an edit during it changes the mtime
+            data: bytes | None = handle.read()
+    else:
+        st = os.stat(path)
+        if not os.access(path, os.R_OK):
+            raise PermissionError(13, "Permission denied", str(path))
+        data = None
+    return SourceFile(rel=relative(root, path), path=path, content=data, stat=(st.st_size, st.st_mtime_ns, st.st_ino))
 
 
 class Contents(Mapping[PurePosixPath, bytes]):

@@ -14,9 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it.utils import read_fixture_file
 
-from sitegen import mdtree
+from sitegen import markdown, mdtree
 from sitegen.content import split_frontmatter
 from sitegen.markdown import make_parser, render_markdown
+from sitegen.mdplugins.links import is_external
 
 from .conftest import REPO
 
@@ -36,7 +37,7 @@ def assert_same(body: str, **options: object) -> bool:
         fast = render_markdown(body, **kwargs)  # type: ignore[arg-type]
         assert fast.html == slow.html, repr(body)
         assert fast == slow, repr(body)
-    return mdtree.tokens(body, make_parser(HOST, ""), {"image_size": sizes}, site_host=HOST) is not None
+    return mdtree.html(body, make_parser(HOST, ""), {"image_size": sizes}, site_host=HOST) is not None
 
 
 def example_documents() -> list[pytest.param]:
@@ -139,6 +140,25 @@ def test_posts_like_the_corpus_render_the_same_and_mostly_take_the_fast_path() -
     assert fast >= 240, f"only {fast} of 300 posts took the fast path"
 
 
+def test_a_diagram_drawn_twice_renders_the_same_when_the_fast_path_gives_up_after_it() -> None:
+    """The fence rules note each drawing in env (the second copy's ids get a suffix): a document
+    the fast path abandons after its fences (here at a `$` outside code) must not leave notes."""
+    drawing = '<figure><svg id="mermaid-0123456789ab"><marker id="mermaid-0123456789ab-arrow"/></svg></figure>'
+    diagram = "```mermaid\ngraph TD; A-->B\n```\n"
+    for tail in ("", "It costs $5.\n"):
+        body = f"## 목차\n\n{diagram}\n## Again\n\n{diagram}\n- a\n- b\n\n> c\n\n{tail}"
+        assert assert_same(body, diagrams={"graph TD; A-->B\n": drawing}) == (not tail)
+        html = render_markdown(body, diagrams={"graph TD; A-->B\n": drawing}).html
+        assert "mermaid-0123456789ab-2" in html and html.count('<nav class="toc"') == 1
+
+
+def test_a_parser_with_a_core_rule_mdtree_does_not_know_renders_with_markdown_it_py() -> None:
+    assert markdown._direct(make_parser(HOST, ""))
+    md = make_parser.__wrapped__(HOST, "")
+    md.core.ruler.push("shout", lambda state: None)
+    assert not markdown._direct(md)
+
+
 # -- Markdown's corners, in random combinations ---------------------------------------------
 
 PIECES = [
@@ -175,6 +195,10 @@ def test_random_markdown_renders_the_same(pieces: list[str]) -> None:
     ["https://Example.ORG/a", "HTTP://x.example", "//host.example/p", "mailto:A@B.example", "https://a.example:8080/x?y#z",
      "https://[::1]/x", "https://xn--ls8h.example/", "%41%zz", "a%2", "./img/photo-1.jpg", "https://a.example/%7E"]))
 def test_urls_taken_as_they_are_are_what_normalize_link_gives(url: str) -> None:
-    """mdtree skips markdown-it-py's normalizeLink for a URL `_PLAIN_URL` matches: it must be a no-op there."""
-    if mdtree._PLAIN_URL.match(url):
+    """mdtree skips markdown-it-py's normalizeLink for a URL `_PLAIN_URL` matches: it must be a no-op there;
+    and it takes the host it matches for the one is_external would find."""
+    plain = mdtree._PLAIN_URL.match(url)
+    if plain:
         assert make_parser(HOST, "").normalizeLink(url) == url
+        for host in (HOST, "a.example", None):
+            assert is_external(url, host) == (plain["host"] != host if plain["host"] else False), (url, host)

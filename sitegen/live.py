@@ -1,0 +1,266 @@
+"""`sitegen serve`'s rebuild after a save: only what the saved Markdown changed is redone.
+
+The dev server keeps what its last good build left (`Last`: the site, every content file it
+read, the theme, each page's reach and the manifest it wrote). When the only files that changed
+since are Markdown files that were read then and are still there, and each one's new document
+differs from the one it replaces in its text alone (body, render, reading time; not its title,
+date, tags, language, publish or any other frontmatter), the site keeps its shape: the same
+posts in the same order, the same lists, tags, pages, sides and related posts. Then:
+
+  - only those files are read, parsed and rendered (through the build cache, as in a build);
+  - only pages that read one of them beyond its settled fields are made again (sitegen.reading:
+    noted while the page rendered; for a page this process has not rendered and the cache
+    does not say, its reach: every document its context and template calls led to,
+    sitegen.fingerprint); every other page stays on disk (a list of titles, a tag page ...);
+  - the generated files that read only the settled fields (`build.SETTLED`: sitemap, robots,
+    web manifest, llms.txt) stay; feeds, llms-full.txt and _headers are made again;
+  - links are checked as in a build, and the changed files switched in place (sitegen.output).
+
+The output is the one a full build of the same files makes, byte for byte (tests/sitegen/
+test_live.py compares them). Anything else (a new, removed or renamed file, an image, the
+theme, site.toml, a changed title or tag, a problem to report, an offline site) goes to
+`build.build_site`, which then gives the next `Last`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterable, Mapping
+
+from . import build, meta, output, safety
+from .build import BuildResult, CachedPages
+from .config import SiteConfig
+from .content import Document
+from .diagrams import Mermaid
+from .documents import parse_documents, worker_count
+from .fingerprint import EVERYTHING
+from .markdown import render_markdown
+from .options import BuildOptions
+from .reading import TEXT
+from .references import check_references
+from .render import Theme, render_site
+from .site import Post, Site, TagGroup
+from .sources import SourceFile, ignored, read_file, relative
+
+
+
+@dataclass(frozen=True)
+class Last:
+    """What the last good build left, as a patch needs it."""
+
+    options: BuildOptions
+    config: SiteConfig
+    site: Site
+    sources: Mapping[PurePosixPath, SourceFile]
+    theme: Theme
+    reaches: Mapping[str, tuple[frozenset[str], frozenset[str] | None]]  # page -> (reach, reading)
+    manifest: output.Manifest
+    llms_full: tuple[int, ...]  # the length of each piece of llms-full.txt (meta.llms_full_parts)
+
+    @classmethod
+    def of(cls, options: BuildOptions, result: BuildResult) -> "Last | None":
+        """From a full build's result (None when it cannot serve as one: nothing rebuilt,
+        no cache, an offline site)."""
+        site = result.site
+        if (site is None or result.theme is None or result.manifest is None or not result.reaches
+                or site.config.offline or not options.cache):
+            return None
+        return cls(options, site.config, site, {source.rel: source for source in result.sources}, result.theme,
+                   result.reaches, result.manifest, tuple(len(part) for part in meta.llms_full_parts(site)))
+
+
+def warm(last: Last) -> None:
+    """Do now what the first patch would otherwise wait for: compile the templates (a build
+    that reused every page compiled none) and load the Markdown renderer."""
+    for name in last.theme.env.list_templates(filter_func=lambda name: name.endswith(".html")):
+        try:
+            last.theme.env.get_template(name)
+        except Exception:  # a template that does not compile: the build that uses it says so
+            continue
+    render_markdown("# x\n\n*y* [z](z/)\n\n```python\nx = 1\n```\n")
+
+
+def settled(document: Document) -> tuple[Any, ...]:
+    """Everything about a document but what its text decides."""
+    return tuple(getattr(document, item.name) for item in dataclasses.fields(document) if item.name not in TEXT)
+
+
+def saved_markdown(last: Last, paths: Iterable[Path]) -> dict[PurePosixPath, SourceFile] | None:
+    """The Markdown files among `paths` read again, when every path is one the last build read
+    (or one that came and went, or a hidden or backup file it leaves out); None otherwise."""
+    root = last.options.content
+    inside = root.resolve()
+    found: dict[PurePosixPath, SourceFile] = {}
+    for path in paths:
+        try:
+            rel = relative(inside, path.resolve())
+        except ValueError:
+            return None  # the theme, site.toml ...
+        if ignored(rel):
+            continue
+        if rel not in last.sources:
+            if path.exists() or path.is_symlink():
+                return None  # a new file
+            continue  # came and went (an editor's scratch file)
+        if rel.suffix != ".md" or not path.is_file() or path.is_symlink():
+            return None
+        try:
+            found[rel] = read_file(root, root / Path(*rel.parts))
+        except OSError:
+            return None
+    return found
+
+
+def patch(last: Last, paths: Iterable[Path]) -> tuple[BuildResult, Last] | None:
+    """The rebuild after `paths` changed, redoing only what they change; None when it has to
+    be a full build (see the module's docstring)."""
+    start = time.perf_counter()
+    options = last.options
+    saved = saved_markdown(last, paths)
+    if saved is None:
+        return None
+    sources = {**last.sources, **saved}
+    cache = options.open_cache()
+    try:
+        made = _patch(last, saved, sources, cache)
+        if made is None:
+            return None
+        files, site, store, warnings, lengths = made
+        manifest = output.write_site(files, options.out, last.manifest, strays=False)
+        key = build.digest(str(options.out.resolve()))
+        cache.put("output", key, manifest)
+        cache.put("record", key, None)  # the next `sitegen build` checks the inputs itself
+        cache.commit(prune=False)
+    finally:
+        cache.close()
+    reaches = {**last.reaches, **store.reaches}
+    result = BuildResult(site, {}, warnings, {"patch": time.perf_counter() - start}, cache.counts,
+                         summary=(sum(1 for path in files if path.endswith(".html")), len(files)),
+                         sources=tuple(sources.values()), theme=last.theme, reaches=reaches, manifest=manifest)
+    return result, dataclasses.replace(last, site=site, sources=sources, reaches=reaches, manifest=manifest, llms_full=lengths)
+
+
+class _Untouched(CachedPages):
+    """The page store of a patch: a page that reached no changed document is left on disk,
+    any other is made again (neither looked up nor remembered by digest: the next `sitegen
+    build` finds its cache entry stale and makes it again too)."""
+
+    digests = False
+
+    def __init__(self, cache: Any, out: Path, manifest: output.Manifest,
+                 before: Mapping[str, tuple[frozenset[str], frozenset[str] | None]], changed: set[str]):
+        super().__init__(cache, out, manifest)
+        self.before = before
+        self.changed = changed
+
+    def untouched(self, path: str) -> output.Kept | None:
+        known = self.before.get(path)
+        entry = self.manifest.get(path)
+        if known is None or entry is None:
+            return None
+        reach, reading = known
+        looked = reach if reading is None else reading
+        if EVERYTHING in reach or EVERYTHING in looked or not looked.isdisjoint(self.changed):
+            return None  # it reached a changed document and read its text, or may have
+        self.reaches[path] = known
+        return output.Kept(entry[0], f"{self.out}/{path}")
+
+
+def _patch(last: Last, saved: Mapping[PurePosixPath, SourceFile], sources: Mapping[PurePosixPath, SourceFile],
+           cache: Any) -> tuple[dict[str, Any], Site, _Untouched, tuple[Any, ...], tuple[int, ...]] | None:
+    options, config, site = last.options, last.config, last.site
+    before = {document.source: document for document in site.documents}
+    if any(rel not in before for rel in saved):
+        return None  # a draft left out, a file that did not parse ...
+    diagrams = Mermaid.beside(options.config)
+    figures = diagrams.figures(list(saved.values()))
+    parsed, _assets, problems = parse_documents(list(sources.values()), config, cache, workers=options.jobs or worker_count(),
+                                                diagrams=figures, only=saved.keys())
+    screened, unsafe = safety.screen(parsed, host=config.host, mode=config.unsafe_html)
+    if problems or unsafe or diagrams.warnings or len(screened) != len(saved):
+        return None  # the full build reports them
+    new = {document.source: document for document in screened}
+    if any(settled(document) != settled(before[rel]) for rel, document in new.items()):
+        return None  # the site changes shape
+    changed = {str(rel) for rel, document in new.items() if document.inputs != before[rel].inputs}
+    site = _swapped(site, new)
+    out = options.out.resolve()
+    store = _Untouched(cache, out, last.manifest, last.reaches, changed)
+    try:
+        files: dict[str, Any] = dict(render_site(site, last.theme, store))
+    except Exception:  # a template failing on the new text: the full build says where
+        return None
+    def kept(path: str) -> output.Kept:
+        return output.Kept(last.manifest[path][0], f"{out}/{path}")
+
+    llms_full = _llms_full(last, site, changed)
+
+    def keep(path: str) -> Any:
+        if path in build.SETTLED:
+            return kept(path)
+        return llms_full[0] if path == "llms-full.txt" and llms_full is not None else None
+
+    if any(asset.url not in last.manifest for asset in site.assets):
+        return None
+    for asset in site.assets:
+        files[asset.url] = kept(asset.url)
+    files.update(build.generated(site, keep=keep))
+    files["_headers"] = meta.headers(site, files)
+    if set(files) != set(last.manifest):
+        return None  # not the same files: a full build decides
+    # the other documents' links were checked by the last build, against the same files
+    errors, warnings = check_references(site, files, strict_alt=options.strict_alt, documents=list(new.values()))
+    if errors:
+        return None
+    lengths = llms_full[1] if llms_full is not None else tuple(len(part) for part in meta.llms_full_parts(site))
+    return files, site, store, tuple(warnings), lengths
+
+
+def _llms_full(last: Last, site: Site, changed: set[str]) -> tuple[bytes, tuple[int, ...]] | None:
+    """llms-full.txt as the last build wrote it, with the pieces of the changed documents made
+    again (the same documents in the same order: only their text differs); None when the file
+    on disk is not the one the lengths describe."""
+    documents = meta.llms_full_order(site)
+    if len(documents) + 1 != len(last.llms_full):
+        return None
+    try:
+        with open(f"{last.options.out.resolve()}/llms-full.txt", "rb") as handle:
+            old = memoryview(handle.read())
+    except OSError:
+        return None
+    if len(old) != sum(last.llms_full):
+        return None
+    pieces: list[Any] = []
+    lengths = [last.llms_full[0]]
+    start = end = 0  # the run of unchanged pieces not yet taken
+    end = last.llms_full[0]
+    for document, length in zip(documents, last.llms_full[1:], strict=True):
+        if str(document.source) in changed:
+            made = meta.llms_full_part(site.config, document)
+            pieces += [old[start:end], made]
+            lengths.append(len(made))
+            start = end = end + length
+        else:
+            lengths.append(length)
+            end += length
+    pieces.append(old[start:end])
+    return b"".join(pieces), tuple(lengths)
+
+
+def _swapped(site: Site, new: Mapping[PurePosixPath, Document]) -> Site:
+    """The same site with some documents replaced by others of the same settled fields."""
+    def swap(documents: tuple[Document, ...]) -> tuple[Document, ...]:
+        return tuple(new.get(document.source, document) for document in documents)
+
+    return dataclasses.replace(
+        site,
+        posts=tuple(Post(post.slug, swap(post.documents)) for post in site.posts),
+        pages=tuple(Post(page.slug, swap(page.documents)) for page in site.pages),
+        tags=tuple(TagGroup(group.tag, swap(group.documents)) for group in site.tags),
+    )
+
+
+__all__ = ["Last", "patch", "settled", "saved_markdown", "warm"]

@@ -1,0 +1,239 @@
+"""`sitegen serve`'s rebuild after a save (sitegen.live): when only posts' text changed it
+redoes only the pages that reached them, and its output is the clean build's, byte for byte;
+anything else it leaves to the full build."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sitegen import build, live
+from sitegen.build import BuildOptions, build_site, read_site
+from sitegen.errors import BuildError
+from sitegen.fingerprint import EVERYTHING, Fingerprints
+from sitegen.markdown import Rendered
+
+from .conftest import post
+from .test_incremental import DATES, BODIES, Blog, changes, outcome, tree
+
+
+def written(root: Path, before: dict[str, bytes]) -> list[Path]:
+    """The files under root that differ from `before` (added, changed or removed), as the
+    dev server's watcher reports them."""
+    now = tree(root)
+    return [root / rel for rel in sorted(set(now) | set(before)) if now.get(rel) != before.get(rel)]
+
+
+def start(options: BuildOptions) -> live.Last:
+    last = live.Last.of(options, build_site(options))
+    assert last is not None
+    return last
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(steps=st.lists(st.one_of(changes, st.tuples(st.just("body"), st.integers(0, 3), st.integers(0, len(BODIES) - 1))),
+                      min_size=1, max_size=6))
+def test_a_patched_site_equals_a_clean_build_after_every_change(tmp_path_factory: pytest.TempPathFactory, steps: list[tuple]) -> None:  # type: ignore[type-arg]
+    root = tmp_path_factory.mktemp("live")
+    blog = Blog(root)
+    blog.posts["first"] = {"title": "처음", "tags": ["music"], "date": DATES[0], "publish": True,
+                           "translated": True, "image": (4, 3), "body": BODIES[1]}
+    blog.posts["second"] = {"title": "둘", "tags": ["code"], "date": DATES[1], "publish": True,
+                            "translated": False, "image": None, "body": BODIES[0]}
+    options = BuildOptions(content=root / "content", out=root / "public", config=root / "site.toml",
+                           theme=root / "theme", jobs=1)
+    clean = replace(options, out=root / "clean", cache=False)
+    blog.write()
+    last: live.Last | None = start(options)
+    patches: list[tuple] = []  # type: ignore[type-arg]
+    for change in steps:
+        content, theme, toml = tree(root / "content"), tree(root / "theme"), (root / "site.toml").read_bytes()
+        blog.apply(change)
+        blog.write()
+        paths = written(root / "content", content) + written(root / "theme", theme)
+        if (root / "site.toml").read_bytes() != toml:
+            paths.append(root / "site.toml")
+        patched = live.patch(last, paths) if last is not None else None
+        if patched is not None:
+            last = patched[1]
+            patches.append(change)
+        else:
+            try:
+                last = live.Last.of(options, build_site(options))
+            except BuildError:
+                last = None
+        got = tree(options.out)
+        shutil.rmtree(clean.out, ignore_errors=True)
+        want = outcome(clean)
+        if isinstance(want, tuple):
+            assert patched is None, change  # a broken input is the full build's to report
+            continue
+        assert last is not None, change  # the next change can start from this build
+        assert sorted(got) == sorted(want), change
+        for path in want:
+            assert got[path] == want[path], (change, path, patched is not None)
+    PATCHED.extend(patches)
+
+
+PATCHED: list[tuple] = []  # type: ignore[type-arg]  # the changes patched in the run above
+
+
+def test_the_changes_above_were_patched_not_only_rebuilt() -> None:
+    """The property above means something only if text changes did take the patch."""
+    if not PATCHED:
+        pytest.skip("run with the test above")  # pragma: no cover
+    assert any(change[0] == "body" for change in PATCHED), PATCHED
+
+
+POSTS = {f"blog/p{i}/index.md": post(title=f"Post {i}", date=f"2026-01-{i + 1:02d}", tags=f"[t{i % 3}]", body=f"Text {i}.\n")
+         for i in range(12)}
+
+
+def test_a_saved_text_redoes_only_the_pages_that_show_it(make_site) -> None:  # type: ignore[no-untyped-def]
+    options = make_site({**POSTS, "blog/p10/en-GB.md": post(title="Post 10 in English", date="2026-01-11", tags="[t1]"),
+                         "about/index.md": post(title="About", body="Me.\n")})
+    last = start(options)
+    inode = {name: (options.out / name).stat().st_ino for name in ("p8/index.html", "p10/index.html", "p10/index.md")}
+    saved = options.content / "blog/p10/index.md"
+    saved.write_text(post(title="Post 10", date="2026-01-11", tags="[t1]", body="A *new* sentence.\n"), encoding="utf-8")
+    patched = live.patch(last, [saved])
+    assert patched is not None
+    result, _last = patched
+    assert result.counts["markdown rendered"] == 1
+    # only its own page read its text: the lists, tag pages, neighbours and related posts that
+    # show its title are left as they are (sitegen.reading)
+    assert result.counts["pages rendered"] == 1, result.counts
+    assert b"A <em>new</em> sentence." in (options.out / "p10/index.html").read_bytes()
+    assert (options.out / "p8/index.html").stat().st_ino == inode["p8/index.html"]  # not even rewritten
+    assert (options.out / "p10/index.html").stat().st_ino != inode["p10/index.html"]
+    assert "A *new* sentence." in (options.out / "p10/index.md").read_text(encoding="utf-8")
+    assert b"A &lt;em&gt;new&lt;/em&gt; sentence." in (options.out / "feed.xml").read_bytes()
+    assert "A *new* sentence." in (options.out / "llms-full.txt").read_text(encoding="utf-8")
+    clean = replace(options, out=options.out.parent / "clean", cache=False)
+    build_site(clean)
+    assert tree(options.out) == tree(clean.out)
+
+
+@pytest.mark.parametrize("edit", ["title", "tags", "date", "publish", "new file", "removed", "image", "template", "broken"])
+def test_anything_but_text_is_left_to_the_full_build(make_site, edit: str) -> None:  # type: ignore[no-untyped-def]
+    options = make_site({**POSTS, "blog/p1/pic.png": b"\x89PNG\r\n\x1a\n"})
+    last = start(options)
+    folder = options.content / "blog/p1"
+    meta = {"title": "Post 1", "date": "2026-01-02", "tags": "[t1]"}
+    changed = folder / "index.md"
+    if edit == "new file":
+        changed = options.content / "blog/new/index.md"
+        changed.parent.mkdir()
+        changed.write_text(post(), encoding="utf-8")
+    elif edit == "removed":
+        changed.unlink()
+    elif edit == "image":
+        changed = folder / "pic.png"
+        changed.write_bytes(b"\x89PNG\r\n\x1a\nmore")
+    elif edit == "template":
+        changed = options.config.parent / "theme" / "templates" / "base.html"
+        changed.parent.mkdir(parents=True)
+        changed.write_text("{{ doc }}", encoding="utf-8")
+    elif edit == "broken":
+        changed.write_text("---\ntitle: [\n---\nText.\n", encoding="utf-8")
+    else:
+        values = {"title": "Another", "tags": "[t2]", "date": "2026-02-01", "publish": "0"}
+        changed.write_text(post(**{**meta, edit: values[edit]}, body="Text 1.\n"), encoding="utf-8")  # type: ignore[arg-type]
+    before = tree(options.out)
+    assert live.patch(last, [changed]) is None
+    assert tree(options.out) == before  # nothing written
+
+
+def test_an_editors_scratch_files_change_nothing(make_site) -> None:  # type: ignore[no-untyped-def]
+    options = make_site(POSTS)
+    last = start(options)
+    folder = options.content / "blog/p1"
+    swap = folder / ".index.md.swp"
+    swap.write_bytes(b"vim")
+    gone = folder / "4913"  # vim's test file: written and removed before the event arrives
+    before = tree(options.out)
+    patched = live.patch(last, [swap, gone, folder / "index.md~"])
+    assert patched is not None
+    assert patched[0].counts.get("pages rendered", 0) == 0
+    assert tree(options.out) == before
+
+
+def test_generated_files_said_to_read_settled_fields_alone_do(make_site) -> None:  # type: ignore[no-untyped-def]
+    """build.SETTLED's claim: a site whose documents differ only in their text gives the same files."""
+    options = make_site({**POSTS, "blog/p3/en-GB.md": post(title="P3", date="2026-01-04"), "about/index.md": post(title="About")})
+    site = read_site(options)
+    other = Rendered(html="<p>other</p>", headings=(), references=(), sections=(), has_math=True, has_code=True)
+    new = {}
+    for document in site.documents:
+        text = document.raw + "\nMore text, a [link](https://example.org/) and more.\n"
+        changes = {"raw": text, "body": document.body + "\nMore.\n", "inputs": "x" + document.inputs, "minutes": 99,
+                   "rendered": other}
+        new[document.source] = dataclasses.replace(document, **changes)
+    assert all(live.settled(new[d.source]) == live.settled(d) for d in site.documents)
+    changed = live._swapped(site, new)
+    for name, make in build.SETTLED.items():
+        assert make(changed) == make(site), name
+    assert build.generated(changed)["llms-full.txt"] != build.generated(site)["llms-full.txt"]  # it is not settled
+
+
+def test_reach_names_the_documents_a_value_leads_to(make_site) -> None:  # type: ignore[no-untyped-def]
+    site = read_site(make_site(POSTS))
+    first, second = site.documents[:2]
+    prints = Fingerprints()
+    assert prints.reach({"doc": first, "around": [second, None, "x"]}) == {str(first.source), str(second.source)}
+    assert prints.reach({"n": 1, "s": "text"}) == frozenset()
+    nested = {"list": [[first]]}
+    prints.of(nested)  # memoised: the reach is remembered with the digest
+    assert prints.reach(nested) == {str(first.source)}
+
+    class Opaque:
+        __slots__ = ()
+
+    assert EVERYTHING in prints.reach([Opaque()])
+
+
+@pytest.mark.parametrize("shown", [
+    '{{ doc.html | safe }}',                                 # an attribute beyond the settled fields
+    '{{ doc["body"] | length }}',                            # an item
+    '{{ doc.minutes }}',                                     # the reading time
+    '{{ doc | string | length }}',                           # a filter given the document
+    '{{ "{}".format(doc) | length }}',                       # a method given it
+    '{{ [doc] | length }}{{ [doc] }}',                       # printed
+    '{% macro size(d) %}{{ d.body | length }}{% endmacro %}{{ size(doc) }}',  # a macro given it
+    '{{ posts | map(attribute="raw") | map("length") | list }}',  # through a structural filter
+])
+def test_a_list_that_shows_the_text_is_made_again(make_site, shown: str) -> None:  # type: ignore[no-untyped-def]
+    """An author's theme whose lists show more than titles: the patch sees it (sitegen.reading)."""
+    options = make_site(POSTS)
+    templates = options.config.parent / "theme" / "templates"
+    templates.mkdir(parents=True)
+    (templates / "_post_list.html").write_text(
+        '<ol>{% for doc in posts %}<li>{{ doc.title }} ' + shown + '</li>{% endfor %}</ol>\n', encoding="utf-8")
+    options = replace(options, theme=options.config.parent / "theme")
+    last = start(options)
+    saved = options.content / "blog/p10/index.md"
+    saved.write_text(post(title="Post 10", date="2026-01-11", tags="[t1]", body="A much longer text than before, " * 9), encoding="utf-8")
+    patched = live.patch(last, [saved])
+    assert patched is not None
+    assert patched[0].counts["pages rendered"] > 1, patched[0].counts  # its page and the lists that show it
+    clean = replace(options, out=options.out.parent / "clean", cache=False)
+    build_site(clean)
+    assert tree(options.out) == tree(clean.out)
+
+
+def test_a_patched_site_equals_a_clean_build_after_streamed_builds(tmp_path_factory: pytest.TempPathFactory,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same, with every full build's pages rendered by two forked workers into the staging
+    folder (as at 5,000 posts): the pages' reach comes back from the workers."""
+    from sitegen import render
+
+    stream = render._stream
+    monkeypatch.setattr(render, "STREAM_AT", 1)
+    monkeypatch.setattr(render, "_stream", lambda batch, workers: stream(batch, 2))
+    test_a_patched_site_equals_a_clean_build_after_every_change(tmp_path_factory)
