@@ -67,8 +67,13 @@ class CachedPages:
     last build wrote and that build's manifest, a page that is still there, untouched, is
     not even loaded: it is `Kept` (sitegen.output)."""
 
-    def __init__(self, cache: Cache, out: Path | None = None, manifest: output.Manifest | None = None):
+    def __init__(self, cache: Cache, out: Path | None = None, manifest: output.Manifest | None = None,
+                 stage: Path | None = None):
+        """`stage`: a staging folder (output.new_stage) that a page taken from the cache is
+        written into at once, rather than held until the write (`Staged`)."""
         self.cache = cache
+        self.stage = stage
+        self.folders: set[str] = set()
         self.out = out
         self.manifest = manifest or {}
         self.known: dict[str, Any] | None = None
@@ -96,6 +101,8 @@ class CachedPages:
         html = self.cache.get("html", html_digest)
         if not isinstance(html, str):
             return None
+        if self.stage is not None:
+            return output.stage_file(self.stage, path, html.encode("utf-8"), html_digest, self.folders), calls, reading
         return html.encode("utf-8"), calls, reading
 
     def remember(self, path: str, inputs: str, data: bytes, calls: list[str], reading: frozenset[str]) -> None:
@@ -241,7 +248,8 @@ def build_files(options: BuildOptions, cache: Cache | None = None, written: outp
     theme = Theme.load(options.theme_dir)
     try:
         keep = written is not None and not site.config.offline
-        store = CachedPages(cache, options.out.resolve() if keep else None, written if keep else None)
+        store = CachedPages(cache, options.out.resolve() if keep else None, written if keep else None,
+                            None if site.config.offline else stage)
         files = render_site(site, theme, store if cache.path is not None else None,
                             stage=None if site.config.offline else stage, workers=options.jobs or worker_count())
     except Exception as error:  # a template the author wrote or edited: one line, never a traceback

@@ -87,6 +87,18 @@ class Staged:
         return self.path.read_bytes()
 
 
+def stage_file(stage: Path, path: str, data: bytes, digest: str, folders: set[str]) -> Staged:
+    """Write an output file into the staging folder now (`folders`: those made already)."""
+    target = stage / safe_path(path)
+    folder = str(target.parent)
+    if folder not in folders:
+        os.makedirs(folder, exist_ok=True)
+        folders.add(folder)
+    with open(target, "wb") as file:
+        file.write(data)
+    return Staged(digest, target)
+
+
 Output = Mapping[str, "bytes | Kept | Copied | Staged"]
 
 
