@@ -189,9 +189,11 @@ class Memory:
     recordable: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
-def markdown_key(body: str, host: str | None, offset: int, prefix: str, language: str) -> str:
-    """The markdown cache's key: everything a render reads but the images and drawings."""
-    return digest(body, host or "", str(offset), prefix, language)
+def markdown_key(body: str, host: str | None, offset: int, prefix: str, language: str, folder: PurePosixPath) -> str:
+    """The markdown cache's key: everything a render reads but the images and drawings, and
+    the folder whose images it measures: two posts with the same text keep one render each
+    (a record takes its document's render by this key, sitegen.records)."""
+    return digest(body, host or "", str(offset), prefix, language, str(folder))
 
 
 def parse_documents(
@@ -286,7 +288,7 @@ def parse_documents(
                 minutes.update(more_minutes)
             used[rel] = inputs[slot]
             reading[rel] = minutes[slot]
-            markdown[rel] = markdown_key(body, config.host, offset, prefix, language)
+            markdown[rel] = markdown_key(body, config.host, offset, prefix, language, rel.parent)
             return rendered[slot]
         return render
 
@@ -341,7 +343,7 @@ def _rendered(
 ) -> tuple[dict[Slot, Rendered], dict[Slot, str], dict[Slot, int]]:
     """Every body's Rendered (from the cache when its input, images and drawings are unchanged,
     else rendered), a digest of what each render read, and its reading time in minutes."""
-    keys = [markdown_key(body, config.host, offset, prefix, language) for _rel, body, offset, prefix, language in requests]
+    keys = [markdown_key(body, config.host, offset, prefix, language, rel.parent) for rel, body, offset, prefix, language in requests]
     hits = cache.get_many("markdown", keys)
     result: dict[Slot, Rendered] = {}
     inputs: dict[Slot, str] = {}

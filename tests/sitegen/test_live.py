@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sitegen import build, live
@@ -39,6 +39,9 @@ def start(options: BuildOptions) -> live.Last:
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(steps=st.lists(st.one_of(changes, st.tuples(st.just("body"), st.integers(0, 3), st.integers(0, len(BODIES) - 1))),
                       min_size=1, max_size=6))
+# found by this test: two posts with the same text measuring different images shared one
+# render in the cache, and a remembered document took the other's (documents.markdown_key)
+@example(steps=[("toml", 0), ("image", 1, (8, 6)), ("body", 0, 1), ("body", 1, 1), ("rename", 3, 1), ("rename", 3, 1)])
 def test_a_patched_site_equals_a_clean_build_after_every_change(tmp_path_factory: pytest.TempPathFactory, steps: list[tuple]) -> None:  # type: ignore[type-arg]
     root = tmp_path_factory.mktemp("live")
     blog = Blog(root)
