@@ -32,7 +32,7 @@ from .theme import missing_theme, template_problem
 @dataclass(frozen=True)
 class BuildResult:
     site: Site | None  # None: nothing changed since the last build, which was not redone
-    files: dict[str, bytes | output.Kept | output.Copied]  # Kept: a page left as it is on disk (build_site)
+    files: dict[str, bytes | output.Kept | output.Copied | output.Staged]  # Kept: a page left as it is on disk (build_site)
     warnings: tuple[Problem, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)  # what the cache saved: "pages reused" ...
@@ -87,7 +87,7 @@ class CachedPages:
     def reached(self, path: str, documents: frozenset[str], reading: frozenset[str] | None) -> None:
         self.reaches[path] = (documents, reading)
 
-    def reuse(self, path: str, inputs: str) -> tuple[bytes | output.Kept, list[str], frozenset[str] | None] | None:
+    def reuse(self, path: str, inputs: str) -> tuple[bytes | output.Kept | output.Staged, list[str], frozenset[str] | None] | None:
         if self.known is None:
             self.known = dict(self.cache.entries("page"))
         entry = self.known.pop(path, None)

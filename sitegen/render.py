@@ -93,7 +93,7 @@ class PageStore(Protocol):
     """Pages rendered by an earlier build, by the digest of what they were rendered from:
     (HTML, the calls to template functions it made) or None."""
 
-    def reuse(self, path: str, inputs: str) -> tuple[bytes | Kept, list[str], frozenset[str] | None] | None:
+    def reuse(self, path: str, inputs: str) -> tuple[bytes | Kept | Staged, list[str], frozenset[str] | None] | None:
         """(the page, its calls, the documents it read beyond their settled fields: None when not known)."""
         ...
 
@@ -199,8 +199,9 @@ def _stream(batch: _Batch, workers: int) -> Iterator[Rendered]:
             gc.freeze()  # the workers' collector leaves the inherited objects alone (copied pages)
             try:
                 with multiprocessing.get_context("fork").Pool(workers) as pool:
-                    for chunk, done in zip(chunks, pool.imap(_render_into, chunks)):
-                        yield from _render_into(chunk) if done is None else done  # None: raises here
+                    for chunk, done in zip(chunks, pool.imap(_render_into, chunks), strict=True):
+                        rows = _render_into(chunk) if done is None else done  # None: raises here
+                        yield from rows or ()
             finally:
                 gc.unfreeze()
         else:
