@@ -307,6 +307,11 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
         if stage is not None:
             deferred.append((template, path, context, inputs, reached))
             return
+        render_here(template, path, context, inputs, reached)
+
+    def render_here(template: str, path: str, context: dict[str, Any], inputs: str, reached: frozenset[str]) -> None:
+        """Render a page in this process, noting its calls, and remember it and its reach."""
+        assert calls is not None and store is not None
         calls.noted = []
         made, reading = made_reading(template, context)
         files[path] = made
@@ -384,12 +389,7 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
             if store is None or calls is None:
                 files[path] = env.get_template(template).render(**context).encode("utf-8")
                 continue
-            calls.noted = []
-            made, reading = made_reading(template, context)
-            files[path] = made
-            store.remember(path, inputs, made, calls.noted, reading)
-            store.reached(path, reached | calls.reach(calls.noted), reading)
-            calls.noted = None
+            render_here(template, path, context, inputs, reached)
     files.update(theme.static)
     return files
 
