@@ -32,7 +32,6 @@ from typing import Any, Iterable, Mapping
 
 from . import build, meta, output, safety
 from .build import BuildResult, CachedPages
-from .config import SiteConfig
 from .content import Document
 from .diagrams import Mermaid
 from .documents import parse_documents, worker_count
@@ -52,7 +51,6 @@ class Last:
     """What the last good build left, as a patch needs it."""
 
     options: BuildOptions
-    config: SiteConfig
     site: Site
     sources: Mapping[PurePosixPath, SourceFile]
     theme: Theme
@@ -68,7 +66,7 @@ class Last:
         if (site is None or result.theme is None or result.manifest is None or not result.reaches
                 or site.config.offline or not options.cache):
             return None
-        return cls(options, site.config, site, {source.rel: source for source in result.sources}, result.theme,
+        return cls(options, site, {source.rel: source for source in result.sources}, result.theme,
                    result.reaches, result.manifest, tuple(len(part) for part in meta.llms_full_parts(site)))
 
 
@@ -171,7 +169,8 @@ class _Untouched(CachedPages):
 
 def _patch(last: Last, saved: Mapping[PurePosixPath, SourceFile], sources: Mapping[PurePosixPath, SourceFile],
            cache: Any) -> tuple[dict[str, Any], Site, _Untouched, tuple[Any, ...], tuple[int, ...]] | None:
-    options, config, site = last.options, last.config, last.site
+    options, site = last.options, last.site
+    config = site.config
     before = {document.source: document for document in site.documents}
     if any(rel not in before for rel in saved):
         return None  # a draft left out, a file that did not parse ...
@@ -235,8 +234,7 @@ def _llms_full(last: Last, site: Site, changed: set[str]) -> tuple[bytes, tuple[
         return None
     pieces: list[Any] = []
     lengths = [last.llms_full[0]]
-    start = end = 0  # the run of unchanged pieces not yet taken
-    end = last.llms_full[0]
+    start, end = 0, last.llms_full[0]  # the run of unchanged pieces not yet taken
     for document, length in zip(documents, last.llms_full[1:], strict=True):
         if str(document.source) in changed:
             made = meta.llms_full_part(site.config, document)
