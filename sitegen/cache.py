@@ -7,8 +7,10 @@ output, each file's path -> the digest of its bytes. Keys are digests of the inp
 entry can only be reused for exactly the input it was made from; the cache never decides what
 changed, it only remembers results.
 
-Never pickle: values are JSON (orjson, zlib-compressed: decoding the cache is most of a
-rebuild's reading, and orjson decodes it several times faster than the standard library). The database carries a stamp (sitegen's
+Never pickle: values are JSON (orjson: decoding the cache is most of a rebuild's reading, and
+orjson decodes it several times faster than the standard library), compressed with Zstandard at
+level 1 (a cold build at 5,000 posts packs ~140 MB of pages and renders: zlib's fastest level
+took ~2.7 s of CPU for it, zstd 0.8 s, for the same size; it reads back 3x faster too). The database carries a stamp (sitegen's
 version, the Markdown libraries' and plugins' versions, the cache format); a file that is not
 ours, not of this stamp, or damaged (a torn write, a disk error) is discarded with one warning
 line and the build goes on cold. SQLite's journal makes every commit all-or-nothing, so a
@@ -20,20 +22,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import sqlite3
-import zlib
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import orjson
+import zstandard
 
 from .errors import Problem
 
-FORMAT = 1
+FORMAT = 2  # 2: zstd frames (1: zlib)
 FOLDER = ".sitegen-cache"
 FILE = "cache.sqlite3"
-_LIBRARIES = ("orjson", "markdown-it-py", "mdit-py-plugins", "pygments", "latex2mathml", "pyyaml", "jinja2", "imagesize")
+_LIBRARIES = ("orjson", "markdown-it-py", "mdit-py-plugins", "pygments", "latex2mathml", "pyyaml", "jinja2", "imagesize", "zstandard")
 
 
 def digest(*parts: bytes | str) -> str:
@@ -106,12 +108,19 @@ def decode(value: Any) -> Any:
     return value
 
 
+_PACK = zstandard.ZstdCompressor(level=1)  # one per process: a forked worker has its own copy
+_UNPACK = zstandard.ZstdDecompressor()
+Unreadable = (zstandard.ZstdError, ValueError)  # what a damaged entry raises in `unpack`
+
+
 def pack(value: Any) -> bytes:
-    return zlib.compress(orjson.dumps(value), 1)
+    """A value as a Zstandard frame of its JSON (the frame records its size, so `unpack` needs
+    no bound)."""
+    return _PACK.compress(orjson.dumps(value))
 
 
 def unpack(blob: bytes) -> Any:
-    return orjson.loads(zlib.decompress(blob))
+    return orjson.loads(_UNPACK.decompress(blob))
 
 
 # --- the store -------------------------------------------------------------------------------
@@ -196,7 +205,7 @@ class Cache:
             return None
         try:
             return unpack(blob)
-        except (zlib.error, ValueError) as exc:
+        except Unreadable as exc:
             self._discard(f"entry {kind}/{key[:12]} unreadable: {exc}")
             return None
 
@@ -206,7 +215,7 @@ class Cache:
         for key, blob in self.blobs(kind, keys).items():
             try:
                 found[key] = unpack(blob)
-            except (zlib.error, ValueError) as exc:
+            except Unreadable as exc:
                 self._discard(f"entry {kind}/{key[:12]} unreadable: {exc}")
                 return {}
         return found
@@ -251,7 +260,7 @@ class Cache:
         try:
             for key, blob in self.db.execute("SELECT key, value FROM entries WHERE kind = ?", (kind,)).fetchall():
                 yield key, unpack(blob)
-        except (sqlite3.Error, zlib.error, ValueError) as exc:
+        except (sqlite3.Error, *Unreadable) as exc:
             self._discard(str(exc))
 
     def commit(self, *, prune: bool = True) -> None:

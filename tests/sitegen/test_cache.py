@@ -10,15 +10,16 @@ import sqlite3
 import subprocess
 import sys
 import time
-import zlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
 import orjson
+import pytest
+import zstandard
 
 from sitegen.build import BuildOptions, build_site
-from sitegen.cache import FOLDER, pack, unpack
+from sitegen.cache import FOLDER, Unreadable, pack, unpack
 
 from .conftest import post
 
@@ -168,14 +169,16 @@ def test_a_build_killed_at_any_moment_leaves_a_whole_site_and_a_usable_cache(tmp
     assert killed >= 3, f"only {killed} builds were killed before they finished (cold build {cold:.2f} s)"
 
 
-def test_an_entry_is_a_plain_zlib_stream_of_its_json_and_reads_back_exactly() -> None:
-    """Every entry is zlib over orjson (what caches already written hold), compressed, and
-    decoded exactly."""
+def test_an_entry_is_a_zstd_frame_of_its_json_and_reads_back_exactly() -> None:
+    """Every entry is a Zstandard frame over orjson (any zstd reader opens it), compressed,
+    and decoded exactly; a damaged entry is an error `Cache` catches, not garbage."""
     value = {"rendered": {"html": "<p>" + "안녕 hello " * 500 + "</p>", "headings": [[2, "목차", "toc", 3]]},
              "images": [["./a.png", [640, 360]]], "diagrams": []}
     blob = pack(value)
-    assert zlib.decompress(blob) == orjson.dumps(value)
+    assert zstandard.ZstdDecompressor().decompress(blob) == orjson.dumps(value)
     assert len(blob) < len(orjson.dumps(value)) // 4
     assert unpack(blob) == value
-    assert unpack(zlib.compress(orjson.dumps(value), 1)) == value
+    assert unpack(zstandard.ZstdCompressor(level=19).compress(orjson.dumps(value))) == value
+    with pytest.raises(Unreadable):
+        unpack(blob[:-8])
 
