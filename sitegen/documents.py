@@ -305,7 +305,7 @@ def parse_documents(
         if document is not None:
             # what it was made of: the file, the settings, its place, and what its render read
             document = replace(document, inputs=digest(source.data, settings, repr(where), source.display, used[source.rel]),
-                               minutes=reading[source.rel])
+                               minutes=reading[source.rel], markdown=markdown[source.rel])
             documents.append(document)
             if memory is not None and source.rel in keys:
                 memory.recordable[source.display] = (keys[source.rel], markdown[source.rel])
