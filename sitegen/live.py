@@ -43,7 +43,7 @@ from .reading import TEXT
 from .references import check_references
 from .render import Theme, render_site
 from .site import Post, Site, TagGroup
-from .sources import SourceFile, ignored, read_file, relative
+from .sources import Listing, SourceFile, ignored, read_file, relative
 
 
 
@@ -124,7 +124,7 @@ def patch(last: Last, paths: Iterable[Path], cache: Cache | None = None) -> tupl
     saved = saved_markdown(last, paths)
     if saved is None:
         return None
-    sources = {**last.sources, **saved}
+    sources = last.sources.updated(saved) if isinstance(last.sources, Listing) else {**last.sources, **saved}
     own = cache is None
     cache = options.open_cache() if cache is None else cache
     try:
@@ -144,7 +144,7 @@ def patch(last: Last, paths: Iterable[Path], cache: Cache | None = None) -> tupl
     reaches = {**last.reaches, **store.reaches}
     result = BuildResult(site, {}, warnings, {"patch": time.perf_counter() - start}, dict(cache.counts),
                          summary=(sum(1 for path in files if path.endswith(".html")), len(files)),
-                         sources=tuple(sources.values()), theme=last.theme, reaches=reaches, manifest=manifest)
+                         sources=tuple(saved.values()), theme=last.theme, reaches=reaches, manifest=manifest)
     return result, dataclasses.replace(last, site=site, sources=sources, reaches=reaches, manifest=manifest, llms_full=lengths)
 
 
@@ -183,8 +183,8 @@ def _patch(last: Last, saved: Mapping[PurePosixPath, SourceFile], sources: Mappi
         return None  # a draft left out, a file that did not parse ...
     diagrams = Mermaid.beside(options.config)
     figures = diagrams.figures(list(saved.values()))
-    parsed, _assets, problems = parse_documents(list(sources.values()), config, cache, workers=options.jobs or worker_count(),
-                                                diagrams=figures, only=saved.keys())
+    parsed, _assets, problems = parse_documents(list(saved.values()), config, cache, workers=options.jobs or worker_count(),
+                                                diagrams=figures, around=sources)
     screened, unsafe = safety.screen(parsed, host=config.host, mode=config.unsafe_html)
     if problems or unsafe or diagrams.warnings or len(screened) != len(saved):
         return None  # the full build reports them

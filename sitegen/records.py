@@ -136,26 +136,30 @@ class Shelf:
         except (OSError, UnicodeDecodeError) as error:
             raise Gone(f"{display}: {error}") from None
 
-    def rendered(self, record: Mapping[str, Any]) -> StoredRendered:
+    def rendered(self, record: Mapping[str, Any]) -> Rendered:
         key = str(record["markdown"])
         blob = self.blobs("markdown", [key]).get(key)
         if blob is None:
             raise Gone(f"the render of {record['document']['display']} is not in the build cache")
-        return StoredRendered(blob, _references(record))
+        return rendered_from_json(unpack(blob)["rendered"])
 
 
 def resting(record: Mapping[str, Any], shelf: Shelf) -> Resting:
-    """A document from its record alone (`to_record`), its text and render left on the shelf."""
+    """A document from its record alone (`resting_record`), its text and render left on the shelf."""
     document = object.__new__(Resting)
     document.__dict__.update(_values(record), _shelf=shelf, _record=record)
     return document
 
 
-def record_of(document: Document, markdown_key: str) -> dict[str, Any] | None:
-    """`to_record`, for a resting document without reading its text."""
+def resting_record(document: Document) -> dict[str, Any] | None:
+    """`to_record` without the references, which a resting document's render holds: what
+    `resting` makes the document again from (None when it cannot be stored exactly)."""
     if isinstance(document, Resting) and "raw" not in document.__dict__:
         return document.__dict__["_record"]
-    return to_record(document, markdown_key)
+    record = to_record(document, document.markdown)
+    if record is not None:
+        del record["references"]
+    return record
 
 
 def _references(record: Mapping[str, Any]) -> tuple[Reference, ...]:
@@ -183,5 +187,5 @@ def from_record(record: Mapping[str, Any], text: str, blob: bytes) -> Document |
     return Document(raw=text, body=text[start:], rendered=StoredRendered(blob, _references(record)), **_values(record))
 
 
-__all__ = ["StoredRendered", "Resting", "Shelf", "Gone", "resting", "record_of", "folder_signatures", "record_key", "to_record",
+__all__ = ["StoredRendered", "Resting", "Shelf", "Gone", "resting", "resting_record", "folder_signatures", "record_key", "to_record",
            "from_record", "Stat"]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any, Mapping
 
 from . import live, output, records, snapshot
@@ -31,31 +31,44 @@ from .cache import Cache
 from .config import SiteConfig
 from .options import BuildOptions
 from .render import Theme
-from .site import assemble, locate
-from .sources import Contents, SourceFile, ignored
+from .site import assemble
+from .sources import Contents, Listing, ignored
 
 KIND = "resume"
 VERSION = 1
 
 
-def state(last: live.Last, inputs: snapshot.Snapshot) -> dict[str, Any] | None:
-    """What `load` needs to make `last` again, as JSON values (None: it cannot be stored)."""
+def state(last: live.Last, inputs: snapshot.Snapshot, loaded: Mapping[str, tuple[Any, list[Any]]] | None = None) -> dict[str, Any] | None:
+    """What `load` needs to make `last` again, as JSON values (None: it cannot be stored).
+    `loaded`: `Reaches.loaded` of the state `last` was made from (a page whose reach is still
+    the one loaded keeps its saved row)."""
     if inputs.listing is None:
         return None
     documents = []
     for document in last.site.documents:
-        record = records.record_of(document, document.markdown)
+        record = records.resting_record(document)
         if record is None or not document.markdown:
             return None
         documents.append(record)
+    number = {str(record["document"]["source"]): index for index, record in enumerate(documents)}
+
+    def numbered(names: frozenset[str]) -> list[int | str]:
+        return sorted((number.get(name, name) for name in names), key=str)
+
+    reaches = {}
+    for path, reach in last.reaches.items():
+        row = loaded.get(path) if loaded is not None else None
+        reaches[path] = row[1] if row is not None and row[0] is reach else \
+            [numbered(reach[0]), None if reach[1] is None else numbered(reach[1])]
     return {
         "version": VERSION,
         "frame": [inputs.frame, inputs.taken_ns, inputs.frame_newest_ns],
-        "files": {str(rel): [str(source.path), *source.stat] for rel, source in last.sources.items() if source.stat},
+        "files": last.sources.rows if isinstance(last.sources, Listing) else
+        {str(rel): [str(source.path), *source.stat] for rel, source in last.sources.items() if source.stat},
+        "assets": [str(asset.source) for asset in last.site.assets],
         "documents": documents,
         "hidden_drafts": last.site.hidden_drafts,
-        "reaches": {path: [sorted(reach), None if reading is None else sorted(reading)]
-                    for path, (reach, reading) in last.reaches.items()},
+        "reaches": reaches,
         "llms_full": list(last.llms_full),
     }
 
@@ -76,7 +89,7 @@ def changed(saved: Mapping[str, Any], inputs: snapshot.Snapshot) -> list[str] | 
             or inputs.frame_newest_ns >= inputs.taken_ns - snapshot.RACY_NS:
         return None
     files: Mapping[str, list[Any]] = saved["files"]
-    listing = {rel: stat for rel, stat in inputs.listing.items() if not ignored(PurePosixPath(rel))}
+    listing = {rel: stat for rel, stat in inputs.listing.items() if not ignored(rel)}
     if len(listing) != len(files):
         return None
     found = []
@@ -92,18 +105,32 @@ def changed(saved: Mapping[str, Any], inputs: snapshot.Snapshot) -> list[str] | 
 def load(options: BuildOptions, saved: Mapping[str, Any], manifest: output.Manifest, cache: Cache) -> live.Last:
     """The saved build's `Last`: its documents resting (their text and render read on demand)."""
     config = SiteConfig.load(options.config, base_url=options.base_url)
-    sources = {PurePosixPath(rel): SourceFile(PurePosixPath(rel), Path(path), None, (size, mtime, inode))
-               for rel, (path, size, mtime, inode) in saved["files"].items()}
+    rows = saved["files"]
+    sources = Listing(rows)
     shelf = records.Shelf(cache.blobs)
     documents = [records.resting(record, shelf) for record in saved["documents"]]
-    site, problems = assemble(config, documents, Contents(s for rel, s in sources.items() if locate(rel) is None),
-                              drafts=options.drafts)
+    assets = Contents(Listing({name: rows[name] for name in saved["assets"]}))
+    site, problems = assemble(config, documents, assets, drafts=options.drafts)
     if problems:
         raise records.Gone("the saved documents no longer make a site")
     site = dataclasses.replace(site, hidden_drafts=int(saved["hidden_drafts"]))
-    reaches = {path: (frozenset(reach), None if reading is None else frozenset(reading))
-               for path, (reach, reading) in saved["reaches"].items()}
+    reaches = Reaches(saved["reaches"], [record["document"]["source"] for record in saved["documents"]])
     return live.Last(options, site, sources, Theme.load(options.theme_dir), reaches, manifest, tuple(saved["llms_full"]))
+
+
+class Reaches(dict[str, tuple[frozenset[str], frozenset[str] | None]]):
+    """Each page's reach and reading as saved (documents by number), and the saved rows, which
+    `state` takes again for the pages whose reach is still the one loaded."""
+
+    def __init__(self, rows: Mapping[str, list[Any]], names: list[str]):
+        def named(numbers: list[int | str]) -> frozenset[str]:
+            return frozenset(names[n] if isinstance(n, int) else n for n in numbers)
+
+        super().__init__()
+        self.loaded: dict[str, tuple[Any, list[Any]]] = {}
+        for path, row in rows.items():
+            reach = self[path] = (named(row[0]), None if row[1] is None else named(row[1]))
+            self.loaded[path] = (reach, row)
 
 
 def attempt(options: BuildOptions, cache: Cache, key: str, inputs: snapshot.Snapshot) -> BuildResult | None:
@@ -116,16 +143,20 @@ def attempt(options: BuildOptions, cache: Cache, key: str, inputs: snapshot.Snap
     saved = cache.get(KIND, key)
     if not (isinstance(saved, dict) and saved.get("version") == VERSION):
         return None
-    paths = changed(saved, inputs)
     manifest = cache.get("output", key)
-    if paths is None or not output.still_written(options.out.resolve(), manifest):
-        return None
-    timings = {"compare": time.perf_counter() - start}
     try:
+        paths = changed(saved, inputs)
+        if paths is None or not output.still_written(options.out.resolve(), manifest):
+            return None
+        timings = {"compare": time.perf_counter() - start}
         start = time.perf_counter()
         last = load(options, saved, manifest, cache)
-        timings["load"] = time.perf_counter() - start
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+        return None  # a state this version did not write: the full build writes a new one
+    timings["load"] = time.perf_counter() - start
+    try:
         patched = live.patch(last, [options.content / rel for rel in paths], cache)
+        loaded = last.reaches.loaded if isinstance(last.reaches, Reaches) else None
     except records.Gone:
         return None
     if patched is None:
@@ -135,6 +166,6 @@ def attempt(options: BuildOptions, cache: Cache, key: str, inputs: snapshot.Snap
     start = time.perf_counter()
     cache.put("record", key, {"inputs": inputs.to_json(), "warnings": problems_json(result.warnings),
                               "pages": result.pages, "files": result.file_count})
-    cache.put(KIND, key, state(last, inputs))
+    cache.put(KIND, key, state(last, inputs, loaded))
     result.timings["store"] = time.perf_counter() - start
     return result
