@@ -338,7 +338,7 @@ def _predict(texts: list[tuple[SourceFile, Any, str]], config: SiteConfig, load_
 
 def _rendered(
     requests: list[Request], config: SiteConfig, cache: Cache, images: Images,
-    by_rel: Mapping[PurePosixPath, bytes], workers: int, figures: Mapping[str, str],
+    by_rel: Contents, workers: int, figures: Mapping[str, str],
 ) -> tuple[dict[Slot, Rendered], dict[Slot, str], dict[Slot, int]]:
     """Every body's Rendered (from the cache when its input, images and drawings are unchanged,
     else rendered), a digest of what each render read, and its reading time in minutes."""

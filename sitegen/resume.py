@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from pathlib import PurePosixPath
 from typing import Any, Mapping
 
 from . import live, output, records, snapshot
 from .build import BuildResult, problems_json
 from .cache import Cache
 from .config import SiteConfig
+from .content import Document
 from .options import BuildOptions
 from .render import Theme
 from .site import assemble
@@ -108,7 +108,7 @@ def load(options: BuildOptions, saved: Mapping[str, Any], manifest: output.Manif
     rows = saved["files"]
     sources = Listing(rows)
     shelf = records.Shelf(cache.blobs)
-    documents = [records.resting(record, shelf) for record in saved["documents"]]
+    documents: list[Document] = [records.resting(record, shelf) for record in saved["documents"]]
     assets = Contents(Listing({name: rows[name] for name in saved["assets"]}))
     site, problems = assemble(config, documents, assets, drafts=options.drafts)
     if problems:
@@ -146,7 +146,7 @@ def attempt(options: BuildOptions, cache: Cache, key: str, inputs: snapshot.Snap
     manifest = cache.get("output", key)
     try:
         paths = changed(saved, inputs)
-        if paths is None or not output.still_written(options.out.resolve(), manifest):
+        if paths is None or not isinstance(manifest, dict) or not output.still_written(options.out.resolve(), manifest):
             return None
         timings = {"compare": time.perf_counter() - start}
         start = time.perf_counter()
