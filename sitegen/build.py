@@ -185,9 +185,10 @@ def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage:
         documents, assets, found = parse_documents(sources, config, cache, workers=options.jobs or worker_count(), diagrams=figures,
                                                    renderer=renderer, memory=memory)
         problems += found
-        # a remembered document was screened when it was recorded (sitegen.records)
+        # a remembered document was screened when it was recorded (sitegen.records); a quiet
+        # one has nothing the screen looks for (asked in the worker that rendered it)
         fresh = [document for document in documents if document.display not in memory.remembered]
-        screened, found = safety.screen(fresh, host=config.host, mode=config.unsafe_html)
+        screened, found = safety.screen([d for d in fresh if d.display not in memory.quiet], host=config.host, mode=config.unsafe_html)
         by_display = {document.display: document for document in screened}
         documents = [by_display.get(document.display, document) for document in documents]
         if config.unsafe_html == "refuse":
@@ -195,7 +196,7 @@ def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage:
         elif warnings is not None:
             warnings += found
         troubled = {problem.path for problem in (*problems, *found)}
-        for document in screened:
+        for document in (by_display.get(document.display, document) for document in fresh):
             keys = memory.recordable.get(document.display)
             if keys is not None and document.display not in troubled:
                 record = records.to_record(document, keys[1])

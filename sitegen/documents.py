@@ -6,7 +6,9 @@ site host, the line offset and the link prefix, and the entry also records which
 render asked about and what their sizes were, so an entry is reused only when those sizes are
 still the same. What the cache lacks is rendered in a pool of worker processes, one per core;
 each worker also packs the cache entry (sitegen.cache.pack) and sends back the Rendered itself,
-so the one process that collects the results does little more than store them.
+so the one process that collects the results does little more than store them. A worker
+also asks the safety screen's quick question of the HTML it made (sitegen.safety): a document
+with nothing the screen looks for is not read again by the build's one process.
 YAML frontmatter is cached the same way (a digest of its text -> its values).
 """
 
@@ -25,7 +27,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import imagesize
 
-from . import records
+from . import records, safety
 from .cache import Cache, Unstorable, decode, digest, encode, pack
 from .config import SiteConfig, is_language_tag
 from .content import Document, load_frontmatter, parse_document, split_frontmatter
@@ -98,13 +100,15 @@ class Job:
 @dataclass(frozen=True)
 class Done:
     """A job's result: its render and reading time, the images it measured and drawings it
-    looked up ([asked, found] pairs), and its cache entry packed (None: not to be stored)."""
+    looked up ([asked, found] pairs), its cache entry packed (None: not to be stored), and
+    whether its HTML has nothing the safety screen looks for (safety.might_be_unsafe)."""
 
     rendered: Rendered
     minutes: int
     images: list[list[Any]]
     drawings: list[list[Any]]
     entry: bytes | None
+    quiet: bool
 
 
 _FIGURES: Mapping[str, str] = {}  # the build's mermaid drawings; set before the workers fork
@@ -158,7 +162,7 @@ def render_job(job: Job) -> Done:
             entry = pack({"rendered": data, "images": asked, "diagrams": drawings})
         except (TypeError, ValueError):  # beyond JSON: simply not cached (as Cache.put)
             entry = None
-    return Done(rendered, minutes, asked, drawings, entry)
+    return Done(rendered, minutes, asked, drawings, entry, not safety.might_be_unsafe(rendered.html))
 
 
 def worker_count() -> int:
@@ -182,10 +186,12 @@ def _render_all(jobs: list[Job], workers: int, figures: Mapping[str, str]) -> li
 @dataclass
 class Memory:
     """What parse_documents remembered (sitegen.records) and what it can record: a document's
-    display path -> (record key, markdown cache key)."""
+    display path -> (record key, markdown cache key); and the documents rendered now whose
+    HTML the safety screen need not read (its quick check, made in the worker, found nothing)."""
 
     remembered: set[str] = field(default_factory=set)
     recordable: dict[str, tuple[str, str]] = field(default_factory=dict)
+    quiet: set[str] = field(default_factory=set)
 
 
 def markdown_key(body: str, host: str | None, offset: int, prefix: str, language: str, folder: PurePosixPath) -> str:
@@ -272,7 +278,7 @@ def parse_documents(
             pass
         return meta
 
-    rendered, inputs, minutes = _rendered(_predict(texts, config, load_yaml), config, cache, images, by_rel, workers, figures)
+    rendered, inputs, minutes, quiet = _rendered(_predict(texts, config, load_yaml), config, cache, images, by_rel, workers, figures)
 
     def beside(folder: PurePosixPath) -> Callable[[str], bool]:
         return lambda name: PurePosixPath(folder, name) in by_rel
@@ -281,11 +287,15 @@ def parse_documents(
         def render(body: str, offset: int, prefix: str, language: str) -> Rendered:
             slot = (rel, offset, prefix, language)
             if slot not in rendered:  # only when parse_document chose otherwise than predicted
-                more, more_inputs, more_minutes = _rendered([(rel, body, offset, prefix, language)], config, cache, images, by_rel, 1, figures)
+                more, more_inputs, more_minutes, more_quiet = _rendered([(rel, body, offset, prefix, language)], config, cache, images,
+                                                                        by_rel, 1, figures)
                 rendered.update(more)
                 inputs.update(more_inputs)
                 minutes.update(more_minutes)
+                quiet.update(more_quiet)
             used[rel] = inputs[slot]
+            if slot in quiet:
+                clean.add(rel)
             reading[rel] = minutes[slot]
             markdown[rel] = markdown_key(body, config.host, offset, prefix, language, rel.parent)
             return rendered[slot]
@@ -294,6 +304,7 @@ def parse_documents(
     used: dict[PurePosixPath, str] = {}
     reading: dict[PurePosixPath, int] = {}
     markdown: dict[PurePosixPath, str] = {}
+    clean: set[PurePosixPath] = set()
     documents: list[Document] = []
     for source, where, text in texts:
         document, found = parse_document(
@@ -308,6 +319,8 @@ def parse_documents(
             documents.append(document)
             if memory is not None and source.rel in keys:
                 memory.recordable[source.display] = (keys[source.rel], markdown[source.rel])
+            if memory is not None and source.rel in clean:
+                memory.quiet.add(source.display)
     if remembered:  # back in the order of the files
         parsed = {document.source: document for document in documents}
         documents = [d for source, _w, _t in everything if (d := remembered.get(source.rel) or parsed.get(source.rel)) is not None]
@@ -339,14 +352,16 @@ def _predict(texts: list[tuple[SourceFile, Any, str]], config: SiteConfig, load_
 def _rendered(
     requests: list[Request], config: SiteConfig, cache: Cache, images: Images,
     by_rel: Contents, workers: int, figures: Mapping[str, str],
-) -> tuple[dict[Slot, Rendered], dict[Slot, str], dict[Slot, int]]:
+) -> tuple[dict[Slot, Rendered], dict[Slot, str], dict[Slot, int], set[Slot]]:
     """Every body's Rendered (from the cache when its input, images and drawings are unchanged,
-    else rendered), a digest of what each render read, and its reading time in minutes."""
+    else rendered), a digest of what each render read, its reading time in minutes, and the
+    renders made now whose HTML has nothing the safety screen looks for."""
     keys = [markdown_key(body, config.host, offset, prefix, language, rel.parent) for rel, body, offset, prefix, language in requests]
     hits = cache.get_many("markdown", keys)
     result: dict[Slot, Rendered] = {}
     inputs: dict[Slot, str] = {}
     minutes: dict[Slot, int] = {}
+    quiet: set[Slot] = set()
     missing: list[tuple[Slot, Job]] = []
     under: Subtree | None = None
     for (rel, body, offset, prefix, language), key in zip(requests, keys, strict=True):
@@ -374,9 +389,11 @@ def _rendered(
         result[slot] = finished.rendered
         inputs[slot] = digest(job.key, json.dumps([finished.images, finished.drawings]))
         minutes[slot] = finished.minutes
+        if finished.quiet:
+            quiet.add(slot)
         if finished.entry is not None:
             cache.put_packed("markdown", job.key, finished.entry)
-    return result, inputs, minutes
+    return result, inputs, minutes, quiet
 
 
 __all__ = ["parse_documents", "render_job", "worker_count", "Images", "image_size"]
