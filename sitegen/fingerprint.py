@@ -165,6 +165,9 @@ def templates_digest(folders: tuple[Path, ...]) -> str:
 __all__ = ["Fingerprints", "templates_digest", "EVERYTHING"]
 
 
+_KEYED = frozenset({str, int, bool, type(None)})  # exact types whose equal values write the same JSON (not float: 0.0 == -0.0)
+
+
 class Calls:
     """The template globals that are functions, each call a page makes noted with a digest of
     its arguments and its result. A page's digest then needs only the functions' code, not
@@ -179,6 +182,7 @@ class Calls:
         self.confirmed: set[str] = set()  # noted calls found to give their result again (pure within a build)
         self.reached: dict[str, frozenset[str]] = {}  # a call (JSON) -> the documents its arguments and result lead to
         self.touched: set[str] | None = None  # without noting: the documents the page's calls led to
+        self.texts: dict[tuple[Any, ...], str] = {}  # a call with plain arguments and result -> its JSON (below)
 
     def wrap(self, name: str) -> Any:
         function = self.functions[name]
@@ -188,14 +192,23 @@ class Calls:
             if self.touched is not None:
                 self.touched.update(self.prints.reach(*args, *kwargs.values(), result))
             if self.noted is not None:
-                call = [name, [self._arg(a) for a in args], {k: self._arg(v) for k, v in kwargs.items()}, self.prints.of(result)]
-                try:
-                    text = orjson.dumps(call).decode()
-                except TypeError:  # beyond JSON (a 70-bit integer ...): the page is simply rendered next time
-                    text = ""
+                # most calls are url("tags/x/") and the like, made again and again: one with
+                # only strings, integers and None in and out has its JSON remembered (their
+                # types in the key: 1 == True, "a" == Markup("a"), whose JSON differ)
+                plain = all(type(v) in _KEYED for v in (*args, *kwargs.values(), result))
+                key = (name, args, tuple(kwargs.items()), result, *map(type, (*args, *kwargs.values(), result))) if plain else None
+                text = self.texts.get(key) if key is not None else None
+                if text is None:
+                    call = [name, [self._arg(a) for a in args], {k: self._arg(v) for k, v in kwargs.items()}, self.prints.of(result)]
+                    try:
+                        text = orjson.dumps(call).decode()
+                    except TypeError:  # beyond JSON (a 70-bit integer ...): the page is simply rendered next time
+                        text = ""
+                    if text not in self.reached or not text:  # the same call again: the same digests, the same documents
+                        self.reached[text] = self.reached.get(text, NOTHING) | self.prints.reach(*args, *kwargs.values(), result)
+                    if key is not None and text:
+                        self.texts[key] = text
                 self.noted.append(text)
-                if text not in self.reached or not text:  # the same call again: the same digests, the same documents
-                    self.reached[text] = self.reached.get(text, NOTHING) | self.prints.reach(*args, *kwargs.values(), result)
             return result
 
         return noted

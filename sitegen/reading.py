@@ -30,6 +30,7 @@ SETTLED_ATTRIBUTES = frozenset(item.name for item in dataclasses.fields(Document
 STRUCTURAL_FILTERS = frozenset({"length", "count", "list", "first", "last", "reverse", "rejectattr", "selectattr",
                                 "select", "reject", "map", "batch", "slice", "groupby", "dictsort", "default", "d"})
 SETTLED_FUNCTIONS = frozenset({"versions"})  # template globals that read only settled fields of what they are given
+_PLAIN = (str, int, float)  # values the walk (fingerprint.Fingerprints.of) takes as they are, reaching no document
 
 
 class ReadingEnvironment(jinja2.Environment):
@@ -50,9 +51,12 @@ class ReadingEnvironment(jinja2.Environment):
         self.settled_functions = frozenset(id(f) for name, f in functions.items() if name in SETTLED_FUNCTIONS)
 
     def read_all(self, *values: Any) -> None:
-        """Every document the values lead to counts as read."""
+        """Every document the values lead to counts as read. Most are plain (a URL path, a
+        language tag, a number: ~30 calls a page) and lead nowhere: the walk is not started."""
         if self.reading is not None:
-            self.reading.update(self.walker.reach(*values))
+            deep = [value for value in values if value is not None and not isinstance(value, _PLAIN)]
+            if deep:
+                self.reading.update(self.walker.reach(*deep))
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if self.reading is not None and isinstance(obj, Document) and attribute not in SETTLED_ATTRIBUTES:

@@ -113,3 +113,30 @@ def test_the_theme_favicon_is_linked_from_every_page(example: Path) -> None:
     href = re.search(r'<link rel="icon" href="/(assets/favicon\.[0-9a-f]+\.svg)" type="image/svg\+xml">', page)
     assert href and (example / href.group(1)).read_bytes().startswith(b"<svg")
     assert all('rel="icon"' in f.read_text(encoding="utf-8") for f in example.rglob("*.html"))
+
+
+def test_a_template_call_is_noted_as_its_arguments_and_result_whatever_was_noted_before() -> None:
+    """A page's noted calls decide whether it is reused (sitegen.fingerprint.Calls): equal but
+    different values (1 and True, a string and Markup) are noted apart, and a call made again
+    is noted as it was the first time."""
+    import orjson
+    from markupsafe import Markup
+
+    from sitegen.fingerprint import Calls, Fingerprints
+
+    prints = Fingerprints()
+    calls = Calls(prints, {"same": lambda value, *more, **named: value})
+    same = calls.wrap("same")
+
+    def noted(*args: object, **kwargs: object) -> list[str]:
+        calls.noted = []
+        same(*args, **kwargs)
+        return calls.noted
+
+    values: list[object] = [1, True, 1.0, "a", Markup("a"), None, 0, False, "", -0.0, 0.0]
+    first = [noted(value) for value in values] + [noted("a", 1), noted("a", True), noted("a", more=1), noted("a", more=True)]
+    again = [noted(value) for value in values] + [noted("a", 1), noted("a", True), noted("a", more=1), noted("a", more=True)]
+    assert again == first
+    texts = [text for (text,) in first]
+    assert len(set(texts)) == len(texts)
+    assert orjson.loads(texts[1]) == ["same", [[True]], {}, prints.of(True)]
