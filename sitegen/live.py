@@ -33,7 +33,7 @@ from typing import Any, Iterable, Mapping
 
 from . import build, meta, output, safety
 from .build import BuildResult, CachedPages
-from .cache import Cache
+from .cache import Cache, unpack
 from .content import Document
 from .diagrams import Mermaid
 from .documents import parse_documents, worker_count
@@ -199,13 +199,15 @@ class _Restored(CachedPages):
                  before: Mapping[str, tuple[frozenset[str], frozenset[str] | None]], stage: Path):
         super().__init__(cache, None, manifest, stage)
         self.before = before
+        self.blobs = cache.blobs("html", [manifest[path][0] for path in before if path in manifest])
 
     def untouched(self, path: str) -> output.Staged | None:
         known = self.before.get(path)
         entry = self.manifest.get(path)
-        if known is None or entry is None:
+        blob = self.blobs.get(entry[0]) if known is not None and entry is not None else None
+        if blob is None:
             return None
-        html = self.cache.get("html", entry[0])
+        html = unpack(blob)
         if not isinstance(html, str):
             return None
         self.reaches[path] = known
