@@ -82,7 +82,7 @@ class CachedPages:
 
     digests = True  # pages are looked up and remembered by digest
 
-    def untouched(self, path: str) -> output.Kept | None:
+    def untouched(self, path: str) -> output.Kept | output.Staged | None:
         return None
 
     def reached(self, path: str, documents: frozenset[str], reading: frozenset[str] | None) -> None:
@@ -350,7 +350,10 @@ def build_site(options: BuildOptions, *, inputs: snapshot.Snapshot | None = None
         result = dataclasses.replace(result, manifest=manifest)
         cache.put(resume.KIND, key, resume.left(options, result, inputs))
         cache.put("output", key, manifest)
-        cache.put("record", key, {"inputs": inputs.to_json(), "warnings": problems_json(result.warnings),
+        # the content's warnings, which a build that does not redo everything gives again
+        # (not the cache's own: it was discarded once)
+        content_warnings = tuple(w for w in result.warnings if w not in cache.warnings)
+        cache.put("record", key, {"inputs": inputs.to_json(), "warnings": problems_json(content_warnings),
                                   "pages": result.pages, "files": result.file_count})
         result.timings["write"] = time.perf_counter() - start
     finally:

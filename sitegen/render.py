@@ -106,7 +106,7 @@ class PageStore(Protocol):
 
     def memo(self, kind: str, key: str, compute: Callable[[], Any]) -> Any: ...
 
-    def untouched(self, path: str) -> Kept | None:
+    def untouched(self, path: str) -> Kept | Staged | None:
         """The page as the last build left it, when nothing it reached changed (sitegen.live);
         None: decide by its digest."""
         ...

@@ -93,6 +93,42 @@ def test_an_edit_that_keeps_size_and_mtime_is_still_seen(site: BuildOptions) -> 
     assert b"Four B." in (site.out / "p4/index.html").read_bytes()
 
 
+def test_a_removed_output_folder_is_written_again_from_the_cache(site: BuildOptions) -> None:
+    want = tree(site.out)
+    shutil.rmtree(site.out)
+    result = build_site(site)
+    assert "restore" in result.timings, result.timings
+    assert "pages rendered" not in result.counts, result.counts  # every page from the cache
+    assert result.counts["pages untouched"] == len([p for p in want if p.endswith(".html")])
+    assert tree(site.out) == want == clean_tree(site)
+    # a page changed by hand is put back the same way, and the state left behind still serves
+    (site.out / "p8/index.html").write_text("mine", encoding="utf-8")
+    assert "restore" in build_site(site).timings
+    assert tree(site.out) == want
+    edit(site, "blog/p3/index.md", post(title="Post 3", date="2026-01-04", tags="[t0]", body="Three, again.\n"))
+    assert resumed(build_site(site))
+    assert tree(site.out) == clean_tree(site)
+
+
+def test_the_warnings_of_the_files_not_read_again_are_still_given(make_site) -> None:  # type: ignore[no-untyped-def]
+    options = make_site({**POSTS, "blog/p1/pic.png": b"\x89PNG\r\n\x1a\n",
+                         "blog/p1/index.md": post(title="Post 1", date="2026-01-02", tags="[t1]", body="![](pic.png)\n")})
+    age(options.config.parent)
+    first = build_site(options)
+    assert [w.path for w in first.warnings] == [str(options.content / "blog/p1/index.md")]  # no alt text
+    edit(options, "blog/p2/index.md", post(title="Post 2", date="2026-01-03", tags="[t2]", body="Two, edited.\n"))
+    result = build_site(options)
+    assert resumed(result) and result.warnings == first.warnings
+    age(options.config.parent)  # (a file the last build read within a second of its writing is read again)
+    assert build_site(options).warnings == first.warnings
+    shutil.rmtree(options.out)
+    result = build_site(options)
+    assert "restore" in result.timings and result.warnings == first.warnings
+    edit(options, "blog/p1/index.md", post(title="Post 1", date="2026-01-02", tags="[t1]", body="![a picture](pic.png)\n"))
+    result = build_site(options)
+    assert resumed(result) and result.warnings == ()  # the file read again has none now
+
+
 @pytest.mark.parametrize("change", ["title", "tags", "new file", "removed", "image", "template", "site.toml",
                                     "page tampered", "state garbled", "state missing", "broken"])
 def test_anything_else_is_a_full_build(site: BuildOptions, change: str) -> None:
