@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import functools
 import hashlib
 import types
 from pathlib import Path, PurePath
@@ -119,13 +120,13 @@ class Fingerprints:
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             inputs = getattr(value, "inputs", None)
             if isinstance(inputs, str) and inputs:  # a Document: the digest of what it was parsed from
-                for item in dataclasses.fields(value) if self.digests else ():  # its small values, so template functions given them are checked
-                    small = getattr(value, item.name)
+                for name in _field_names(type(value)) if self.digests else ():  # its small values, so template functions given them are checked
+                    small = getattr(value, name)
                     if isinstance(small, (dt.date, tuple)) and not dataclasses.is_dataclass(small):
                         self.of(small)
                 self.collecting.add(str(getattr(value, "source", "")))  # type: ignore[union-attr]
                 return self._h(kind, inputs)
-            return self._h(kind, *(f"{f.name}={self.of(getattr(value, f.name))}" for f in dataclasses.fields(value)))
+            return self._h(kind, *(f"{name}={self.of(getattr(value, name))}" for name in _field_names(type(value))))
         if isinstance(value, types.MethodType):
             return self._h("method", self.of(value.__self__), self.of(value.__func__))
         if isinstance(value, types.FunctionType):
@@ -149,6 +150,13 @@ class Fingerprints:
         nested = [self._code(c) for c in code.co_consts if isinstance(c, types.CodeType)]
         constants = [self.of(c) for c in code.co_consts if not isinstance(c, types.CodeType)]  # frozensets: by content
         return self._h(code.co_code.hex(), *constants, *code.co_names, *nested)
+
+
+@functools.lru_cache(maxsize=None)
+def _field_names(kind: type) -> tuple[str, ...]:
+    """A dataclass's field names, in order, found once per class (dataclasses.fields filters
+    them anew at every call, and every page's context is walked)."""
+    return tuple(item.name for item in dataclasses.fields(kind))
 
 
 def templates_digest(folders: tuple[Path, ...]) -> str:
