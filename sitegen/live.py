@@ -204,10 +204,9 @@ class _Restored(CachedPages):
     def untouched(self, path: str) -> output.Staged | None:
         known = self.before.get(path)
         entry = self.manifest.get(path)
-        blob = self.blobs.get(entry[0]) if known is not None and entry is not None else None
-        if blob is None:
+        if known is None or entry is None or entry[0] not in self.blobs:
             return None
-        html = unpack(blob)
+        html = unpack(self.blobs[entry[0]])
         if not isinstance(html, str):
             return None
         self.reaches[path] = known

@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sitegen import resume
@@ -181,6 +181,7 @@ RESUMED: list[tuple] = []  # type: ignore[type-arg]  # the changes the test belo
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(steps=st.lists(st.one_of(changes, st.tuples(st.just("body"), st.integers(0, 3), st.integers(0, len(BODIES) - 1))),
                       min_size=1, max_size=6))
+@example(steps=[("body", 0, 2), ("title", 1, 0), ("body", 1, 1)])  # a text edit, whatever else is drawn
 def test_a_resumed_build_equals_a_clean_build_after_every_change(tmp_path_factory: pytest.TempPathFactory, steps: list[tuple]) -> None:  # type: ignore[type-arg]
     root = tmp_path_factory.mktemp("resume")
     blog = Blog(root)
