@@ -316,11 +316,14 @@ def problems_json(problems: tuple[Problem, ...]) -> list[list[Any]]:
     return [[p.path, p.line, p.message] for p in problems]
 
 
-def build_site(options: BuildOptions, *, inputs: snapshot.Snapshot | None = None) -> BuildResult:
+def build_site(options: BuildOptions, *, inputs: snapshot.Snapshot | None = None, resume: bool = True) -> BuildResult:
     """Build and swap the new site into options.out; on any problem the old output stays.
     Only files whose bytes changed are written (see output.py); the cache remembers what.
     When no input changed since the last build into the same folder (by their metadata,
-    sitegen.snapshot) and the folder still holds what it wrote, nothing is redone."""
+    sitegen.snapshot) and the folder still holds what it wrote, nothing is redone. When only
+    posts' text changed, or only the folder, the last build is taken up from the cache and only
+    that is redone (sitegen.resume; `resume=False`: never, as `sitegen serve` wants a whole
+    build to keep in memory)."""
     start = time.perf_counter()
     cache = options.open_cache()
     key = digest(str(options.out.resolve()))
@@ -329,9 +332,9 @@ def build_site(options: BuildOptions, *, inputs: snapshot.Snapshot | None = None
     if same is not None:
         return BuildResult(None, {}, same.warnings, {"unchanged": time.perf_counter() - start}, {"nothing changed": 1},
                            config=same.config, summary=(same.pages, same.files))
-    from . import resume  # it builds on sitegen.live, which builds on this module
+    from . import resume as resuming  # it builds on sitegen.live, which builds on this module
 
-    resumed = resume.attempt(options, cache, key, inputs)
+    resumed = resuming.attempt(options, cache, key, inputs) if resume else None
     if resumed is not None:
         start = time.perf_counter()
         cache.commit(prune=False)
@@ -348,7 +351,7 @@ def build_site(options: BuildOptions, *, inputs: snapshot.Snapshot | None = None
         start = time.perf_counter()
         manifest = output.write_site(result.files, options.out, previous, stage)
         result = dataclasses.replace(result, manifest=manifest)
-        cache.put(resume.KIND, key, resume.left(options, result, inputs))
+        cache.put(resuming.KIND, key, resuming.left(options, result, inputs))
         cache.put("output", key, manifest)
         # the content's warnings, which a build that does not redo everything gives again
         # (not the cache's own: it was discarded once)

@@ -260,6 +260,11 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
 
     def page(template: str, path: str, side: Side, **context: Any) -> None:
         nonlocal calls, shared, shared_reach
+        untouched = store.untouched(path) if store is not None else None
+        if store is not None and untouched is not None:  # as the last build left it (sitegen.live): no context needed
+            store.count("pages untouched")
+            files[path] = untouched
+            return
         context = {"alternates": [], "x_default": None, "around": None, **context}
         context = dict(
             lang=side.language if "doc" not in context else context["doc"].language,
@@ -282,11 +287,6 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
             everything = (templates_digest(theme.folders), data, dict(env.filters), dict(env.tests), calls.code())
             shared_reach = prints.reach(everything)
             shared = prints.of(everything)
-        untouched = store.untouched(path)
-        if untouched is not None:
-            store.count("pages untouched")
-            files[path] = untouched
-            return
         what = (shared, template, path, context)
         reached = prints.reach(what) | shared_reach
         if not digests:  # sitegen.live: a page to make again and nothing to remember of it but its reach

@@ -4,6 +4,7 @@ build's, byte for byte; anything else, and anything it cannot trust, is a full b
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 from dataclasses import replace
@@ -222,3 +223,17 @@ def test_the_changes_above_were_resumed_not_only_rebuilt() -> None:
     if not RESUMED:
         pytest.skip("run with the test above")  # pragma: no cover
     assert {change[0] for change in RESUMED} == {"body"}, RESUMED
+
+
+def test_serve_does_not_take_up_a_build_but_makes_a_whole_one_to_keep(site: BuildOptions) -> None:
+    """What `sitegen serve` keeps in memory after its first build is what it patches every save
+    onto: a build taken up from the cache would leave it only the files read again."""
+    from sitegen.serve import DevServer
+
+    edit(site, "blog/p3/index.md", post(title="Post 3", date="2026-01-04", tags="[t0]", body="Three, again.\n"))
+    server = DevServer(site, port=0)
+    server.out = io.StringIO()
+    assert server.rebuild("built")
+    assert server.last is not None
+    assert set(map(str, server.last.sources)) == {p.relative_to(site.content).as_posix() for p in site.content.rglob("*") if p.is_file()}
+    assert tree(site.out) == clean_tree(site)
