@@ -208,7 +208,7 @@ class _Restored(CachedPages):
             html = unpack(blob) if blob is not None else None
             return output.stage_file(stage, path, html.encode("utf-8"), wanted[path], self.folders) if isinstance(html, str) else None
 
-        # zlib and the writes let go of the GIL: two threads keep both cores busy
+        # zstd (a codec per thread: sitegen.cache) and the writes let go of the GIL: two threads keep both cores busy
         with ThreadPoolExecutor(2) as pool:
             self.staged = dict(zip(wanted, pool.map(staged, wanted), strict=True))
 

@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable
@@ -167,6 +168,14 @@ def test_a_build_killed_at_any_moment_leaves_a_whole_site_and_a_usable_cache(tmp
         if killed >= 5:
             break
     assert killed >= 3, f"only {killed} builds were killed before they finished (cold build {cold:.2f} s)"
+
+
+def test_entries_pack_and_unpack_exactly_from_several_threads_at_once() -> None:
+    """sitegen.live stages pages from two threads: each entry still reads back as it was."""
+    values = [{"html": "<p>" + f"{n} 안녕 hello " * (50 + n % 200) + "</p>"} for n in range(600)]
+    with ThreadPoolExecutor(4) as pool:
+        blobs = list(pool.map(pack, values))
+        assert list(pool.map(unpack, blobs)) == values
 
 
 def test_an_entry_is_a_zstd_frame_of_its_json_and_reads_back_exactly() -> None:
