@@ -242,16 +242,19 @@ def _write_site(files: Output, out: Path, previous: Manifest, stage: Path | None
             st = os.stat(target)
             manifest[path] = [digests[path], st.st_size, st.st_mtime_ns, st.st_ino]
         with ThreadPoolExecutor(2) as pool:
-            for path, st in zip((path for path, _source, _target in copies), pool.map(_copy, copies), strict=True):
-                manifest[path] = [digests[path], st.st_size, st.st_mtime_ns, st.st_ino]
+            for done in pool.map(_copy, [copies[start:start + 256] for start in range(0, len(copies), 256)]):
+                for path, st in done:
+                    manifest[path] = [digests[path], st.st_size, st.st_mtime_ns, st.st_ino]
     return manifest
 
 
-def _copy(copy: tuple[str, Path, Path]) -> os.stat_result:
-    """A content file copied as it is (sendfile: its bytes never pass through Python)."""
-    _path, source, target = copy
-    shutil.copyfile(source, target)
-    return os.stat(target)
+def _copy(copies: list[tuple[str, Path, Path]]) -> list[tuple[str, os.stat_result]]:
+    """Content files copied as they are (sendfile: their bytes never pass through Python)."""
+    done = []
+    for path, source, target in copies:
+        shutil.copyfile(source, target)
+        done.append((path, os.stat(target)))
+    return done
 
 
 def _switch_in_place(files: Output, out: Path, previous: Manifest, digests: Mapping[str, str],
