@@ -203,14 +203,21 @@ class _Restored(CachedPages):
         wanted = {path: manifest[path][0] for path in before if path in manifest}
         blobs = cache.blobs("html", wanted.values())
 
-        def staged(path: str) -> output.Staged | None:
-            blob = blobs.get(wanted[path])
-            html = unpack(blob) if blob is not None else None
-            return output.stage_file(stage, path, html.encode("utf-8"), wanted[path], self.folders) if isinstance(html, str) else None
+        def staged(paths: list[str]) -> list[tuple[str, output.Staged]]:
+            done = []
+            for path in paths:
+                blob = blobs.get(wanted[path])
+                html = unpack(blob) if blob is not None else None
+                if isinstance(html, str):
+                    done.append((path, output.stage_file(stage, path, html.encode("utf-8"), wanted[path], self.folders)))
+            return done
 
-        # zstd (a codec per thread: sitegen.cache) and the writes let go of the GIL: two threads keep both cores busy
+        # decompressing (a zstd codec per thread: sitegen.cache) and writing let go of the GIL: two threads keep both cores busy
+        paths = list(wanted)
+        self.staged: dict[str, output.Staged] = {}
         with ThreadPoolExecutor(2) as pool:
-            self.staged = dict(zip(wanted, pool.map(staged, wanted), strict=True))
+            for done in pool.map(staged, [paths[start:start + 256] for start in range(0, len(paths), 256)]):
+                self.staged.update(done)
 
     def untouched(self, path: str) -> output.Staged | None:
         found = self.staged.get(path)
