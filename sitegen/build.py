@@ -247,7 +247,7 @@ def build_files(options: BuildOptions, cache: Cache | None = None, written: outp
     problems: list[Problem] = []
     if options.theme is not None and not options.theme.is_dir():
         raise missing_theme(options.theme)
-    theme = Theme.load(options.theme_dir)
+    theme = Theme.load(options.theme_dir, options.compiled_templates())
     try:
         keep = written is not None and not site.config.offline
         store = CachedPages(cache, options.out.resolve() if keep else None, written if keep else None,

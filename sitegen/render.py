@@ -48,10 +48,13 @@ class Theme:
     folders: tuple[Path, ...] = ()  # where names were looked up, the author's theme first
 
     @classmethod
-    def load(cls, folder: Path | None) -> "Theme":
-        """The author's theme folder (None or absent: none) over the built-in theme."""
+    def load(cls, folder: Path | None, compiled: Path | None = None) -> "Theme":
+        """The author's theme folder (None or absent: none) over the built-in theme.
+        `compiled`: a folder where templates compiled once are kept for the next build (Jinja's
+        bytecode cache, checked against each template's text)."""
         folders = theme_folders(folder)
         env = ReadingEnvironment(
+            bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled is not None else None,
             loader=template_loader(folders),
             autoescape=True,
             undefined=jinja2.StrictUndefined,

@@ -116,7 +116,7 @@ def load(options: BuildOptions, saved: Mapping[str, Any], manifest: output.Manif
         raise records.Gone("the saved documents no longer make a site")
     site = dataclasses.replace(site, hidden_drafts=int(saved["hidden_drafts"]))
     reaches = Reaches(saved["reaches"], [record["document"]["source"] for record in saved["documents"]])
-    return live.Last(options, site, sources, Theme.load(options.theme_dir), reaches, manifest, tuple(saved["llms_full"]))
+    return live.Last(options, site, sources, Theme.load(options.theme_dir, options.compiled_templates()), reaches, manifest, tuple(saved["llms_full"]))
 
 
 class Reaches(dict[str, tuple[frozenset[str], frozenset[str] | None]]):
