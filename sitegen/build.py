@@ -44,6 +44,7 @@ class BuildResult:
     theme: Theme | None = None
     reaches: Mapping[str, tuple[frozenset[str], frozenset[str] | None]] = field(default_factory=dict)
     manifest: output.Manifest | None = None
+    llms_full: tuple[int, ...] = ()  # the length of each piece of llms-full.txt (meta.llms_full_parts)
 
     @property
     def pages(self) -> int:
@@ -263,7 +264,8 @@ def build_files(options: BuildOptions, cache: Cache | None = None, written: outp
             problems.append(Problem(str(options.content / asset.source), None, f"two files claim /{asset.url}: the build writes a page there; rename the file"))
         files[asset.url] = copied.get(asset.url) or site.asset_data[asset.url]
     lap("render")
-    for path, data in generated(site).items():
+    made, lengths = generated(site)
+    for path, data in made.items():
         if path in files:
             problems.append(Problem(str(options.content), None, f"two files claim {path}: rename the content file"))
         files[path] = data
@@ -278,7 +280,7 @@ def build_files(options: BuildOptions, cache: Cache | None = None, written: outp
     if problems:
         raise BuildError(problems)
     return BuildResult(site, files, (*cache.warnings, *warnings), timings, cache.counts,
-                       sources=tuple(sources), theme=theme, reaches=store.reaches)
+                       sources=tuple(sources), theme=theme, reaches=store.reaches, llms_full=lengths or ())
 
 
 # Generated files that read only what `sitegen.live` calls a document's settled fields (its
@@ -292,17 +294,24 @@ SETTLED = {
 }
 
 
-def generated(site: Site, keep: Callable[[str], Any] | None = None) -> dict[str, Any]:
-    """Feeds, sitemap, robots.txt, the web manifest and the llms files, by output path.
+def generated(site: Site, keep: Callable[[str], Any] | None = None) -> tuple[dict[str, Any], tuple[int, ...] | None]:
+    """Feeds, sitemap, robots.txt, the web manifest and the llms files, by output path; and
+    the length of each piece of llms-full.txt when it was made here (sitegen.live splices it).
     `keep(path)`: what to publish instead of making the file again, or None (sitegen.live)."""
     made: dict[str, Any] = dict(feeds.feeds(site))
-    for path, make in {**SETTLED, "llms-full.txt": meta.llms_full}.items():
+    for path, make in SETTLED.items():
         found = keep(path) if keep is not None else None
         made[path] = found if found is not None else make(site)
-    return made
+    found = keep("llms-full.txt") if keep is not None else None
+    if found is not None:
+        made["llms-full.txt"] = found
+        return made, None
+    parts = meta.llms_full_parts(site)
+    made["llms-full.txt"] = b"".join(parts)
+    return made, tuple(map(len, parts))
 
 
-def _problems_json(problems: tuple[Problem, ...]) -> list[list[Any]]:
+def problems_json(problems: tuple[Problem, ...]) -> list[list[Any]]:
     return [[p.path, p.line, p.message] for p in problems]
 
 
@@ -319,6 +328,15 @@ def build_site(options: BuildOptions, *, inputs: snapshot.Snapshot | None = None
     if same is not None:
         return BuildResult(None, {}, same.warnings, {"unchanged": time.perf_counter() - start}, {"nothing changed": 1},
                            config=same.config, summary=(same.pages, same.files))
+    from . import resume  # it builds on sitegen.live, which builds on this module
+
+    resumed = resume.attempt(options, cache, key, inputs)
+    if resumed is not None:
+        start = time.perf_counter()
+        cache.commit(prune=False)
+        cache.close()
+        resumed.timings["cache"] = time.perf_counter() - start
+        return resumed
     try:
         stage: Path | None = output.new_stage(options.out.resolve())
     except OSError:  # no folder can be made there: write_site says why
@@ -329,8 +347,9 @@ def build_site(options: BuildOptions, *, inputs: snapshot.Snapshot | None = None
         start = time.perf_counter()
         manifest = output.write_site(result.files, options.out, previous, stage)
         result = dataclasses.replace(result, manifest=manifest)
+        cache.put(resume.KIND, key, resume.left(options, result, inputs))
         cache.put("output", key, manifest)
-        cache.put("record", key, {"inputs": inputs.to_json(), "warnings": _problems_json(result.warnings),
+        cache.put("record", key, {"inputs": inputs.to_json(), "warnings": problems_json(result.warnings),
                                   "pages": result.pages, "files": result.file_count})
         result.timings["write"] = time.perf_counter() - start
     finally:

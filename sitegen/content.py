@@ -70,6 +70,7 @@ class Document:
     # show it are re-rendered only when it changes (sitegen.fingerprint)
     inputs: str = field(default="", compare=False, repr=False)
     minutes: int | None = field(default=None, compare=False, repr=False)  # reading time, when the build knows it
+    markdown: str = field(default="", compare=False, repr=False)  # its render's key in the build cache ("" = none)
 
     @property
     def revision_date(self) -> dt.datetime | None:

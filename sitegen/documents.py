@@ -21,7 +21,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
-from typing import Any, Callable, Container, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import imagesize
 
@@ -68,17 +68,16 @@ class Images:
 class Subtree:
     """The files under a folder (at any depth), found by bisecting the sorted paths."""
 
-    def __init__(self, files: Iterable[PurePosixPath]):
-        self.paths = sorted(files, key=str)
-        self.names = [str(path) for path in self.paths]
+    def __init__(self, names: Iterable[str]):
+        self.names = sorted(names)
 
     def get(self, folder: PurePosixPath, default: list[PurePosixPath] | None = None) -> list[PurePosixPath]:
         if str(folder) == ".":
-            return list(self.paths)
+            return [PurePosixPath(name) for name in self.names]
         prefix = f"{folder}/"
         start = bisect.bisect_left(self.names, prefix)
         end = bisect.bisect_left(self.names, prefix[:-1] + "0")  # "0" follows "/"
-        return self.paths[start:end]
+        return [PurePosixPath(name) for name in self.names[start:end]]
 
 
 @dataclass(frozen=True)
@@ -198,24 +197,23 @@ def markdown_key(body: str, host: str | None, offset: int, prefix: str, language
 def parse_documents(
     sources: list[SourceFile], config: SiteConfig, cache: Cache, *, workers: int = 1,
     diagrams: Mapping[str, str] | None = None, renderer: str = "", memory: Memory | None = None,
-    only: Container[PurePosixPath] | None = None,
+    around: Mapping[PurePosixPath, SourceFile] | None = None,
 ) -> tuple[list[Document], Contents, list[Problem]]:
     """Markdown files become Documents; everything else is an asset copied as it is.
     `diagrams`: {mermaid source: figure HTML} drawn by the build (sitegen.diagrams).
     With `memory`, documents recorded by an earlier build whose files and folders have the
     same metadata are taken from their records (sitegen.records: `renderer` names the diagram
     renderer), and `memory` says which, and what may be recorded once screened.
-    `only`: parse just these files (the others are still there for images and links to look up;
-    assets are then not collected)."""
+    `around`: every content file, when `sources` are only some of them to parse again (the
+    others are there for images and links to look up; assets are then not collected)."""
     figures = diagrams or {}
-    by_rel = Contents(sources)  # read when asked: an image only when a render measures it
+    by_rel = Contents(sources if around is None else around)  # read when asked: an image only when a render measures it
     images = Images(by_rel)
     problems: list[Problem] = []
-    assets = Contents(())
+    asset_files: dict[PurePosixPath, SourceFile] = {}
+    assets = Contents(asset_files)
     texts: list[tuple[SourceFile, Any, str]] = []
     for source in sources:
-        if only is not None and source.rel not in only:
-            continue
         where = locate(source.rel)
         if where is None:
             if source.rel.suffix == ".md" and source.rel.parts[0] == "blog" and len(source.rel.parts) == 2:
@@ -224,7 +222,8 @@ def parse_documents(
             if source.rel.parts[0] == "assets":
                 problems.append(Problem(source.display, None, "content/assets/ is where the theme's fingerprinted files go: rename the folder (e.g. files/)"))
                 continue
-            assets.files[source.rel] = source
+            if around is None:
+                asset_files[source.rel] = source
             continue
         try:
             text = source.data.decode("utf-8")
@@ -304,7 +303,7 @@ def parse_documents(
         if document is not None:
             # what it was made of: the file, the settings, its place, and what its render read
             document = replace(document, inputs=digest(source.data, settings, repr(where), source.display, used[source.rel]),
-                               minutes=reading[source.rel])
+                               minutes=reading[source.rel], markdown=markdown[source.rel])
             documents.append(document)
             if memory is not None and source.rel in keys:
                 memory.recordable[source.display] = (keys[source.rel], markdown[source.rel])
@@ -338,7 +337,7 @@ def _predict(texts: list[tuple[SourceFile, Any, str]], config: SiteConfig, load_
 
 def _rendered(
     requests: list[Request], config: SiteConfig, cache: Cache, images: Images,
-    by_rel: Mapping[PurePosixPath, bytes], workers: int, figures: Mapping[str, str],
+    by_rel: Contents, workers: int, figures: Mapping[str, str],
 ) -> tuple[dict[Slot, Rendered], dict[Slot, str], dict[Slot, int]]:
     """Every body's Rendered (from the cache when its input, images and drawings are unchanged,
     else rendered), a digest of what each render read, and its reading time in minutes."""
@@ -362,7 +361,7 @@ def _rendered(
                 minutes[(rel, offset, prefix, language)] = int(hit["rendered"]["minutes"])
                 continue
         if under is None:
-            under = Subtree(by_rel)
+            under = Subtree(by_rel.names())
         sizes = {str(path): images.at(path) for path in under.get(folder, [])}
         job = Job(key, body, config.host, offset, prefix, language, str(folder), {k: v for k, v in sizes.items() if v})
         missing.append(((rel, offset, prefix, language), job))

@@ -32,6 +32,7 @@ from typing import Any, Iterable, Mapping
 
 from . import build, meta, output, safety
 from .build import BuildResult, CachedPages
+from .cache import Cache
 from .content import Document
 from .diagrams import Mermaid
 from .documents import parse_documents, worker_count
@@ -42,7 +43,7 @@ from .reading import TEXT
 from .references import check_references
 from .render import Theme, render_site
 from .site import Post, Site, TagGroup
-from .sources import SourceFile, ignored, read_file, relative
+from .sources import Listing, SourceFile, ignored, read_file, relative
 
 
 
@@ -67,7 +68,8 @@ class Last:
                 or site.config.offline or not options.cache):
             return None
         return cls(options, site, {source.rel: source for source in result.sources}, result.theme,
-                   result.reaches, result.manifest, tuple(len(part) for part in meta.llms_full_parts(site)))
+                   result.reaches, result.manifest,
+                   result.llms_full or tuple(len(part) for part in meta.llms_full_parts(site)))
 
 
 def warm(last: Last) -> None:
@@ -112,16 +114,19 @@ def saved_markdown(last: Last, paths: Iterable[Path]) -> dict[PurePosixPath, Sou
     return found
 
 
-def patch(last: Last, paths: Iterable[Path]) -> tuple[BuildResult, Last] | None:
+def patch(last: Last, paths: Iterable[Path], cache: Cache | None = None) -> tuple[BuildResult, Last] | None:
     """The rebuild after `paths` changed, redoing only what they change; None when it has to
-    be a full build (see the module's docstring)."""
+    be a full build (see the module's docstring). `cache`: the build cache, open, which the
+    caller commits (`prune=False`: only part of the site was made) and closes; else the
+    patch opens and commits its own."""
     start = time.perf_counter()
     options = last.options
     saved = saved_markdown(last, paths)
     if saved is None:
         return None
-    sources = {**last.sources, **saved}
-    cache = options.open_cache()
+    sources = last.sources.updated(saved) if isinstance(last.sources, Listing) else {**last.sources, **saved}
+    own = cache is None
+    cache = options.open_cache() if cache is None else cache
     try:
         made = _patch(last, saved, sources, cache)
         if made is None:
@@ -131,13 +136,15 @@ def patch(last: Last, paths: Iterable[Path]) -> tuple[BuildResult, Last] | None:
         key = build.digest(str(options.out.resolve()))
         cache.put("output", key, manifest)
         cache.put("record", key, None)  # the next `sitegen build` checks the inputs itself
-        cache.commit(prune=False)
+        if own:
+            cache.commit(prune=False)
     finally:
-        cache.close()
+        if own:
+            cache.close()
     reaches = {**last.reaches, **store.reaches}
-    result = BuildResult(site, {}, warnings, {"patch": time.perf_counter() - start}, cache.counts,
+    result = BuildResult(site, {}, warnings, {"patch": time.perf_counter() - start}, dict(cache.counts),
                          summary=(sum(1 for path in files if path.endswith(".html")), len(files)),
-                         sources=tuple(sources.values()), theme=last.theme, reaches=reaches, manifest=manifest)
+                         sources=tuple(saved.values()), theme=last.theme, reaches=reaches, manifest=manifest)
     return result, dataclasses.replace(last, site=site, sources=sources, reaches=reaches, manifest=manifest, llms_full=lengths)
 
 
@@ -176,8 +183,8 @@ def _patch(last: Last, saved: Mapping[PurePosixPath, SourceFile], sources: Mappi
         return None  # a draft left out, a file that did not parse ...
     diagrams = Mermaid.beside(options.config)
     figures = diagrams.figures(list(saved.values()))
-    parsed, _assets, problems = parse_documents(list(sources.values()), config, cache, workers=options.jobs or worker_count(),
-                                                diagrams=figures, only=saved.keys())
+    parsed, _assets, problems = parse_documents(list(saved.values()), config, cache, workers=options.jobs or worker_count(),
+                                                diagrams=figures, around=sources)
     screened, unsafe = safety.screen(parsed, host=config.host, mode=config.unsafe_html)
     if problems or unsafe or diagrams.warnings or len(screened) != len(saved):
         return None  # the full build reports them
@@ -206,7 +213,8 @@ def _patch(last: Last, saved: Mapping[PurePosixPath, SourceFile], sources: Mappi
         return None
     for asset in site.assets:
         files[asset.url] = kept(asset.url)
-    files.update(build.generated(site, keep=keep))
+    made, remade = build.generated(site, keep=keep)
+    files.update(made)
     files["_headers"] = meta.headers(site, files)
     if set(files) != set(last.manifest):
         return None  # not the same files: a full build decides
@@ -214,7 +222,8 @@ def _patch(last: Last, saved: Mapping[PurePosixPath, SourceFile], sources: Mappi
     errors, warnings = check_references(site, files, strict_alt=options.strict_alt, documents=list(new.values()))
     if errors:
         return None
-    lengths = llms_full[1] if llms_full is not None else tuple(len(part) for part in meta.llms_full_parts(site))
+    lengths = llms_full[1] if llms_full is not None else remade
+    assert lengths is not None
     return files, site, store, tuple(warnings), lengths
 
 

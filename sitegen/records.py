@@ -19,7 +19,7 @@ import bisect
 import datetime as dt
 from dataclasses import fields
 from pathlib import PurePosixPath
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from .cache import Unstorable, decode, digest, encode, unpack
 from .content import Document, Tag
@@ -100,20 +100,89 @@ def to_record(document: Document, markdown_key: str) -> dict[str, Any] | None:
     return {"document": values, "markdown": markdown_key, "references": references}
 
 
-def from_record(record: Mapping[str, Any], text: str, blob: bytes) -> Document | None:
-    """The Document again, from its record, its file's text and its render's blob (None
-    when the text is not the one recorded: then it is parsed as usual)."""
+class Resting(Document):
+    """A Document whose text and render are read only when something asks for them: the text
+    from its file, unchanged since its record was made, the render from its blob in the build
+    cache (sitegen.resume). `Shelf` says where both are."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in HEAVY:
+            raise AttributeError(name)
+        shelf: Shelf = self.__dict__["_shelf"]
+        record = self.__dict__["_record"]
+        value = shelf.rendered(record) if name == "rendered" else shelf.text(self.display)
+        object.__setattr__(self, name, value)
+        return value
+
+
+class Gone(LookupError):
+    """A resting document's file or render is no longer what its record says."""
+
+
+class Shelf:
+    """Where resting documents find their text (their files) and renders (the build cache)."""
+
+    def __init__(self, blobs: Callable[[str, list[str]], Mapping[str, bytes]]):
+        """`blobs(kind, keys)`: the cache's compressed entries (Cache.blobs)."""
+        self.blobs = blobs
+
+    def text(self, display: str) -> str:
+        try:
+            with open(display, "rb") as handle:
+                return handle.read().decode("utf-8").removeprefix("\ufeff")
+        except (OSError, UnicodeDecodeError) as error:
+            raise Gone(f"{display}: {error}") from None
+
+    def rendered(self, record: Mapping[str, Any]) -> Rendered:
+        key = str(record["markdown"])
+        blob = self.blobs("markdown", [key]).get(key)
+        if blob is None:
+            raise Gone(f"the render of {record['document']['display']} is not in the build cache")
+        return rendered_from_json(unpack(blob)["rendered"])
+
+
+def resting(record: Mapping[str, Any], shelf: Shelf) -> Resting:
+    """A document from its record alone (`resting_record`), its text and render left on the shelf."""
+    document = object.__new__(Resting)
+    document.__dict__.update(_values(record), _shelf=shelf, _record=record)
+    return document
+
+
+def resting_record(document: Document) -> dict[str, Any] | None:
+    """`to_record` without the references, which a resting document's render holds: what
+    `resting` makes the document again from (None when it cannot be stored exactly)."""
+    if isinstance(document, Resting) and "raw" not in document.__dict__:
+        return document.__dict__["_record"]
+    record = to_record(document, document.markdown)
+    if record is not None:
+        del record["references"]
+    return record
+
+
+def _references(record: Mapping[str, Any]) -> tuple[Reference, ...]:
+    return tuple(Reference(kind, target, line, alt) for kind, target, line, alt in record["references"])
+
+
+def _values(record: Mapping[str, Any]) -> dict[str, Any]:
     values = dict(record["document"])
-    if len(text) < values["body_start"]:
-        return None
     values["source"] = PurePosixPath(values["source"])
     values["tags"] = tuple(Tag(slug, name) for slug, name in values["tags"])
     values["extra"] = decode(values["extra"])
+    values["markdown"] = record["markdown"]
     for name in ("date", "revised"):
         if values.get(name) is not None:
             values[name] = decode(values[name])
-    references = tuple(Reference(kind, target, line, alt) for kind, target, line, alt in record["references"])
-    return Document(raw=text, rendered=StoredRendered(blob, references), **values)
+    return values
 
 
-__all__ = ["StoredRendered", "folder_signatures", "record_key", "to_record", "from_record", "Stat"]
+def from_record(record: Mapping[str, Any], text: str, blob: bytes) -> Document | None:
+    """The Document again, from its record, its file's text and its render's blob (None
+    when the text is not the one recorded: then it is parsed as usual)."""
+    values = _values(record)
+    if len(text) < values["body_start"]:
+        return None
+    return Document(raw=text, rendered=StoredRendered(blob, _references(record)), **values)
+
+
+__all__ = ["StoredRendered", "Resting", "Shelf", "Gone", "resting", "resting_record", "folder_signatures", "record_key", "to_record",
+           "from_record", "Stat"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -28,6 +28,12 @@ class Snapshot:
     digest: str
     taken_ns: int  # wall clock when the stats were taken
     newest_ns: int  # the newest mtime among the inputs
+    # with `take(listed=...)`: that folder's files (path under it -> size, mtime_ns, inode), and
+    # the digest and newest mtime of every other input, so that a build can tell which of the
+    # folder's files alone changed (sitegen.resume)
+    listing: dict[str, tuple[int, int, int]] | None = field(default=None, compare=False, repr=False)
+    frame: str = ""
+    frame_newest_ns: int = 0
 
     @property
     def trusted(self) -> bool:
@@ -38,10 +44,11 @@ class Snapshot:
         return [self.digest, self.taken_ns, self.newest_ns]
 
 
-def _walk(root: Path, h: Any) -> int:
+def _walk(root: Path, h: Any, listing: dict[str, tuple[int, int, int]] | None = None) -> int:
     """Feed every entry under root (sorted, recursively, symlinks not followed) into h; the
-    newest mtime seen."""
+    newest mtime seen. `listing` gets every file but a folder, by its path under root."""
     newest = 0
+    skip = len(str(root)) + 1
     stack = [root]
     while stack:
         folder = stack.pop()
@@ -60,6 +67,8 @@ def _walk(root: Path, h: Any) -> int:
             newest = max(newest, st.st_mtime_ns)
             if entry.is_dir(follow_symlinks=False):
                 subfolders.append(Path(entry.path))
+            elif listing is not None:
+                listing[entry.path[skip:]] = (st.st_size, st.st_mtime_ns, st.st_ino)
         stack.extend(reversed(subfolders))
     return newest
 
@@ -74,20 +83,44 @@ def _one(path: Path, h: Any) -> int:
     return st.st_mtime_ns
 
 
-def take(folders: Iterable[Path], files: Iterable[Path], facts: Iterable[str]) -> Snapshot:
+class _Both:
+    """Two hashes fed the same bytes."""
+
+    def __init__(self, *hashes: Any):
+        self.hashes = hashes
+
+    def update(self, data: bytes) -> None:
+        for h in self.hashes:
+            h.update(data)
+
+
+def take(folders: Iterable[Path], files: Iterable[Path], facts: Iterable[str], *, listed: Path | None = None) -> Snapshot:
     """The snapshot of `folders` (everything under them), single `files` (present or not)
-    and `facts` (versions, options: anything else the output depends on)."""
+    and `facts` (versions, options: anything else the output depends on). `listed`: one of
+    `folders` whose files are listed one by one (`Snapshot.listing`) and left out of `frame`."""
     taken = time.time_ns()
     h = hashlib.blake2b(digest_size=20)
-    newest = 0
+    frame = hashlib.blake2b(digest_size=20)
+    newest = frame_newest = 0
+    listing: dict[str, tuple[int, int, int]] | None = None
     for fact in facts:
-        h.update(f"fact\0{fact}\n".encode("utf-8", "surrogateescape"))
+        line = f"fact\0{fact}\n".encode("utf-8", "surrogateescape")
+        h.update(line)
+        frame.update(line)
     for folder in folders:
-        h.update(f"folder\0{folder}\n".encode("utf-8", "surrogateescape"))
-        newest = max(newest, _walk(folder.resolve(), h) if folder.is_dir() else 0)
+        line = f"folder\0{folder}\n".encode("utf-8", "surrogateescape")
+        h.update(line)
+        frame.update(line)
+        if folder == listed:
+            listing = {}
+            newest = max(newest, _walk(folder.resolve(), h, listing) if folder.is_dir() else 0)
+            continue
+        found = _walk(folder.resolve(), _Both(h, frame)) if folder.is_dir() else 0
+        newest, frame_newest = max(newest, found), max(frame_newest, found)
     for path in files:
-        newest = max(newest, _one(path.resolve(), h))
-    return Snapshot(h.hexdigest(), taken, newest)
+        found = _one(path.resolve(), _Both(h, frame))
+        newest, frame_newest = max(newest, found), max(frame_newest, found)
+    return Snapshot(h.hexdigest(), taken, newest, listing, frame.hexdigest(), frame_newest)
 
 
 def options_facts(options: Any) -> list[str]:

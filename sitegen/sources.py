@@ -12,7 +12,7 @@ import os
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from .errors import Problem
 
@@ -86,9 +86,9 @@ def relative(root: Path, path: Path) -> PurePosixPath:
     return PurePosixPath(unicodedata.normalize("NFC", path.relative_to(root).as_posix()))
 
 
-def ignored(rel: PurePosixPath) -> bool:
+def ignored(rel: PurePosixPath | str) -> bool:
     """A path `read_sources` leaves out (hidden, an editor's backup, a system file)."""
-    return any(_ignored(part) for part in rel.parts)
+    return any(_ignored(part) for part in (rel.split("/") if isinstance(rel, str) else rel.parts))
 
 
 def read_file(root: Path, path: Path) -> SourceFile:
@@ -105,11 +105,51 @@ def read_file(root: Path, path: Path) -> SourceFile:
     return SourceFile(rel=relative(root, path), path=path, content=data, stat=(st.st_size, st.st_mtime_ns, st.st_ino))
 
 
+class Listing(Mapping[PurePosixPath, SourceFile]):
+    """Content files as an earlier build listed them, each made a SourceFile only when asked
+    for (a build resumed from the cache, sitegen.resume, lists every file and reads a few).
+    `rows`: path under the content folder -> [path on disk, size, mtime_ns, inode]; `read`:
+    files read since, which stand for their rows."""
+
+    def __init__(self, rows: Mapping[str, Sequence[Any]], read: Mapping[PurePosixPath, SourceFile] | None = None):
+        self.rows = rows
+        self.made: dict[PurePosixPath, SourceFile] = dict(read or {})
+
+    def __getitem__(self, rel: PurePosixPath) -> SourceFile:
+        found = self.made.get(rel)
+        if found is None:
+            path, size, mtime, inode = self.rows[str(rel)]
+            found = self.made[rel] = SourceFile(rel, Path(path), None, (size, mtime, inode))
+        return found
+
+    def __iter__(self) -> Iterator[PurePosixPath]:
+        return map(PurePosixPath, self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __contains__(self, rel: object) -> bool:
+        return isinstance(rel, PurePosixPath) and str(rel) in self.rows
+
+    def names(self) -> Iterable[str]:
+        return self.rows.keys()
+
+    def updated(self, read: Mapping[PurePosixPath, SourceFile]) -> "Listing":
+        """The same files, these ones read again."""
+        rows = dict(self.rows)
+        rows.update((str(rel), [str(source.path), *source.stat]) for rel, source in read.items() if source.stat)
+        return Listing(rows, {**self.made, **read})
+
+
 class Contents(Mapping[PurePosixPath, bytes]):
     """Files by path, each read when its bytes are first asked for."""
 
-    def __init__(self, files: Iterable[SourceFile]):
-        self.files = {f.rel: f for f in files}
+    def __init__(self, files: Iterable[SourceFile] | Mapping[PurePosixPath, SourceFile]):
+        self.files = files if isinstance(files, Mapping) else {f.rel: f for f in files}
+
+    def names(self) -> Iterable[str]:
+        """The paths, as text."""
+        return self.files.names() if isinstance(self.files, Listing) else map(str, self.files)
 
     def __getitem__(self, rel: PurePosixPath) -> bytes:
         return self.files[rel].data

@@ -39,6 +39,7 @@ def inputs_snapshot(options: BuildOptions) -> snapshot.Snapshot:
         [options.content, options.theme_dir, BUILTIN_THEME],
         [options.config, *(p for p in (script, chromium) if p is not None)],
         [stamp(), f"mermaid={script}", f"chromium={chromium}", *snapshot.options_facts(options)],
+        listed=options.content,
     )
 
 

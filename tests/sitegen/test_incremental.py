@@ -92,15 +92,18 @@ class Blog:
                 path.unlink()
             elif path.is_dir() and not any(path.iterdir()):
                 path.rmdir()
+        written: set[Path] = set()  # the top folders written into
         for path, data in wanted.items():
             if path.exists() and path.read_bytes() == data:
                 continue
+            written.update(top for top in (content, self.root / "theme") if top in path.parents)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
             os.utime(path, ns=(self.clock * 10**9, self.clock * 10**9))
         for top in (content, self.root / "theme"):  # folders change when files come and go
-            for folder in (top, *(p for p in top.rglob("*") if p.is_dir())):
-                os.utime(folder, ns=(self.clock * 10**9, self.clock * 10**9))
+            if top in written or top == content:
+                for folder in (top, *(p for p in top.rglob("*") if p.is_dir())):
+                    os.utime(folder, ns=(self.clock * 10**9, self.clock * 10**9))
 
     def apply(self, change: tuple) -> None:  # type: ignore[type-arg]
         kind, *args = change

@@ -182,7 +182,7 @@ def test_generated_files_said_to_read_settled_fields_alone_do(make_site) -> None
     changed = live._swapped(site, new)
     for name, make in build.SETTLED.items():
         assert make(changed) == make(site), name
-    assert build.generated(changed)["llms-full.txt"] != build.generated(site)["llms-full.txt"]  # it is not settled
+    assert build.generated(changed)[0]["llms-full.txt"] != build.generated(site)[0]["llms-full.txt"]  # it is not settled
 
 
 def test_reach_names_the_documents_a_value_leads_to(make_site) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,171 @@
+"""`sitegen build` after some posts' text changed: the last build taken up where it stopped.
+
+`sitegen serve` keeps its last build in memory and redoes only what a saved post changes
+(sitegen.live). A `sitegen build` starts a new process each time, so a build leaves the same
+thing at rest in the build cache, small enough to load in a fraction of a second:
+
+  - the metadata of every content file it read (size, mtime, inode) and the digest of every
+    other input (the theme, site.toml, the options, sitegen itself: sitegen.snapshot's frame);
+  - each document's record (sitegen.records: its small fields, the key of its render in the
+    cache, the line where its body starts), but not its text or render;
+  - each page's reach and reading (sitegen.reading) and the lengths of llms-full.txt's pieces.
+
+The next build compares the content folder's metadata with it (`changed`). When every other
+input is the same, the output folder still holds what the last build wrote, and the only
+files that differ are Markdown files that were read then, the site is assembled again from the
+records (`Resting` documents read their text and render only if a page asks for them) and
+handed to `live.patch`, which redoes only what those files' text changes or says it cannot.
+Anything else is a full build, which leaves the state for the next one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any, Mapping
+
+from . import live, output, records, snapshot
+from .build import BuildResult, problems_json
+from .cache import Cache
+from .config import SiteConfig
+from .content import Document
+from .options import BuildOptions
+from .render import Theme
+from .site import assemble
+from .sources import Contents, Listing, ignored
+
+KIND = "resume"
+VERSION = 1
+
+
+def state(last: live.Last, inputs: snapshot.Snapshot, loaded: Mapping[str, tuple[Any, list[Any]]] | None = None) -> dict[str, Any] | None:
+    """What `load` needs to make `last` again, as JSON values (None: it cannot be stored).
+    `loaded`: `Reaches.loaded` of the state `last` was made from (a page whose reach is still
+    the one loaded keeps its saved row)."""
+    if inputs.listing is None:
+        return None
+    documents = []
+    for document in last.site.documents:
+        record = records.resting_record(document)
+        if record is None or not document.markdown:
+            return None
+        documents.append(record)
+    number = {str(record["document"]["source"]): index for index, record in enumerate(documents)}
+
+    def numbered(names: frozenset[str]) -> list[int | str]:
+        return sorted((number.get(name, name) for name in names), key=str)
+
+    reaches = {}
+    for path, reach in last.reaches.items():
+        row = loaded.get(path) if loaded is not None else None
+        reaches[path] = row[1] if row is not None and row[0] is reach else \
+            [numbered(reach[0]), None if reach[1] is None else numbered(reach[1])]
+    return {
+        "version": VERSION,
+        "frame": [inputs.frame, inputs.taken_ns, inputs.frame_newest_ns],
+        "files": last.sources.rows if isinstance(last.sources, Listing) else
+        {str(rel): [str(source.path), *source.stat] for rel, source in last.sources.items() if source.stat},
+        "assets": [str(asset.source) for asset in last.site.assets],
+        "documents": documents,
+        "hidden_drafts": last.site.hidden_drafts,
+        "reaches": reaches,
+        "llms_full": list(last.llms_full),
+    }
+
+
+def left(options: BuildOptions, result: BuildResult, inputs: snapshot.Snapshot) -> dict[str, Any] | None:
+    """What a full build leaves for the next one to resume from (None: nothing to resume)."""
+    last = live.Last.of(options, result)
+    return state(last, inputs) if last is not None else None
+
+
+def changed(saved: Mapping[str, Any], inputs: snapshot.Snapshot) -> list[str] | None:
+    """The content files (paths under the content folder) that may differ from the ones the
+    saved build read, when nothing else does: no other input changed, no file came or went
+    (but hidden and backup files, which no build reads); None otherwise. A file whose
+    metadata was too recent to trust when the build read it counts as changed (sitegen.snapshot)."""
+    frame, taken, newest = saved["frame"]
+    if inputs.listing is None or frame != inputs.frame or newest >= taken - snapshot.RACY_NS \
+            or inputs.frame_newest_ns >= inputs.taken_ns - snapshot.RACY_NS:
+        return None
+    files: Mapping[str, list[Any]] = saved["files"]
+    listing = {rel: stat for rel, stat in inputs.listing.items() if not ignored(rel)}
+    if len(listing) != len(files):
+        return None
+    found = []
+    for rel, stat in listing.items():
+        before = files.get(rel)
+        if before is None:
+            return None  # a new file (or one whose name is not written as the build wrote it)
+        if tuple(before[1:]) != stat or before[2] >= taken - snapshot.RACY_NS:
+            found.append(rel)
+    return found
+
+
+def load(options: BuildOptions, saved: Mapping[str, Any], manifest: output.Manifest, cache: Cache) -> live.Last:
+    """The saved build's `Last`: its documents resting (their text and render read on demand)."""
+    config = SiteConfig.load(options.config, base_url=options.base_url)
+    rows = saved["files"]
+    sources = Listing(rows)
+    shelf = records.Shelf(cache.blobs)
+    documents: list[Document] = [records.resting(record, shelf) for record in saved["documents"]]
+    assets = Contents(Listing({name: rows[name] for name in saved["assets"]}))
+    site, problems = assemble(config, documents, assets, drafts=options.drafts)
+    if problems:
+        raise records.Gone("the saved documents no longer make a site")
+    site = dataclasses.replace(site, hidden_drafts=int(saved["hidden_drafts"]))
+    reaches = Reaches(saved["reaches"], [record["document"]["source"] for record in saved["documents"]])
+    return live.Last(options, site, sources, Theme.load(options.theme_dir), reaches, manifest, tuple(saved["llms_full"]))
+
+
+class Reaches(dict[str, tuple[frozenset[str], frozenset[str] | None]]):
+    """Each page's reach and reading as saved (documents by number), and the saved rows, which
+    `state` takes again for the pages whose reach is still the one loaded."""
+
+    def __init__(self, rows: Mapping[str, list[Any]], names: list[str]):
+        def named(numbers: list[int | str]) -> frozenset[str]:
+            return frozenset(names[n] if isinstance(n, int) else n for n in numbers)
+
+        super().__init__()
+        self.loaded: dict[str, tuple[Any, list[Any]]] = {}
+        for path, row in rows.items():
+            reach = self[path] = (named(row[0]), None if row[1] is None else named(row[1]))
+            self.loaded[path] = (reach, row)
+
+
+def attempt(options: BuildOptions, cache: Cache, key: str, inputs: snapshot.Snapshot) -> BuildResult | None:
+    """The build of options.out (`key`: its key in the cache), redoing only what changed since
+    the last one, when it can (see the module's docstring); None when it must be a full build.
+    What it stores is the caller's to commit, without pruning."""
+    if cache.path is None or cache.warnings:
+        return None
+    start = time.perf_counter()
+    saved = cache.get(KIND, key)
+    if not (isinstance(saved, dict) and saved.get("version") == VERSION):
+        return None
+    manifest = cache.get("output", key)
+    try:
+        paths = changed(saved, inputs)
+        if paths is None or not isinstance(manifest, dict) or not output.still_written(options.out.resolve(), manifest):
+            return None
+        timings = {"compare": time.perf_counter() - start}
+        start = time.perf_counter()
+        last = load(options, saved, manifest, cache)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+        return None  # a state this version did not write: the full build writes a new one
+    timings["load"] = time.perf_counter() - start
+    try:
+        patched = live.patch(last, [options.content / rel for rel in paths], cache)
+        loaded = last.reaches.loaded if isinstance(last.reaches, Reaches) else None
+    except records.Gone:
+        return None
+    if patched is None:
+        return None
+    result, last = patched
+    result.timings.update(timings)
+    start = time.perf_counter()
+    cache.put("record", key, {"inputs": inputs.to_json(), "warnings": problems_json(result.warnings),
+                              "pages": result.pages, "files": result.file_count})
+    cache.put(KIND, key, state(last, inputs, loaded))
+    result.timings["store"] = time.perf_counter() - start
+    return result

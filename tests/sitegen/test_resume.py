@@ -1,0 +1,187 @@
+"""`sitegen build` after some posts' text changed (sitegen.resume): it takes up the last build
+from the cache and redoes only the pages that read those posts; its output is the clean
+build's, byte for byte; anything else, and anything it cannot trust, is a full build."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sitegen import resume
+from sitegen.build import BuildOptions, BuildResult, build_site
+from sitegen.cache import digest
+from sitegen.errors import BuildError
+
+from .conftest import post
+from .test_incremental import DATES, BODIES, Blog, changes, outcome, tree
+
+POSTS = {f"blog/p{i}/index.md": post(title=f"Post {i}", date=f"2026-01-{i + 1:02d}", tags=f"[t{i % 3}]", body=f"Text {i}.\n")
+         for i in range(12)}
+
+
+def resumed(result: BuildResult) -> bool:
+    return "patch" in result.timings
+
+
+def age(root: Path, seconds: int = 60) -> None:
+    """Every file and folder under root, modified `seconds` ago: a blog the author wrote
+    earlier (files written just now are never trusted by their metadata, sitegen.snapshot)."""
+    when = (os.stat(root).st_mtime_ns - seconds * 10**9,) * 2
+    for path in (root, *root.rglob("*")):
+        os.utime(path, ns=when, follow_symlinks=False)
+
+
+def clean_tree(options: BuildOptions) -> dict[str, bytes]:
+    clean = replace(options, out=options.out.parent / "clean", cache=False)
+    shutil.rmtree(clean.out, ignore_errors=True)
+    build_site(clean)
+    return tree(clean.out)
+
+
+def edit(options: BuildOptions, rel: str, text: str) -> Path:
+    path = options.content / rel
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def site(make_site):  # type: ignore[no-untyped-def]
+    options = make_site({**POSTS, "blog/p10/en-GB.md": post(title="Post 10 in English", date="2026-01-11", tags="[t1]"),
+                         "blog/p1/pic.png": b"\x89PNG\r\n\x1a\n", "about/index.md": post(title="About", body="Me.\n")})
+    age(options.config.parent)
+    build_site(options)
+    return options
+
+
+def test_a_text_edit_redoes_only_the_pages_that_read_it(site: BuildOptions) -> None:
+    inode = {name: (site.out / name).stat().st_ino for name in ("p8/index.html", "p10/index.html", "index.html")}
+    edit(site, "blog/p10/index.md", post(title="Post 10", date="2026-01-11", tags="[t1]", body="A *new* sentence.\n"))
+    result = build_site(site)
+    assert resumed(result), result.timings
+    assert result.counts["markdown rendered"] == 1
+    assert result.counts["pages rendered"] == 1, result.counts  # its own page; the lists show its title only
+    assert (result.pages, result.file_count) == (len([p for p in tree(site.out) if p.endswith(".html")]), len(tree(site.out)))
+    assert b"A <em>new</em> sentence." in (site.out / "p10/index.html").read_bytes()
+    assert "A *new* sentence." in (site.out / "llms-full.txt").read_text(encoding="utf-8")
+    assert (site.out / "p8/index.html").stat().st_ino == inode["p8/index.html"]  # not even rewritten
+    assert (site.out / "index.html").stat().st_ino == inode["index.html"]
+    assert (site.out / "p10/index.html").stat().st_ino != inode["p10/index.html"]
+    assert tree(site.out) == clean_tree(site)
+    # and the next build takes up this one: the state it left is complete
+    edit(site, "blog/p3/index.md", post(title="Post 3", date="2026-01-04", tags="[t0]", body="Three, again.\n"))
+    again = build_site(site)
+    assert resumed(again) and again.counts["pages rendered"] == 1, again.counts
+    assert tree(site.out) == clean_tree(site)
+
+
+def test_an_edit_that_keeps_size_and_mtime_is_still_seen(site: BuildOptions) -> None:
+    """A file written in the same clock tick as the build that read it, with the same size:
+    its metadata cannot tell, so it is read again (sitegen.snapshot's racy rule)."""
+    path = edit(site, "blog/p4/index.md", post(title="Post 4", date="2026-01-05", tags="[t1]", body="Four A.\n"))
+    build_site(site)  # reads it within the clock tick of its writing
+    st = path.stat()
+    edit(site, "blog/p4/index.md", post(title="Post 4", date="2026-01-05", tags="[t1]", body="Four B.\n"))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size
+    build_site(site)
+    assert b"Four B." in (site.out / "p4/index.html").read_bytes()
+
+
+@pytest.mark.parametrize("change", ["title", "tags", "new file", "removed", "image", "template", "site.toml",
+                                    "page tampered", "state garbled", "state missing", "broken"])
+def test_anything_else_is_a_full_build(site: BuildOptions, change: str) -> None:
+    body = edit(site, "blog/p2/index.md", post(title="Post 2", date="2026-01-03", tags="[t2]", body="Two, edited.\n"))
+    key = digest(str(site.out.resolve()))
+    if change == "title":
+        edit(site, "blog/p2/index.md", post(title="Post Two", date="2026-01-03", tags="[t2]", body="Two, edited.\n"))
+    elif change == "tags":
+        edit(site, "blog/p2/index.md", post(title="Post 2", date="2026-01-03", tags="[t1]", body="Two, edited.\n"))
+    elif change == "new file":
+        (site.content / "blog/new").mkdir()
+        edit(site, "blog/new/index.md", post(title="New"))
+    elif change == "removed":
+        (site.content / "blog/p5/index.md").unlink()
+    elif change == "image":
+        (site.content / "blog/p1/pic.png").write_bytes(b"\x89PNG\r\n\x1a\nmore")
+    elif change == "template":
+        base = site.config.parent / "theme" / "templates" / "base.html"
+        base.parent.mkdir(parents=True)
+        shutil.copy(Path(__file__).resolve().parents[2] / "theme" / "templates" / "base.html", base)
+        base.write_text(base.read_text(encoding="utf-8").replace("</body>", "<!-- mine --></body>"), encoding="utf-8")
+        site = replace(site, theme=None)
+    elif change == "site.toml":
+        site.config.write_text(site.config.read_text(encoding="utf-8") + 'description = "Changed"\n', encoding="utf-8")
+    elif change == "page tampered":
+        (site.out / "p8/index.html").write_text("mine", encoding="utf-8")
+    elif change in ("state garbled", "state missing"):
+        cache = site.open_cache()
+        saved = cache.get(resume.KIND, key)
+        garbled = {**saved, "documents": [{"document": {}}], "reaches": {"x": 1}}
+        cache.put(resume.KIND, key, garbled if change == "state garbled" else None)
+        cache.commit(prune=False)
+        cache.close()
+    elif change == "broken":
+        body.write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
+    if change == "broken":
+        before = tree(site.out)
+        with pytest.raises(BuildError):
+            build_site(site)
+        assert tree(site.out) == before  # a failed build changes nothing
+        return
+    result = build_site(site)
+    assert not resumed(result), (change, result.timings)
+    assert tree(site.out) == clean_tree(site)
+
+
+RESUMED: list[tuple] = []  # type: ignore[type-arg]  # the changes the test below resumed, which changed the site
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(steps=st.lists(st.one_of(changes, st.tuples(st.just("body"), st.integers(0, 3), st.integers(0, len(BODIES) - 1))),
+                      min_size=1, max_size=6))
+def test_a_resumed_build_equals_a_clean_build_after_every_change(tmp_path_factory: pytest.TempPathFactory, steps: list[tuple]) -> None:  # type: ignore[type-arg]
+    root = tmp_path_factory.mktemp("resume")
+    blog = Blog(root)
+    blog.posts["first"] = {"title": "처음", "tags": ["music"], "date": DATES[0], "publish": True,
+                           "translated": True, "image": (4, 3), "body": BODIES[1]}
+    blog.posts["second"] = {"title": "둘", "tags": ["code"], "date": DATES[1], "publish": True,
+                            "translated": False, "image": None, "body": BODIES[0]}
+    options = BuildOptions(content=root / "content", out=root / "public", config=root / "site.toml",
+                           theme=root / "theme", jobs=1)
+    clean = replace(options, out=root / "clean", cache=False)
+    blog.write()
+    build_site(options)
+    for change in steps:
+        blog.apply(change)
+        blog.write()
+        before = tree(options.out)
+        try:
+            result = build_site(options)
+        except BuildError:
+            result = None
+        shutil.rmtree(clean.out, ignore_errors=True)
+        want = outcome(clean)
+        if isinstance(want, tuple):
+            assert result is None, change
+            continue
+        assert result is not None, change
+        got = tree(options.out)
+        if resumed(result) and got != before:
+            RESUMED.append(change)
+        assert sorted(got) == sorted(want), change
+        for path in want:
+            assert got[path] == want[path], (change, path, resumed(result))
+
+
+def test_the_changes_above_were_resumed_not_only_rebuilt() -> None:
+    """The property above means something only if text changes did take the resumed path (and
+    nothing else that changed the site did)."""
+    if not RESUMED:
+        pytest.skip("run with the test above")  # pragma: no cover
+    assert {change[0] for change in RESUMED} == {"body"}, RESUMED
