@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from .errors import BuildError, Problem
 
@@ -97,6 +97,21 @@ def stage_file(stage: Path, path: str, data: bytes, digest: str, folders: set[st
     with open(target, "wb") as file:
         file.write(data)
     return Staged(digest, target)
+
+
+def stage_parts(stage: Path, path: str, parts: Iterable[bytes]) -> tuple[Staged, tuple[int, ...]]:
+    """`stage_file` for a file made piece by piece (llms-full.txt: every post's text), each
+    written as it comes and never all held: the file and the length of each piece."""
+    target = stage / safe_path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.blake2b(digest_size=16)  # as file_digest
+    lengths = []
+    with open(target, "wb") as file:
+        for part in parts:
+            file.write(part)
+            digest.update(part)
+            lengths.append(len(part))
+    return Staged(digest.hexdigest(), target), tuple(lengths)
 
 
 Output = Mapping[str, "bytes | Kept | Copied | Staged"]
