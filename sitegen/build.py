@@ -82,7 +82,7 @@ class CachedPages:
 
     digests = True  # pages are looked up and remembered by digest
 
-    def untouched(self, path: str) -> output.Kept | None:
+    def untouched(self, path: str) -> output.Kept | output.Staged | None:
         return None
 
     def reached(self, path: str, documents: frozenset[str], reading: frozenset[str] | None) -> None:
@@ -258,7 +258,7 @@ def build_files(options: BuildOptions, cache: Cache | None = None, written: outp
     problems: list[Problem] = []
     if options.theme is not None and not options.theme.is_dir():
         raise missing_theme(options.theme)
-    theme = Theme.load(options.theme_dir)
+    theme = Theme.load(options.theme_dir, options.compiled_templates())
     try:
         keep = written is not None and not site.config.offline
         store = CachedPages(cache, options.out.resolve() if keep else None, written if keep else None,
@@ -332,11 +332,14 @@ def problems_json(problems: tuple[Problem, ...]) -> list[list[Any]]:
     return [[p.path, p.line, p.message] for p in problems]
 
 
-def build_site(options: BuildOptions, *, inputs: snapshot.Snapshot | None = None) -> BuildResult:
+def build_site(options: BuildOptions, *, inputs: snapshot.Snapshot | None = None, resume: bool = True) -> BuildResult:
     """Build and swap the new site into options.out; on any problem the old output stays.
     Only files whose bytes changed are written (see output.py); the cache remembers what.
     When no input changed since the last build into the same folder (by their metadata,
-    sitegen.snapshot) and the folder still holds what it wrote, nothing is redone."""
+    sitegen.snapshot) and the folder still holds what it wrote, nothing is redone. When only
+    posts' text changed, or only the folder, the last build is taken up from the cache and only
+    that is redone (sitegen.resume; `resume=False`: never, as `sitegen serve` wants a whole
+    build to keep in memory)."""
     start = time.perf_counter()
     cache = options.open_cache()
     key = digest(str(options.out.resolve()))
@@ -345,9 +348,9 @@ def build_site(options: BuildOptions, *, inputs: snapshot.Snapshot | None = None
     if same is not None:
         return BuildResult(None, {}, same.warnings, {"unchanged": time.perf_counter() - start}, {"nothing changed": 1},
                            config=same.config, summary=(same.pages, same.files))
-    from . import resume  # it builds on sitegen.live, which builds on this module
+    from . import resume as resuming  # it builds on sitegen.live, which builds on this module
 
-    resumed = resume.attempt(options, cache, key, inputs)
+    resumed = resuming.attempt(options, cache, key, inputs) if resume else None
     if resumed is not None:
         start = time.perf_counter()
         cache.commit(prune=False)
@@ -364,9 +367,12 @@ def build_site(options: BuildOptions, *, inputs: snapshot.Snapshot | None = None
         start = time.perf_counter()
         manifest = output.write_site(result.files, options.out, previous, stage)
         result = dataclasses.replace(result, manifest=manifest)
-        cache.put(resume.KIND, key, resume.left(options, result, inputs))
+        cache.put(resuming.KIND, key, resuming.left(options, result, inputs))
         cache.put("output", key, manifest)
-        cache.put("record", key, {"inputs": inputs.to_json(), "warnings": problems_json(result.warnings),
+        # the content's warnings, which a build that does not redo everything gives again
+        # (not the cache's own: it was discarded once)
+        content_warnings = tuple(w for w in result.warnings if w not in cache.warnings)
+        cache.put("record", key, {"inputs": inputs.to_json(), "warnings": problems_json(content_warnings),
                                   "pages": result.pages, "files": result.file_count})
         result.timings["write"] = time.perf_counter() - start
     finally:

@@ -117,6 +117,16 @@ def unpack(blob: bytes) -> Any:
 # --- the store -------------------------------------------------------------------------------
 
 
+# cache files this process found whole, with their metadata then: `sitegen build` opens the
+# cache twice (to see whether anything changed, then to build) and checks it once
+_CHECKED: dict[str, tuple[int, int, int]] = {}
+
+
+def _file_state(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
 @dataclass
 class Cache:
     """A table of (kind, key) -> JSON value, read lazily, written in one transaction at the end."""
@@ -160,10 +170,11 @@ class Cache:
             db.execute("INSERT INTO stamp VALUES (?)", (stamp(),))
             db.execute("COMMIT")
             return
-        if check:
+        if check and _CHECKED.get(str(self.path)) != _file_state(self.path):
             ok = db.execute("PRAGMA quick_check").fetchone()
             if not ok or ok[0] != "ok":
                 raise ValueError(f"integrity check failed ({ok[0] if ok else 'no answer'})")
+            _CHECKED[str(self.path)] = _file_state(self.path)
             row = db.execute("SELECT value FROM stamp").fetchone()
             if row is None or row[0] != stamp():
                 raise ValueError("made by another version of sitegen or its Markdown plugins")

@@ -25,14 +25,16 @@ theme, site.toml, a changed title or tag, a problem to report, an offline site) 
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Mapping
 
 from . import build, meta, output, safety
 from .build import BuildResult, CachedPages
-from .cache import Cache
+from .cache import Cache, unpack
 from .content import Document
 from .diagrams import Mermaid
 from .documents import parse_documents, worker_count
@@ -146,6 +148,82 @@ def patch(last: Last, paths: Iterable[Path], cache: Cache | None = None) -> tupl
                          summary=(sum(1 for path in files if path.endswith(".html")), len(files)),
                          sources=tuple(saved.values()), theme=last.theme, reaches=reaches, manifest=manifest)
     return result, dataclasses.replace(last, site=site, sources=sources, reaches=reaches, manifest=manifest, llms_full=lengths)
+
+
+def restore(last: Last, cache: Cache) -> tuple[BuildResult, Last] | None:
+    """The output folder written again as the last build left it, when nothing it read has
+    changed since but the folder is gone or was touched: each page from the build cache by the
+    digest the last write recorded, written into a staging folder as it comes; the rest made
+    again (copied files, feeds, sitemap, llms files ...). None when it has to be a full build
+    (a page the cache no longer holds is made again, which is as exact but not cheap: then
+    only the files it cannot find are made). `cache`: open; the caller commits and closes it."""
+    start = time.perf_counter()
+    options, site = last.options, last.site
+    out = options.out.resolve()
+    try:
+        stage = output.new_stage(out)
+    except OSError:
+        return None  # the full build says why
+    try:
+        store = _Restored(cache, last.manifest, last.reaches, stage)
+        try:
+            files: dict[str, Any] = dict(render_site(site, last.theme, store))
+        except Exception:  # noqa: BLE001 (a template failing now failed the last build too: the full build says where)
+            return None
+        copied = build.copied_files(site, cache)
+        for asset in site.assets:
+            files[asset.url] = copied.get(asset.url) or site.asset_data[asset.url]
+        made, lengths = build.generated(site)
+        files.update(made)
+        files["_headers"] = meta.headers(site, files)
+        if set(files) != set(last.manifest) or lengths is None:
+            return None
+        manifest = output.write_site(files, options.out, last.manifest, stage)
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+    key = build.digest(str(out))
+    cache.put("output", key, manifest)
+    result = BuildResult(site, {}, (), {"restore": time.perf_counter() - start}, dict(cache.counts),
+                         summary=(sum(1 for path in files if path.endswith(".html")), len(files)),
+                         theme=last.theme, reaches=store.reaches, manifest=manifest)
+    return result, dataclasses.replace(last, reaches=store.reaches, manifest=manifest, llms_full=lengths)
+
+
+class _Restored(CachedPages):
+    """The page store of `restore`: a page the last build wrote comes from the build cache by
+    the digest its write recorded, staged at once; any other is made again."""
+
+    digests = False
+
+    def __init__(self, cache: Any, manifest: output.Manifest,
+                 before: Mapping[str, tuple[frozenset[str], frozenset[str] | None]], stage: Path):
+        super().__init__(cache, None, manifest, stage)
+        self.before = before
+        wanted = {path: manifest[path][0] for path in before if path in manifest}
+        blobs = cache.blobs("html", wanted.values())
+
+        def staged(paths: list[str]) -> list[tuple[str, output.Staged]]:
+            done = []
+            for path in paths:
+                blob = blobs.get(wanted[path])
+                html = unpack(blob) if blob is not None else None
+                if isinstance(html, str):
+                    done.append((path, output.stage_file(stage, path, html.encode("utf-8"), wanted[path], self.folders)))
+            return done
+
+        # decompressing and writing let go of the GIL: two threads keep both cores busy
+        paths = list(wanted)
+        self.staged: dict[str, output.Staged] = {}
+        with ThreadPoolExecutor(2) as pool:
+            for done in pool.map(staged, [paths[start:start + 256] for start in range(0, len(paths), 256)]):
+                self.staged.update(done)
+
+    def untouched(self, path: str) -> output.Staged | None:
+        found = self.staged.get(path)
+        if found is not None:
+            self.reaches[path] = self.before[path]
+        return found
 
 
 class _Untouched(CachedPages):

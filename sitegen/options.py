@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import FOLDER, Cache
+from .cache import FOLDER, Cache, digest, stamp
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,23 @@ class BuildOptions:
 
     def open_cache(self) -> Cache:
         return Cache.open(self.cache_dir) if self.cache else Cache.disabled()
+
+    def compiled_templates(self) -> Path | None:
+        """Where compiled templates are kept (render.Theme.load): beside the build cache, one
+        folder per sitegen version and code (the code compiled depends on the environment's
+        settings, which are sitegen's); None without the cache or where it cannot be made."""
+        if not self.cache:
+            return None
+        folder = self.cache_dir / f"templates-{digest(stamp())[:16]}"
+        if not folder.is_dir():
+            try:
+                folder.mkdir(parents=True)
+            except OSError:
+                return None
+            for old in self.cache_dir.glob("templates-*"):  # another version's
+                if old != folder:
+                    shutil.rmtree(old, ignore_errors=True)
+        return folder
 
     @property
     def theme_dir(self) -> Path:

@@ -151,7 +151,7 @@ def resting(record: Mapping[str, Any], shelf: Shelf) -> Resting:
 def resting_record(document: Document) -> dict[str, Any] | None:
     """`to_record` without the references, which a resting document's render holds: what
     `resting` makes the document again from (None when it cannot be stored exactly)."""
-    if isinstance(document, Resting) and "raw" not in document.__dict__:
+    if "_record" in document.__dict__:  # a resting document: its text is still the one recorded
         return document.__dict__["_record"]
     record = to_record(document, document.markdown)
     if record is not None:

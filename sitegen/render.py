@@ -49,10 +49,13 @@ class Theme:
     folders: tuple[Path, ...] = ()  # where names were looked up, the author's theme first
 
     @classmethod
-    def load(cls, folder: Path | None) -> "Theme":
-        """The author's theme folder (None or absent: none) over the built-in theme."""
+    def load(cls, folder: Path | None, compiled: Path | None = None) -> "Theme":
+        """The author's theme folder (None or absent: none) over the built-in theme.
+        `compiled`: a folder where templates compiled once are kept for the next build (Jinja's
+        bytecode cache, checked against each template's text)."""
         folders = theme_folders(folder)
         env = ReadingEnvironment(
+            bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled is not None else None,
             loader=template_loader(folders),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
@@ -113,7 +116,7 @@ class PageStore(Protocol):
 
     def memo(self, kind: str, key: str, compute: Callable[[], Any]) -> Any: ...
 
-    def untouched(self, path: str) -> Kept | None:
+    def untouched(self, path: str) -> Kept | Staged | None:
         """The page as the last build left it, when nothing it reached changed (sitegen.live);
         None: decide by its digest."""
         ...
@@ -268,6 +271,11 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
 
     def page(template: str, path: str, side: Side, **context: Any) -> None:
         nonlocal calls, shared, shared_reach
+        untouched = store.untouched(path) if store is not None else None
+        if store is not None and untouched is not None:  # as the last build left it (sitegen.live): no context needed
+            store.count("pages untouched")
+            files[path] = untouched
+            return
         context = {"alternates": [], "x_default": None, "around": None, **context}
         context = dict(
             lang=side.language if "doc" not in context else context["doc"].language,
@@ -290,11 +298,6 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
             everything = (templates_digest(theme.folders), data, dict(env.filters), dict(env.tests), calls.code())
             shared_reach = prints.reach(everything)
             shared = prints.of(everything)
-        untouched = store.untouched(path)
-        if untouched is not None:
-            store.count("pages untouched")
-            files[path] = untouched
-            return
         what = (shared, template, path, context)
         reached = prints.reach(what) | shared_reach
         if not digests:  # sitegen.live: a page to make again and nothing to remember of it but its reach

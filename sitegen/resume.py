@@ -29,6 +29,7 @@ from .build import BuildResult, problems_json
 from .cache import Cache
 from .config import SiteConfig
 from .content import Document
+from .errors import Problem
 from .options import BuildOptions
 from .render import Theme
 from .site import assemble
@@ -115,7 +116,7 @@ def load(options: BuildOptions, saved: Mapping[str, Any], manifest: output.Manif
         raise records.Gone("the saved documents no longer make a site")
     site = dataclasses.replace(site, hidden_drafts=int(saved["hidden_drafts"]))
     reaches = Reaches(saved["reaches"], [record["document"]["source"] for record in saved["documents"]])
-    return live.Last(options, site, sources, Theme.load(options.theme_dir), reaches, manifest, tuple(saved["llms_full"]))
+    return live.Last(options, site, sources, Theme.load(options.theme_dir, options.compiled_templates()), reaches, manifest, tuple(saved["llms_full"]))
 
 
 class Reaches(dict[str, tuple[frozenset[str], frozenset[str] | None]]):
@@ -144,9 +145,14 @@ def attempt(options: BuildOptions, cache: Cache, key: str, inputs: snapshot.Snap
     if not (isinstance(saved, dict) and saved.get("version") == VERSION):
         return None
     manifest = cache.get("output", key)
+    record = cache.get("record", key)
+    before = record.get("warnings", []) if isinstance(record, dict) else []
     try:
         paths = changed(saved, inputs)
-        if paths is None or not isinstance(manifest, dict) or not output.still_written(options.out.resolve(), manifest):
+        if paths is None or not isinstance(manifest, dict):
+            return None
+        intact = output.still_written(options.out.resolve(), manifest)
+        if paths and not intact:
             return None
         timings = {"compare": time.perf_counter() - start}
         start = time.perf_counter()
@@ -155,7 +161,10 @@ def attempt(options: BuildOptions, cache: Cache, key: str, inputs: snapshot.Snap
         return None  # a state this version did not write: the full build writes a new one
     timings["load"] = time.perf_counter() - start
     try:
-        patched = live.patch(last, [options.content / rel for rel in paths], cache)
+        if intact:
+            patched = live.patch(last, [options.content / rel for rel in paths], cache)
+        else:  # the output folder is gone or was touched, and nothing else changed
+            patched = live.restore(last, cache)
         loaded = last.reaches.loaded if isinstance(last.reaches, Reaches) else None
     except records.Gone:
         return None
@@ -163,6 +172,10 @@ def attempt(options: BuildOptions, cache: Cache, key: str, inputs: snapshot.Snap
         return None
     result, last = patched
     result.timings.update(timings)
+    # the warnings of the files not read again stand as the last build gave them
+    again = {str(options.content / rel) for rel in paths}
+    warnings = (*(Problem(path, line, message) for path, line, message in before if path not in again), *result.warnings)
+    result = dataclasses.replace(result, warnings=warnings)
     start = time.perf_counter()
     cache.put("record", key, {"inputs": inputs.to_json(), "warnings": problems_json(result.warnings),
                               "pages": result.pages, "files": result.file_count})

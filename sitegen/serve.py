@@ -279,7 +279,9 @@ class DevServer:
             else:
                 self.last = None
                 gc.unfreeze()  # what the last build kept may go now
-                result = build_site(self.options)
+                # the whole build, not one taken up from the cache (sitegen.resume): what it
+                # leaves in memory is what the next save is patched onto
+                result = build_site(self.options, resume=False)
                 self.last = live.Last.of(self.options, result)
                 if self.last is not None:
                     live.warm(self.last)

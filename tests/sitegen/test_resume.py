@@ -4,13 +4,14 @@ build's, byte for byte; anything else, and anything it cannot trust, is a full b
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sitegen import resume
@@ -93,6 +94,42 @@ def test_an_edit_that_keeps_size_and_mtime_is_still_seen(site: BuildOptions) -> 
     assert b"Four B." in (site.out / "p4/index.html").read_bytes()
 
 
+def test_a_removed_output_folder_is_written_again_from_the_cache(site: BuildOptions) -> None:
+    want = tree(site.out)
+    shutil.rmtree(site.out)
+    result = build_site(site)
+    assert "restore" in result.timings, result.timings
+    assert "pages rendered" not in result.counts, result.counts  # every page from the cache
+    assert result.counts["pages untouched"] == len([p for p in want if p.endswith(".html")])
+    assert tree(site.out) == want == clean_tree(site)
+    # a page changed by hand is put back the same way, and the state left behind still serves
+    (site.out / "p8/index.html").write_text("mine", encoding="utf-8")
+    assert "restore" in build_site(site).timings
+    assert tree(site.out) == want
+    edit(site, "blog/p3/index.md", post(title="Post 3", date="2026-01-04", tags="[t0]", body="Three, again.\n"))
+    assert resumed(build_site(site))
+    assert tree(site.out) == clean_tree(site)
+
+
+def test_the_warnings_of_the_files_not_read_again_are_still_given(make_site) -> None:  # type: ignore[no-untyped-def]
+    options = make_site({**POSTS, "blog/p1/pic.png": b"\x89PNG\r\n\x1a\n",
+                         "blog/p1/index.md": post(title="Post 1", date="2026-01-02", tags="[t1]", body="![](pic.png)\n")})
+    age(options.config.parent)
+    first = build_site(options)
+    assert [w.path for w in first.warnings] == [str(options.content / "blog/p1/index.md")]  # no alt text
+    edit(options, "blog/p2/index.md", post(title="Post 2", date="2026-01-03", tags="[t2]", body="Two, edited.\n"))
+    result = build_site(options)
+    assert resumed(result) and result.warnings == first.warnings
+    age(options.config.parent)  # (a file the last build read within a second of its writing is read again)
+    assert build_site(options).warnings == first.warnings
+    shutil.rmtree(options.out)
+    result = build_site(options)
+    assert "restore" in result.timings and result.warnings == first.warnings
+    edit(options, "blog/p1/index.md", post(title="Post 1", date="2026-01-02", tags="[t1]", body="![a picture](pic.png)\n"))
+    result = build_site(options)
+    assert resumed(result) and result.warnings == ()  # the file read again has none now
+
+
 @pytest.mark.parametrize("change", ["title", "tags", "new file", "removed", "image", "template", "site.toml",
                                     "page tampered", "state garbled", "state missing", "broken"])
 def test_anything_else_is_a_full_build(site: BuildOptions, change: str) -> None:
@@ -145,6 +182,7 @@ RESUMED: list[tuple] = []  # type: ignore[type-arg]  # the changes the test belo
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(steps=st.lists(st.one_of(changes, st.tuples(st.just("body"), st.integers(0, 3), st.integers(0, len(BODIES) - 1))),
                       min_size=1, max_size=6))
+@example(steps=[("body", 0, 2), ("title", 1, 0), ("body", 1, 1)])  # a text edit, whatever else is drawn
 def test_a_resumed_build_equals_a_clean_build_after_every_change(tmp_path_factory: pytest.TempPathFactory, steps: list[tuple]) -> None:  # type: ignore[type-arg]
     root = tmp_path_factory.mktemp("resume")
     blog = Blog(root)
@@ -185,3 +223,17 @@ def test_the_changes_above_were_resumed_not_only_rebuilt() -> None:
     if not RESUMED:
         pytest.skip("run with the test above")  # pragma: no cover
     assert {change[0] for change in RESUMED} == {"body"}, RESUMED
+
+
+def test_serve_does_not_take_up_a_build_but_makes_a_whole_one_to_keep(site: BuildOptions) -> None:
+    """What `sitegen serve` keeps in memory after its first build is what it patches every save
+    onto: a build taken up from the cache would leave it only the files read again."""
+    from sitegen.serve import DevServer
+
+    edit(site, "blog/p3/index.md", post(title="Post 3", date="2026-01-04", tags="[t0]", body="Three, again.\n"))
+    server = DevServer(site, port=0)
+    server.out = io.StringIO()
+    assert server.rebuild("built")
+    assert server.last is not None
+    assert set(map(str, server.last.sources)) == {p.relative_to(site.content).as_posix() for p in site.content.rglob("*") if p.is_file()}
+    assert tree(site.out) == clean_tree(site)

@@ -133,3 +133,24 @@ def test_theme_copy_copies_the_builtin_theme_and_never_overwrites(tmp_path: Path
     assert (target / "templates/base.html").read_text(encoding="utf-8") == "edited"
     assert main(["theme"]) == 0
     assert str(BUILTIN.resolve()) in capsys.readouterr().out
+
+
+def test_compiled_templates_are_kept_and_an_edited_template_is_compiled_again(make_site) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from sitegen.build import build_site
+
+    options = make_site({"blog/a/index.md": post(title="A")})
+    theme = options.config.parent / "theme"
+    (theme / "templates").mkdir(parents=True)
+    base = theme / "templates" / "base.html"
+    base.write_text((BUILTIN / "templates" / "base.html").read_text(encoding="utf-8"), encoding="utf-8")
+    options = replace(options, theme=theme)
+    stale = options.cache_dir / "templates-from-another-version"
+    stale.mkdir(parents=True)
+    build_site(options)
+    kept = options.compiled_templates()
+    assert kept is not None and any(kept.iterdir()) and not stale.exists()
+    base.write_text(base.read_text(encoding="utf-8").replace("</body>", "<!-- edited --></body>"), encoding="utf-8")
+    build_site(options)
+    assert "<!-- edited -->" in (options.out / "a" / "index.html").read_text(encoding="utf-8")
