@@ -358,10 +358,11 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
                 around=contexts[side.language].get(id(document)),
             )
             published = store.untouched(document.source_url) if store is not None else None  # its Markdown, as written
-            if published is None:
+            if published is not None:
+                files[document.source_url] = published
+            else:
                 data = document.raw.encode("utf-8")
-                published = store.publish(document.source_url, data) if store is not None else data
-            files[document.source_url] = published
+                files[document.source_url] = store.publish(document.source_url, data) if store is not None else data
             if store is not None:
                 store.reached(document.source_url, frozenset({str(document.source)}), frozenset({str(document.source)}))
 
