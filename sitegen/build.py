@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from . import feeds, meta, offline, output, records, safety, sitemap, snapshot, unchanged
+from . import feeds, heap, meta, offline, output, records, safety, sitemap, snapshot, unchanged
 from .cache import Cache, digest
 from .config import SiteConfig
 from .options import BuildOptions
@@ -120,6 +120,14 @@ class CachedPages:
     def count(self, what: str) -> None:
         self.cache.count(what)
 
+    def publish(self, path: str, data: bytes) -> bytes | output.Kept | output.Staged:
+        found = output.file_digest(data)
+        if self.out is not None and output.still_there(self.out, path, self.manifest.get(path), found):
+            return output.Kept(found, self.out / path)
+        if self.stage is not None:
+            return output.stage_file(self.stage, path, data, found, self.folders)
+        return data
+
     def memo(self, kind: str, key: str, compute: Callable[[], Any]) -> Any:
         """A pure computation's result remembered by the digest of its input."""
         found = self.cache.get(kind, key)
@@ -157,7 +165,7 @@ def copied_files(site: Site, cache: Cache) -> dict[str, output.Copied]:
         found = known.get(key)
         if not isinstance(found, str):
             found = output.file_digest(source.data)
-            object.__setattr__(source, "content", None)  # read again when written: not held meanwhile
+            source.forget()  # read again when written
             cache.put("file", key, found)
         copied[url] = output.Copied(found, source.path)
     return copied
@@ -185,6 +193,9 @@ def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage:
         documents, assets, found = parse_documents(sources, config, cache, workers=options.jobs or worker_count(), diagrams=figures,
                                                    renderer=renderer, memory=memory)
         problems += found
+        for source in sources:  # each Document holds its text: the files' bytes are not needed twice
+            if source.rel.suffix == ".md":
+                source.forget()
         # a remembered document was screened when it was recorded (sitegen.records); a quiet
         # one has nothing the screen looks for (asked in the worker that rendered it)
         fresh = [document for document in documents if document.display not in memory.remembered]
@@ -206,6 +217,7 @@ def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage:
         if own:
             cache.commit()
             cache.close()
+    heap.give_back()  # what the parse let go of (sitegen.heap)
     lap("parse")
     site, found = assemble(config, documents, assets, drafts=options.drafts)
     problems += found
@@ -265,7 +277,7 @@ def build_files(options: BuildOptions, cache: Cache | None = None, written: outp
             problems.append(Problem(str(options.content / asset.source), None, f"two files claim /{asset.url}: the build writes a page there; rename the file"))
         files[asset.url] = copied.get(asset.url) or site.asset_data[asset.url]
     lap("render")
-    made, lengths = generated(site)
+    made, lengths = generated(site, stage=None if site.config.offline else stage)
     for path, data in made.items():
         if path in files:
             problems.append(Problem(str(options.content), None, f"two files claim {path}: rename the content file"))
@@ -295,10 +307,13 @@ SETTLED = {
 }
 
 
-def generated(site: Site, keep: Callable[[str], Any] | None = None) -> tuple[dict[str, Any], tuple[int, ...] | None]:
+def generated(site: Site, keep: Callable[[str], Any] | None = None, *,
+              stage: Path | None = None) -> tuple[dict[str, Any], tuple[int, ...] | None]:
     """Feeds, sitemap, robots.txt, the web manifest and the llms files, by output path; and
     the length of each piece of llms-full.txt when it was made here (sitegen.live splices it).
-    `keep(path)`: what to publish instead of making the file again, or None (sitegen.live)."""
+    `keep(path)`: what to publish instead of making the file again, or None (sitegen.live).
+    `stage`: the build's staging folder, which llms-full.txt (every post's text) is written
+    into piece by piece rather than held (`Staged`)."""
     made: dict[str, Any] = dict(feeds.feeds(site))
     for path, make in SETTLED.items():
         found = keep(path) if keep is not None else None
@@ -307,9 +322,11 @@ def generated(site: Site, keep: Callable[[str], Any] | None = None) -> tuple[dic
     if found is not None:
         made["llms-full.txt"] = found
         return made, None
-    parts = meta.llms_full_parts(site)
-    made["llms-full.txt"] = b"".join(parts)
-    return made, tuple(map(len, parts))
+    if stage is None:
+        made["llms-full.txt"] = b"".join(parts := list(meta.llms_full_parts(site)))
+        return made, tuple(map(len, parts))
+    made["llms-full.txt"], lengths = output.stage_parts(stage, "llms-full.txt", meta.llms_full_parts(site))
+    return made, lengths
 
 
 def problems_json(problems: tuple[Problem, ...]) -> list[list[Any]]:

@@ -58,7 +58,7 @@ class Document:
     publish: bool
     extra: Mapping[str, Any]
     raw: str  # the file as published, frontmatter kept
-    body: str
+    body_start: int  # where the body starts in `raw` (`body`)
     body_line: int  # the file line where the body starts
     rendered: Rendered
     url: str  # output-relative: "hello/", "hello/en-GB/", "about/"
@@ -81,6 +81,11 @@ class Document:
     @property
     def html(self) -> str:
         return self.rendered.html
+
+    @property
+    def body(self) -> str:
+        """The text after the frontmatter: cut from `raw` when read, not held twice."""
+        return self.raw[self.body_start:]
 
 
 @dataclass(frozen=True)
@@ -253,7 +258,7 @@ def parse_document(
         publish=publish,
         extra={k: meta[k] for k in sorted(meta) if k not in KNOWN_KEYS},
         raw=text,
-        body=body,
+        body_start=len(text) - len(body),
         body_line=body_line,
         rendered=rendered,
         url=url,

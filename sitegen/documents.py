@@ -94,14 +94,15 @@ class Job:
     language: str
     folder: str
     sizes: dict[str, Size]  # the files under the folder that have a size
-    store: bool = True  # pack the cache entry (not for a build without a cache)
 
 
 @dataclass(frozen=True)
 class Done:
     """A job's result: its render and reading time, the images it measured and drawings it
-    looked up ([asked, found] pairs), its cache entry packed (None: not to be stored), and
-    whether its HTML has nothing the safety screen looks for (safety.might_be_unsafe)."""
+    looked up ([asked, found] pairs), its cache entry packed (None: beyond JSON, not to be
+    stored), and whether its HTML has nothing the safety screen looks for
+    (safety.might_be_unsafe). The render is held as that entry (records.StoredRendered)
+    whenever there is one: the build then never holds every post's HTML at once."""
 
     rendered: Rendered
     minutes: int
@@ -154,15 +155,14 @@ def render_job(job: Job) -> Done:
         language=job.language, diagrams=Asked(_FIGURES, drawings),
     )
     minutes = reading_minutes(job.body)  # the post's reading time, kept with its render
-    entry = None
-    if job.store:
-        data = rendered_to_json(rendered)
-        data["minutes"] = minutes
-        try:
-            entry = pack({"rendered": data, "images": asked, "diagrams": drawings})
-        except (TypeError, ValueError):  # beyond JSON: simply not cached (as Cache.put)
-            entry = None
-    return Done(rendered, minutes, asked, drawings, entry, not safety.might_be_unsafe(rendered.html))
+    quiet = not safety.might_be_unsafe(rendered.html)
+    data = rendered_to_json(rendered)
+    data["minutes"] = minutes
+    try:
+        entry = pack({"rendered": data, "images": asked, "diagrams": drawings})
+    except (TypeError, ValueError):  # beyond JSON: simply not cached (as Cache.put)
+        return Done(rendered, minutes, asked, drawings, None, quiet)
+    return Done(records.StoredRendered(entry, rendered.references), minutes, asked, drawings, entry, quiet)
 
 
 def worker_count() -> int:
@@ -379,8 +379,7 @@ def _rendered(
         if under is None:
             under = Subtree(by_rel.names())
         sizes = {str(path): images.at(path) for path in under.get(folder, [])}
-        job = Job(key, body, config.host, offset, prefix, language, str(folder), {k: v for k, v in sizes.items() if v},
-                  cache.path is not None)
+        job = Job(key, body, config.host, offset, prefix, language, str(folder), {k: v for k, v in sizes.items() if v})
         missing.append(((rel, offset, prefix, language), job))
     cache.count("markdown reused", len(requests) - len(missing))
     cache.count("markdown rendered", len(missing))

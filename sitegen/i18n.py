@@ -8,7 +8,6 @@ Korean words and one Korean date format; the English side (/en-GB/) the English 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 import unicodedata
 
@@ -77,9 +76,10 @@ def language_name(tag: str, label: str | None = None) -> str:
     return words or ENDONYMS.get(base(tag), tag)
 
 
-@functools.lru_cache(maxsize=65536)  # pure; asked once per language side of the site
 def reading_minutes(text: str) -> int:
-    """Minutes to read: Hangul and Han at 500 characters a minute, other words at 230."""
+    """Minutes to read: Hangul and Han at 500 characters a minute, other words at 230.
+    Not remembered: a cache keyed by whole posts held every post's text in each Markdown
+    worker (~20 KB a post); a build computes it once per post (Document.minutes)."""
     spaced, characters = _HANGUL_OR_HAN.subn(" ", text)  # one pass: each match is one character
     words = len(_WORD.findall(spaced))
     return max(1, round(characters / 500 + words / 230))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from typing import Mapping
+from typing import Iterator, Mapping
 
 from .config import SiteConfig
 from .content import Document
@@ -76,9 +76,12 @@ def llms_full(site: Site) -> bytes:
     return b"".join(llms_full_parts(site))
 
 
-def llms_full_parts(site: Site) -> list[bytes]:
-    """llms-full.txt in pieces: the title, then one per document, in `llms_full_order`."""
-    return [f"# {site.config.title}\n".encode(), *(llms_full_part(site.config, d) for d in llms_full_order(site))]
+def llms_full_parts(site: Site) -> Iterator[bytes]:
+    """llms-full.txt in pieces, made as they are asked for: the title, then one per document,
+    in `llms_full_order`."""
+    yield f"# {site.config.title}\n".encode()
+    for document in llms_full_order(site):
+        yield llms_full_part(site.config, document)
 
 
 def llms_full_order(site: Site) -> list[Document]:

@@ -40,7 +40,7 @@ from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from .errors import BuildError, Problem
 
@@ -92,12 +92,33 @@ def stage_file(stage: Path, path: str, data: bytes, digest: str, folders: set[st
     """Write an output file into the staging folder now (`folders`: those made already)."""
     target = stage / safe_path(path)
     folder = str(target.parent)
-    if folder not in folders:
-        os.makedirs(folder, exist_ok=True)
-        folders.add(folder)
-    with open(target, "wb") as file:
-        file.write(data)
+    try:
+        if folder not in folders:
+            os.makedirs(folder, exist_ok=True)
+            folders.add(folder)
+        with open(target, "wb") as file:
+            file.write(data)
+    except OSError as exc:
+        raise cannot_write(exc, target) from None
     return Staged(digest, target)
+
+
+def stage_parts(stage: Path, path: str, parts: Iterable[bytes]) -> tuple[Staged, tuple[int, ...]]:
+    """`stage_file` for a file made piece by piece (llms-full.txt: every post's text), each
+    written as it comes and never all held: the file and the length of each piece."""
+    target = stage / safe_path(path)
+    digest = hashlib.blake2b(digest_size=16)  # as file_digest
+    lengths = []
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "wb") as file:
+            for part in parts:
+                file.write(part)
+                digest.update(part)
+                lengths.append(len(part))
+    except OSError as exc:
+        raise cannot_write(exc, target) from None
+    return Staged(digest.hexdigest(), target), tuple(lengths)
 
 
 Output = Mapping[str, "bytes | Kept | Copied | Staged"]
@@ -134,8 +155,13 @@ def write_site(files: Output, out: Path, previous: Manifest | None = None, stage
     try:
         return _write_site(files, out.resolve(), previous or {}, stage, strays)
     except OSError as exc:
-        raise BuildError([Problem(str(exc.filename or out), None, f"cannot write the output ({exc.strerror or exc}): "
-                                  "pass --out DIR with a folder you can write to, or fix its permissions")]) from None
+        raise cannot_write(exc, out) from None
+
+
+def cannot_write(error: OSError, where: Path) -> BuildError:
+    """An output or staging folder that cannot be written (a full disk ...): one line, no traceback."""
+    return BuildError([Problem(str(error.filename or where), None, f"cannot write the output ({error.strerror or error}): "
+                               "pass --out DIR with a folder you can write to, or fix its permissions")])
 
 
 def _stat(path: Path) -> tuple[int, int, int] | None:

@@ -23,7 +23,7 @@ from jinja2.runtime import Context
 from .content import Document
 from .fingerprint import Fingerprints
 
-TEXT = frozenset({"raw", "body", "rendered", "inputs", "minutes", "markdown", "html"})  # what a document's text decides
+TEXT = frozenset({"raw", "body", "body_start", "rendered", "inputs", "minutes", "markdown", "html"})  # what a document's text decides
 SETTLED_ATTRIBUTES = frozenset(item.name for item in dataclasses.fields(Document) if item.name not in TEXT) | {"revision_date"}
 # filters that give back (parts of) the sequence they are given, looking at attributes through
 # the environment (so those lookups are watched), never printing or comparing a document's text

@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator, Mapping, Protocol
 
 import jinja2
 
+from . import heap
 from .config import SiteConfig
 from .context import post_contexts, related_indexes, side_tags
 from .i18n import human_date, language_name, strings
@@ -106,6 +107,12 @@ class PageStore(Protocol):
                         reading: frozenset[str]) -> None: ...
 
     def count(self, what: str) -> None: ...
+
+    def publish(self, path: str, data: bytes) -> bytes | Kept | Staged:
+        """A file made in this build (a post's Markdown, as written), held as little as
+        possible: Kept when the last build left it as it is, written into the build's
+        staging folder when there is one (`Staged`), else the bytes."""
+        ...
 
     def memo(self, kind: str, key: str, compute: Callable[[], Any]) -> Any: ...
 
@@ -200,6 +207,7 @@ def _stream(batch: _Batch, workers: int) -> Iterator[Rendered]:
     try:
         if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
             gc.freeze()  # the workers' collector leaves the inherited objects alone (copied pages)
+            heap.give_back()  # nor do they start with this process's free heap (sitegen.heap)
             try:
                 with multiprocessing.get_context("fork").Pool(workers) as pool:
                     for chunk, done in zip(chunks, pool.imap(_render_into, chunks), strict=True):
@@ -350,7 +358,11 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
                 around=contexts[side.language].get(id(document)),
             )
             published = store.untouched(document.source_url) if store is not None else None  # its Markdown, as written
-            files[document.source_url] = published or document.raw.encode("utf-8")
+            if published is not None:
+                files[document.source_url] = published
+            else:
+                data = document.raw.encode("utf-8")
+                files[document.source_url] = store.publish(document.source_url, data) if store is not None else data
             if store is not None:
                 store.reached(document.source_url, frozenset({str(document.source)}), frozenset({str(document.source)}))
 

@@ -29,11 +29,12 @@ import re
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Sequence
 
 from .content import Document
 from .errors import Problem
+from .markdown import Rendered
 
 MODES = ("refuse", "warn")
 _URL_ATTRIBUTES = {
@@ -235,7 +236,11 @@ def screen(documents: Sequence[Document], *, host: str, mode: str) -> tuple[list
     as text. Returns the documents and the problems (errors when "refuse", else warnings)."""
     screened, problems = [], []
     for document in documents:
-        text, found = check(document.display, document.body, document.body_line, document.rendered.html, host=host, mode=mode)
+        shown = document.rendered.html  # read once: a stored render decodes it at each read (sitegen.records)
+        text, found = check(document.display, document.body, document.body_line, shown, host=host, mode=mode)
         problems += found
-        screened.append(document if text is document.rendered.html else replace(document, rendered=replace(document.rendered, html=text)))
+        if text is not shown:
+            values = {item.name: getattr(document.rendered, item.name) for item in fields(Rendered)}
+            document = replace(document, rendered=Rendered(**{**values, "html": text}))
+        screened.append(document)
     return screened, problems

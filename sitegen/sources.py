@@ -34,6 +34,11 @@ class SourceFile:
         assert self.content is not None
         return self.content
 
+    def forget(self) -> None:
+        """Let go of the bytes once they are used (read again if asked): a large site's files
+        are not all held through the build."""
+        object.__setattr__(self, "content", None)
+
     @property
     def display(self) -> str:
         return str(self.path)

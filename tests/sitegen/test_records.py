@@ -7,9 +7,13 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from sitegen.build import BuildOptions, read_site
+from sitegen import live
+from sitegen.build import BuildOptions, generated, read_site
 from sitegen.cache import Cache
-from sitegen.markdown import rendered_to_json
+from sitegen.documents import Job, render_job
+from sitegen.markdown import Rendered, render_markdown, rendered_to_json
+from sitegen.records import StoredRendered
+from sitegen.render import Theme, render_site
 
 from .test_incremental import BODIES, DATES, Blog
 
@@ -93,3 +97,33 @@ def test_records_live_in_the_build_cache(tmp_path: Path) -> None:
         assert len(list(cache.entries("doc"))) == 4
     finally:
         cache.close()
+
+
+def test_a_render_held_packed_is_published_as_the_plain_render_would_be(tmp_path: Path) -> None:
+    """A document holds its render as its packed cache entry (records.StoredRendered), read
+    from it each time and never kept, parsed now or remembered: every page, feed and file that
+    shows it comes out as from the plain render."""
+    _b, options = blog(tmp_path)
+    for _build in ("parsed", "remembered"):
+        site = read_site(options)
+        theme = Theme.load(options.theme_dir)
+        for document in site.documents:
+            assert isinstance(document.rendered, StoredRendered)
+            assert document.html.startswith("<")
+            assert "html" not in vars(document.rendered) and "sections" not in vars(document.rendered)
+        plain = {d.source: replace(d, rendered=Rendered(**{f.name: getattr(d.rendered, f.name) for f in dataclasses.fields(Rendered)}))
+                 for d in site.documents}
+        unpacked = live._swapped(site, plain)
+        assert not any(isinstance(d.rendered, StoredRendered) for d in unpacked.documents)
+        assert render_site(site, theme) == render_site(unpacked, Theme.load(options.theme_dir))
+        assert generated(site)[0] == generated(unpacked)[0]
+
+
+def test_a_render_held_packed_reads_as_the_render_itself() -> None:
+    body = "# Title\n\n## 목차\n\nText with $x^2$, `code` and [a link](https://example.org/).\n\n```python\nprint(1)\n```\n\n## End\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
+    job = Job("key", body, "example.org", 4, "", "ko-KR", "blog/x", {})
+    done = render_job(job)
+    assert isinstance(done.rendered, StoredRendered)
+    plain = render_markdown(body, site_host="example.org", line_offset=4, language="ko-KR", image_size=lambda src: None)
+    for item in dataclasses.fields(Rendered):
+        assert getattr(done.rendered, item.name) == getattr(plain, item.name), item.name
