@@ -125,8 +125,10 @@ Unreadable = (zstandard.ZstdError, ValueError)  # what a damaged entry raises in
 
 def pack(value: Any) -> bytes:
     """A value as a Zstandard frame of its JSON (the frame records its size, so `unpack` needs
-    no bound)."""
-    return _CODEC.pack.compress(orjson.dumps(value))
+    no bound). Copied out: zstandard's result is cut down from a buffer of the worst-case
+    size, and 6,250 renders held so took 245 MB of RSS for 42 MB of frames (copied: 102 MB,
+    as zlib's)."""
+    return bytes(memoryview(_CODEC.pack.compress(orjson.dumps(value))))
 
 
 def unpack(blob: bytes) -> Any:
