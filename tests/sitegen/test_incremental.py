@@ -163,6 +163,24 @@ changes = st.one_of(
 )
 
 
+# the changes above, with text edits drawn as often as all the others together
+text_heavy = st.lists(st.one_of(changes, st.tuples(st.just("body"), index, st.integers(0, len(BODIES) - 1))), min_size=1, max_size=6)
+
+
+def two_post_blog(root: Path) -> tuple[Blog, BuildOptions, BuildOptions]:
+    """A blog of two posts (one translated, with a picture), written; the options of its build
+    and of a clean build beside it (no cache)."""
+    blog = Blog(root)
+    blog.posts["first"] = {"title": "처음", "tags": ["music"], "date": DATES[0], "publish": True,
+                           "translated": True, "image": (4, 3), "body": BODIES[1]}
+    blog.posts["second"] = {"title": "둘", "tags": ["code"], "date": DATES[1], "publish": True,
+                            "translated": False, "image": None, "body": BODIES[0]}
+    options = BuildOptions(content=root / "content", out=root / "public", config=root / "site.toml",
+                           theme=root / "theme", jobs=1)
+    blog.write()
+    return blog, options, replace(options, out=root / "clean", cache=False)
+
+
 def tree(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
 
 from sitegen import resume
 from sitegen.build import BuildOptions, BuildResult, build_site
@@ -20,7 +19,7 @@ from sitegen.cache import digest
 from sitegen.errors import BuildError
 
 from .conftest import post
-from .test_incremental import DATES, BODIES, Blog, changes, outcome, tree
+from .test_incremental import outcome, text_heavy, tree, two_post_blog
 
 POSTS = {f"blog/p{i}/index.md": post(title=f"Post {i}", date=f"2026-01-{i + 1:02d}", tags=f"[t{i % 3}]", body=f"Text {i}.\n")
          for i in range(12)}
@@ -180,20 +179,11 @@ RESUMED: list[tuple] = []  # type: ignore[type-arg]  # the changes the test belo
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(steps=st.lists(st.one_of(changes, st.tuples(st.just("body"), st.integers(0, 3), st.integers(0, len(BODIES) - 1))),
-                      min_size=1, max_size=6))
+@given(steps=text_heavy)
 @example(steps=[("body", 0, 2), ("title", 1, 0), ("body", 1, 1)])  # a text edit, whatever else is drawn
 def test_a_resumed_build_equals_a_clean_build_after_every_change(tmp_path_factory: pytest.TempPathFactory, steps: list[tuple]) -> None:  # type: ignore[type-arg]
     root = tmp_path_factory.mktemp("resume")
-    blog = Blog(root)
-    blog.posts["first"] = {"title": "처음", "tags": ["music"], "date": DATES[0], "publish": True,
-                           "translated": True, "image": (4, 3), "body": BODIES[1]}
-    blog.posts["second"] = {"title": "둘", "tags": ["code"], "date": DATES[1], "publish": True,
-                            "translated": False, "image": None, "body": BODIES[0]}
-    options = BuildOptions(content=root / "content", out=root / "public", config=root / "site.toml",
-                           theme=root / "theme", jobs=1)
-    clean = replace(options, out=root / "clean", cache=False)
-    blog.write()
+    blog, options, clean = two_post_blog(root)
     build_site(options)
     for change in steps:
         blog.apply(change)
