@@ -154,9 +154,9 @@ def restore(last: Last, cache: Cache) -> tuple[BuildResult, Last] | None:
     """The output folder written again as the last build left it, when nothing it read has
     changed since but the folder is gone or was touched: each page from the build cache by the
     digest the last write recorded, written into a staging folder as it comes; the rest made
-    again (copied files, feeds, sitemap, llms files ...). None when it has to be a full build
-    (a page the cache no longer holds is made again, which is as exact but not cheap: then
-    only the files it cannot find are made). `cache`: open; the caller commits and closes it."""
+    again (copied files, feeds, sitemap, llms files ...); a page the cache no longer holds is
+    rendered. None when it has to be a full build. `cache`: open; the caller commits and
+    closes it."""
     start = time.perf_counter()
     options, site = last.options, last.site
     out = options.out.resolve()
@@ -173,7 +173,7 @@ def restore(last: Last, cache: Cache) -> tuple[BuildResult, Last] | None:
         copied = build.copied_files(site, cache)
         for asset in site.assets:
             files[asset.url] = copied.get(asset.url) or site.asset_data[asset.url]
-        made, lengths = build.generated(site)
+        made, lengths = build.generated(site, stage=stage)  # llms-full.txt streamed into the stage, not held
         files.update(made)
         files["_headers"] = meta.headers(site, files)
         if set(files) != set(last.manifest) or lengths is None:
