@@ -324,7 +324,7 @@ def generated(site: Site, keep: Callable[[str], Any] | None = None, *,
     `keep(path)`: what to publish instead of making the file again, or None (sitegen.live).
     `stage`: the build's staging folder, which llms-full.txt (every post's text) is written
     into piece by piece rather than held (`Staged`)."""
-    made: dict[str, Any] = dict(feeds.feeds(site))
+    made: dict[str, Any] = feeds.feeds(site, keep)
     for path, make in SETTLED.items():
         found = keep(path) if keep is not None else None
         made[path] = found if found is not None else make(site)

@@ -308,8 +308,10 @@ def _switch_in_place(files: Output, out: Path, previous: Manifest, digests: Mapp
             for folder in reversed(missing):
                 folder.mkdir()
                 made.append(folder)
-            temporary = target.parent / f"{TEMPORARY}{os.getpid()}-{target.name}"
-            temporary.write_bytes(data_of(files[path]))
+            temporary = in_place_temporary(target)
+            value = files[path]
+            if not (isinstance(value, Staged) and value.path == temporary):  # else already written there (splice)
+                temporary.write_bytes(data_of(value))
             written.append((temporary, target))
     except BaseException:
         for temporary, _target in written:
@@ -337,6 +339,45 @@ def _switch_in_place(files: Output, out: Path, previous: Manifest, digests: Mapp
         except OSError:
             pass
     return manifest
+
+
+def in_place_temporary(target: Path) -> Path:
+    """The hidden file a small change writes beside `target` before renaming it over it."""
+    return target.parent / f"{TEMPORARY}{os.getpid()}-{target.name}"
+
+
+def splice(source: Path, target: Path, pieces: Iterable[tuple[int, int] | bytes]) -> None:
+    """Write `target` from runs of `source` ((offset, length): copied in the kernel, never
+    read into Python) and new bytes, in order: a large file of which little changed."""
+    old = os.open(source, os.O_RDONLY)
+    try:
+        new = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            for piece in pieces:
+                if isinstance(piece, bytes):
+                    _write_all(new, piece)
+                    continue
+                offset, left = piece
+                while left > 0:
+                    try:
+                        done = os.copy_file_range(old, new, left, offset)
+                    except OSError:  # a file system or kernel without it: through Python
+                        done = _write_all(new, os.pread(old, min(left, 1 << 24), offset))
+                    if done <= 0:
+                        raise OSError(f"{source} is shorter than it was written")
+                    offset += done
+                    left -= done
+        finally:
+            os.close(new)
+    finally:
+        os.close(old)
+
+
+def _write_all(fd: int, data: bytes) -> int:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    return len(data)
 
 
 def new_stage(out: Path) -> Path:
