@@ -171,7 +171,7 @@ def restore(last: Last, cache: Cache) -> tuple[BuildResult, Last] | None:
     except OSError:
         return None  # the full build says why
     try:
-        store = _Restored(cache, last.manifest, last.reaches, stage)
+        store = _Restored(cache, last.manifest, last.reaches, stage, {d.source_url: d.display for d in site.documents})
         try:
             files: dict[str, Any] = dict(render_site(site, last.theme, store))
         except Exception:  # noqa: BLE001 (a template failing now failed the last build too: the full build says where)
@@ -203,9 +203,12 @@ class _Restored(CachedPages):
     digests = False
 
     def __init__(self, cache: Any, manifest: output.Manifest,
-                 before: Mapping[str, tuple[frozenset[str], frozenset[str] | None]], stage: Path):
+                 before: Mapping[str, tuple[frozenset[str], frozenset[str] | None]], stage: Path,
+                 published: Mapping[str, str]):
+        """`published`: each post's published Markdown (output path) -> its content file."""
         super().__init__(cache, None, manifest, stage)
         self.before = before
+        self.published = published
         wanted = {path: manifest[path][0] for path in before if path in manifest}
         blobs = cache.blobs("html", wanted.values())
 
@@ -225,11 +228,26 @@ class _Restored(CachedPages):
             for done in pool.map(staged, [paths[start:start + 256] for start in range(0, len(paths), 256)]):
                 self.staged.update(done)
 
-    def untouched(self, path: str) -> output.Staged | None:
+    def untouched(self, path: str) -> output.Staged | output.Copied | None:
         found = self.staged.get(path)
         if found is not None:
             self.reaches[path] = self.before[path]
-        return found
+            return found
+        return self._published(path)
+
+    def _published(self, path: str) -> output.Copied | None:
+        """A post's Markdown, published as written: its file copied (in the kernel, not read
+        and decoded), when it is the one the last build published (the caller knows the file
+        is unchanged since; the same size: no byte-order mark left out)."""
+        source, entry = self.published.get(path), self.manifest.get(path)
+        if source is None or not isinstance(entry, list) or len(entry) != 4:
+            return None
+        try:
+            if os.stat(source).st_size != entry[1]:
+                return None
+        except OSError:
+            return None
+        return output.Copied(entry[0], Path(source))
 
 
 class _Untouched(CachedPages):
