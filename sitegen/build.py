@@ -69,10 +69,13 @@ class CachedPages:
     not even loaded: it is `Kept` (sitegen.output)."""
 
     def __init__(self, cache: Cache, out: Path | None = None, manifest: output.Manifest | None = None,
-                 stage: Path | None = None):
+                 stage: Path | None = None, intact: bool = False):
         """`stage`: a staging folder (output.new_stage) that a page taken from the cache is
-        written into at once, rather than held until the write (`Staged`)."""
+        written into at once, rather than held until the write (`Staged`). `intact`: `out` was
+        found to hold exactly what `manifest` lists, untouched (output.still_written), so a page
+        is there as written when the manifest says so."""
         self.cache = cache
+        self.intact = intact
         self.stage = stage
         self.folders: set[str] = set()
         self.out = out
@@ -97,14 +100,20 @@ class CachedPages:
         calls, html_digest = list(entry[1]), str(entry[2])
         reading = frozenset(entry[3]) if len(entry) == 4 else None
         self.cache.used.update((("page", path), ("html", html_digest)))
-        if self.out is not None and output.still_there(self.out, path, self.manifest.get(path), html_digest):
-            return output.Kept(html_digest, self.out / path), calls, reading
+        if self.out is not None and self.there(path, html_digest):
+            return output.Kept(html_digest, f"{self.out}/{path}"), calls, reading
         html = self.cache.get("html", html_digest)
         if not isinstance(html, str):
             return None
         if self.stage is not None:
             return output.stage_file(self.stage, path, html.encode("utf-8"), html_digest, self.folders), calls, reading
         return html.encode("utf-8"), calls, reading
+
+    def there(self, path: str, digest: str) -> bool:
+        """out/path is the file the last write made with this digest, untouched since."""
+        entry = self.manifest.get(path)
+        assert self.out is not None
+        return output.written_as(entry, digest) if self.intact else output.still_there(self.out, path, entry, digest)
 
     def remember(self, path: str, inputs: str, data: bytes, calls: list[str], reading: frozenset[str]) -> None:
         html_digest = output.file_digest(data)
@@ -122,8 +131,8 @@ class CachedPages:
 
     def publish(self, path: str, data: bytes) -> bytes | output.Kept | output.Staged:
         found = output.file_digest(data)
-        if self.out is not None and output.still_there(self.out, path, self.manifest.get(path), found):
-            return output.Kept(found, self.out / path)
+        if self.out is not None and self.there(path, found):
+            return output.Kept(found, f"{self.out}/{path}")
         if self.stage is not None:
             return output.stage_file(self.stage, path, data, found, self.folders)
         return data
@@ -228,18 +237,19 @@ def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage:
 
 
 def build_files(options: BuildOptions, cache: Cache | None = None, written: output.Manifest | None = None,
-                *, lazy: bool = False, stage: Path | None = None) -> BuildResult:
+                *, lazy: bool = False, stage: Path | None = None, intact: bool = False) -> BuildResult:
     """Everything but the write: the whole site as {output path: bytes}, or BuildError.
     `written`: the manifest of what the last build wrote into options.out; pages still there
     as they were are then `Kept` instead of loaded (not for offline sites, whose worker digests
     every page as rendered). `lazy`: copied files (images ...) come as `Copied`, read only
     when written, instead of bytes. `stage`: a staging folder (output.new_stage) that a large
     render writes its pages into as they come, over the cores (`Staged`; not for offline
-    sites, whose pages are rewritten after)."""
+    sites, whose pages are rewritten after). `intact`: options.out was found to hold exactly
+    what `written` lists, untouched (output.still_written): a page is kept by its digest alone."""
     if cache is None:
         cache = options.open_cache()
         try:
-            return build_files(options, cache, written, lazy=lazy, stage=stage)
+            return build_files(options, cache, written, lazy=lazy, stage=stage, intact=intact)
         finally:
             cache.commit()
             cache.close()
@@ -263,7 +273,7 @@ def build_files(options: BuildOptions, cache: Cache | None = None, written: outp
     try:
         keep = written is not None and not site.config.offline
         store = CachedPages(cache, options.out.resolve() if keep else None, written if keep else None,
-                            None if site.config.offline else stage)
+                            None if site.config.offline else stage, intact=keep and intact)
         files = render_site(site, theme, store if cache.path is not None else None,
                             stage=None if site.config.offline else stage, workers=options.jobs or worker_count())
     except Exception as error:  # a template the author wrote or edited: one line, never a traceback
@@ -314,7 +324,7 @@ def generated(site: Site, keep: Callable[[str], Any] | None = None, *,
     `keep(path)`: what to publish instead of making the file again, or None (sitegen.live).
     `stage`: the build's staging folder, which llms-full.txt (every post's text) is written
     into piece by piece rather than held (`Staged`)."""
-    made: dict[str, Any] = dict(feeds.feeds(site))
+    made: dict[str, Any] = feeds.feeds(site, keep)
     for path, make in SETTLED.items():
         found = keep(path) if keep is not None else None
         made[path] = found if found is not None else make(site)
@@ -351,7 +361,10 @@ def build_site(options: BuildOptions, *, inputs: snapshot.Snapshot | None = None
                            config=same.config, summary=(same.pages, same.files))
     from . import resume as resuming  # it builds on sitegen.live, which builds on this module
 
-    resumed = resuming.attempt(options, cache, key, inputs) if resume else None
+    previous = cache.get("output", key)
+    # the output folder, checked once: what it holds is then known from the manifest alone
+    intact = isinstance(previous, dict) and output.still_written(options.out.resolve(), previous)
+    resumed = resuming.attempt(options, cache, key, inputs, intact=intact) if resume else None
     if resumed is not None:
         start = time.perf_counter()
         cache.commit(prune=False)
@@ -363,10 +376,10 @@ def build_site(options: BuildOptions, *, inputs: snapshot.Snapshot | None = None
     except OSError:  # no folder can be made there: write_site says why
         stage = None
     try:
-        previous = cache.get("output", key)
-        result = build_files(options, cache, previous if isinstance(previous, dict) else None, lazy=True, stage=stage)
+        result = build_files(options, cache, previous if isinstance(previous, dict) else None, lazy=True, stage=stage,
+                             intact=intact)
         start = time.perf_counter()
-        manifest = output.write_site(result.files, options.out, previous, stage)
+        manifest = output.write_site(result.files, options.out, previous, stage, intact=intact)
         result = dataclasses.replace(result, manifest=manifest)
         cache.put(resuming.KIND, key, resuming.left(options, result, inputs))
         cache.put("output", key, manifest)

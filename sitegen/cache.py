@@ -141,11 +141,37 @@ def unpack(blob: bytes) -> Any:
 # cache files this process found whole, with their metadata then: `sitegen build` opens the
 # cache twice (to see whether anything changed, then to build) and checks it once
 _CHECKED: dict[str, tuple[int, int, int]] = {}
+# beside the cache file: its metadata right after the last commit (a build's or the dev
+# server's), so the next process need not check a file nothing has written since (SQLite's
+# quick_check reads all of it: 0.07 s at 5,000 posts with the file in memory, 0.7 s without)
+COMMITTED = "committed.json"
 
 
 def _file_state(path: Path) -> tuple[int, int, int]:
     st = path.stat()
     return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _committed(path: Path) -> tuple[int, int, int] | None:
+    """The cache file's metadata as its last commit left it, if recorded."""
+    try:
+        found = orjson.loads((path.parent / COMMITTED).read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    return tuple(found) if isinstance(found, list) and len(found) == 3 else None
+
+
+def _record_commit(path: Path) -> None:
+    """Note the file's metadata now that a commit of ours left it whole (see COMMITTED)."""
+    record = path.parent / COMMITTED
+    temporary = record.with_name(f".{COMMITTED}.{threading.get_ident()}")
+    try:
+        state = _file_state(path)
+        _CHECKED[str(path)] = state
+        temporary.write_bytes(orjson.dumps(list(state)))
+        temporary.replace(record)
+    except OSError:
+        temporary.unlink(missing_ok=True)
 
 
 @dataclass
@@ -191,11 +217,13 @@ class Cache:
             db.execute("INSERT INTO stamp VALUES (?)", (stamp(),))
             db.execute("COMMIT")
             return
-        if check and _CHECKED.get(str(self.path)) != _file_state(self.path):
-            ok = db.execute("PRAGMA quick_check").fetchone()
-            if not ok or ok[0] != "ok":
-                raise ValueError(f"integrity check failed ({ok[0] if ok else 'no answer'})")
-            _CHECKED[str(self.path)] = _file_state(self.path)
+        state = _file_state(self.path)
+        if check and _CHECKED.get(str(self.path)) != state:
+            if _committed(self.path) != state:  # written since a commit of ours (a kill, a copy, another tool)
+                ok = db.execute("PRAGMA quick_check").fetchone()
+                if not ok or ok[0] != "ok":
+                    raise ValueError(f"integrity check failed ({ok[0] if ok else 'no answer'})")
+            _CHECKED[str(self.path)] = state
             row = db.execute("SELECT value FROM stamp").fetchone()
             if row is None or row[0] != stamp():
                 raise ValueError("made by another version of sitegen or its Markdown plugins")
@@ -305,6 +333,7 @@ class Cache:
                 self.db.execute("DELETE FROM entries WHERE (kind, key) NOT IN (SELECT kind, key FROM keep)")
             self.db.execute("COMMIT")
             self.pending.clear()
+            _record_commit(self.path)  # type: ignore[arg-type]
         except sqlite3.Error as exc:
             try:
                 self.db.execute("ROLLBACK")

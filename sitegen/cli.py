@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import os
 import sys
 import time
@@ -132,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "build":
             start = time.perf_counter()
+            # one build, then the process ends: the collector need not walk the growing heap
+            # (tens of thousands of documents, records, digests) every 700 allocations; a
+            # title edit at 5,000 posts spent 1.9 s of its 8 s in 1,800 collections, 0.5 s so
+            gc.set_threshold(50_000, 20, 10)
             from .unchanged import check_build
 
             same, inputs = check_build(_options(args))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from email.utils import format_datetime
+from typing import Any, Callable
 from xml.etree import ElementTree as ET
 
 from .content import Document
@@ -29,13 +30,25 @@ def _newest(listed: tuple[Document, ...]) -> dt.datetime:
     return max((d.date for d in listed), default=dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc))
 
 
-def feeds(site: Site) -> dict[str, bytes]:
-    """{output path: feed} for every side: feed.xml and rss.xml, en-GB/feed.xml ..."""
-    out: dict[str, bytes] = {}
+def feeds(site: Site, keep: Callable[[str], Any] | None = None) -> dict[str, Any]:
+    """{output path: feed} for every side: feed.xml and rss.xml, en-GB/feed.xml ...
+    `keep(path)`: what to publish instead of making the feed again, or None (sitegen.live)."""
+    out: dict[str, Any] = {}
     for side in sides(site):
-        out[f"{side.prefix}feed.xml"] = atom(site, side)
-        out[f"{side.prefix}rss.xml"] = rss(site, side)
+        for path, make in ((f"{side.prefix}feed.xml", atom), (f"{side.prefix}rss.xml", rss)):
+            found = keep(path) if keep is not None else None
+            out[path] = found if found is not None else make(site, side)
     return out
+
+
+def texts_read(site: Site) -> dict[str, frozenset[str]]:
+    """{output path of a feed: the documents (source paths) whose text it carries}: the newest
+    of its side. Of every other document a feed reads only what sitegen.live calls settled."""
+    found: dict[str, frozenset[str]] = {}
+    for side in sides(site):
+        newest = frozenset(str(document.source) for document in side.documents[: site.config.feed_limit])
+        found[f"{side.prefix}feed.xml"] = found[f"{side.prefix}rss.xml"] = newest
+    return found
 
 
 def atom(site: Site, side: Side | None = None) -> bytes:

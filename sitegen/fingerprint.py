@@ -21,6 +21,7 @@ import enum
 import functools
 import hashlib
 import types
+from collections import abc
 from pathlib import Path, PurePath
 from typing import Any, Mapping
 
@@ -28,12 +29,29 @@ import orjson
 
 
 def _h(*parts: str) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for part in parts:
-        data = part.encode("utf-8", "surrogatepass")
-        h.update(len(data).to_bytes(8, "little"))
-        h.update(data)
-    return h.hexdigest()
+    """A digest of several strings, each told apart from its neighbours (JSON, in C; a lone
+    surrogate, which JSON cannot hold, goes the slow way, its bytes told apart by a first NUL)."""
+    try:
+        data = orjson.dumps(parts)
+    except orjson.JSONEncodeError:
+        h = hashlib.blake2b(b"\0", digest_size=16)
+        for part in parts:
+            encoded = part.encode("utf-8", "surrogatepass")
+            h.update(len(encoded).to_bytes(8, "little"))
+            h.update(encoded)
+        return h.hexdigest()
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _kind(cls: type) -> str:
+    """A type's full name, as the digests name it (made once per type)."""
+    found = _KINDS.get(cls)
+    if found is None:
+        found = _KINDS[cls] = f"{cls.__module__}.{cls.__qualname__}"
+    return found
+
+
+_KINDS: dict[type, str] = {}
 
 
 EVERYTHING = "*"  # in a reach: every document (sitegen.live redoes the page whatever changed)
@@ -70,10 +88,25 @@ class Fingerprints:
             self.collecting = outer
 
     def of(self, value: Any) -> str:
-        if value is None or isinstance(value, (bool, int, float, complex)):
-            return f"{type(value).__name__}:{value!r}"
+        cls = type(value)
+        if cls is str:  # the most common values first, by exact type (a subclass is told apart below)
+            return "s:" + value if len(value) <= 64 else self._h("str", value)
+        if cls is int:
+            return "i:" + int.__repr__(value)
+        if value is None:
+            return "None"
+        key = id(value)
+        found = self.memo.get(key)
+        if found is not None and found[0] is value:
+            if self.collecting is not None:
+                reached = self.reached.get(key)
+                if reached:
+                    self.collecting.update(reached)
+            return found[1]
+        if isinstance(value, (bool, int, float, complex)):
+            return f"{cls.__name__}:{value!r}"
         if isinstance(value, str):
-            return self._h(type(value).__name__, value) if len(value) > 64 else f"{type(value).__name__}:{value!r}"
+            return f"{_kind(cls)}:{value}" if len(value) <= 64 else self._h(_kind(cls), value)
         if isinstance(value, (bytes, bytearray)):
             return "bytes:" + hashlib.blake2b(value, digest_size=16).hexdigest()
         if value is Ellipsis or value is NotImplemented:
@@ -81,23 +114,17 @@ class Fingerprints:
         if isinstance(value, types.ModuleType):  # its code is in the cache's stamp (sitegen) or a library's version
             return f"module:{value.__name__}"
         if isinstance(value, (dt.datetime, dt.date, dt.time, dt.timedelta, PurePath, enum.Enum)):
-            digest = f"{type(value).__name__}:{value!r}"
+            digest = f"{cls.__name__}:{value!r}"
             self.objects.setdefault(digest, value)  # template functions take these as arguments
             return digest
-        key = id(value)
-        found = self.memo.get(key)
-        if found is not None and found[0] is value:
-            if self.collecting is not None:
-                self.collecting.update(self.reached.get(key, NOTHING))
-            return found[1]
         if key in self.busy:
             if self.collecting is not None:
                 self.collecting.add(EVERYTHING)
-            return f"cycle:{type(value).__qualname__}"
+            return f"cycle:{cls.__qualname__}"
         self.busy.add(key)
         outer, self.collecting = self.collecting, set()
         try:
-            digest = self._walk(value)
+            digest = self._walk(value, cls)
         finally:
             self.busy.discard(key)
             mine, self.collecting = self.collecting, outer
@@ -109,42 +136,60 @@ class Fingerprints:
         self.objects.setdefault(digest, value)
         return digest
 
-    def _walk(self, value: Any) -> str:
-        kind = f"{type(value).__module__}.{type(value).__qualname__}"
-        if isinstance(value, (list, tuple)):
-            return self._h(kind, *(self.of(v) for v in value))
-        if isinstance(value, (set, frozenset)):
-            return self._h(kind, *sorted(self.of(v) for v in value))
-        if isinstance(value, Mapping):
-            return self._h(kind, *(f"{self.of(k)}={self.of(v)}" for k, v in value.items()))
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    def _walk(self, value: Any, cls: type) -> str:
+        """The digest of a value that holds others: its type's name and what it holds, each
+        part digested by `of` (a mapping's keys and values, a dataclass's field names and
+        values, in turn)."""
+        of = self.of
+        if cls is tuple or cls is list:
+            return self._h(_kind(cls), *[of(v) for v in value])
+        if cls is dict:
+            return self._mapping(value, cls)
+        names = _dataclass_fields(cls)
+        if names is not None:
             inputs = getattr(value, "inputs", None)
             if isinstance(inputs, str) and inputs:  # a Document: the digest of what it was parsed from
-                for name in _field_names(type(value)) if self.digests else ():  # its small values, so template functions given them are checked
+                for name in names if self.digests else ():  # its small values, so template functions given them are checked
                     small = getattr(value, name)
                     if isinstance(small, (dt.date, tuple)) and not dataclasses.is_dataclass(small):
-                        self.of(small)
+                        of(small)
                 self.collecting.add(str(getattr(value, "source", "")))  # type: ignore[union-attr]
-                return self._h(kind, inputs)
-            return self._h(kind, *(f"{name}={self.of(getattr(value, name))}" for name in _field_names(type(value))))
+                return self._h(_kind(cls), inputs)
+            parts = [_kind(cls)]
+            for name in names:
+                parts += (name, of(getattr(value, name)))
+            return self._h(*parts)
+        if isinstance(value, (list, tuple)):
+            return self._h(_kind(cls), *[of(v) for v in value])
+        if isinstance(value, (set, frozenset)):
+            return self._h(_kind(cls), *sorted([of(v) for v in value]))
+        if isinstance(value, abc.Mapping):
+            return self._mapping(value, cls)
         if isinstance(value, types.MethodType):
-            return self._h("method", self.of(value.__self__), self.of(value.__func__))
+            return self._h("method", of(value.__self__), of(value.__func__))
         if isinstance(value, types.FunctionType):
             code = value.__code__
             cells = tuple(cell.cell_contents for cell in value.__closure__ or ())
-            return self._h("function", value.__module__, value.__qualname__, self._code(code), self.of(cells),
-                      self.of(value.__defaults__), self.of(value.__kwdefaults__))
+            return self._h("function", value.__module__, value.__qualname__, self._code(code), of(cells),
+                           of(value.__defaults__), of(value.__kwdefaults__))
         if isinstance(value, types.BuiltinFunctionType):
-            return self._h("builtin", kind, getattr(value, "__qualname__", ""), self.of(getattr(value, "__self__", None)))
+            return self._h("builtin", _kind(cls), getattr(value, "__qualname__", ""), of(getattr(value, "__self__", None)))
         if isinstance(value, type):
             return self._h("type", value.__module__, value.__qualname__)
         state = getattr(value, "__dict__", None)
         if isinstance(state, dict) and state:
-            return self._h(kind, self.of(state))
+            return self._h(_kind(cls), of(state))
         self.unstable += 1
         if self.collecting is not None:
             self.collecting.add(EVERYTHING)
-        return self._h("unstable", kind, str(id(value)), repr(value))
+        return self._h("unstable", _kind(cls), str(id(value)), repr(value))
+
+    def _mapping(self, value: abc.Mapping[Any, Any], cls: type) -> str:
+        of = self.of
+        parts = [_kind(cls)]
+        for k, v in value.items():
+            parts += (of(k), of(v))
+        return self._h(*parts)
 
     def _code(self, code: types.CodeType) -> str:
         nested = [self._code(c) for c in code.co_consts if isinstance(c, types.CodeType)]
@@ -153,9 +198,12 @@ class Fingerprints:
 
 
 @functools.lru_cache(maxsize=None)
-def _field_names(kind: type) -> tuple[str, ...]:
+def _dataclass_fields(kind: type) -> tuple[str, ...] | None:
     """A dataclass's field names, in order, found once per class (dataclasses.fields filters
-    them anew at every call, and every page's context is walked)."""
+    them anew at every call, and every page's context is walked); None for any other type, and
+    for a dataclass that is also a sequence, set or mapping (walked as one, as before)."""
+    if not dataclasses.is_dataclass(kind) or issubclass(kind, (list, tuple, set, frozenset, abc.Mapping)):
+        return None
     return tuple(item.name for item in dataclasses.fields(kind))
 
 
@@ -286,6 +334,11 @@ class Calls:
                 return value[0]
             return objects.get(value["fp"], missing)
 
+        try:
+            if self.confirmed.issuperset(noted):  # most pages: every call already made again for another
+                return True
+        except TypeError:  # not a list of texts (a cache entry this version did not write): checked below
+            pass
         for call in noted:
             if call in self.confirmed:
                 continue
@@ -297,10 +350,8 @@ class Calls:
     def reach(self, noted: list[str]) -> frozenset[str]:
         """The documents the noted calls' arguments and results lead to (made or checked in
         this build); EVERYTHING for a call that was neither."""
-        found: set[str] = set()
-        for call in noted:
-            found.update(self.reached.get(call, (EVERYTHING,)))
-        return frozenset(found)
+        everything = (EVERYTHING,)
+        return frozenset().union(*[self.reached.get(call, everything) for call in noted])
 
     def _still(self, text: str, call: list[Any], arg: Any, missing: object) -> bool:
         name, args, kwargs, result = call

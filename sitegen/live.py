@@ -13,7 +13,9 @@ posts in the same order, the same lists, tags, pages, sides and related posts. T
     does not say, its reach: every document its context and template calls led to,
     sitegen.fingerprint); every other page stays on disk (a list of titles, a tag page ...);
   - the generated files that read only the settled fields (`build.SETTLED`: sitemap, robots,
-    web manifest, llms.txt) stay; feeds, llms-full.txt and _headers are made again;
+    web manifest, llms.txt) stay, and so do the feeds when no changed post is among their
+    newest; llms-full.txt is spliced (only the changed pieces made, the rest copied in the
+    kernel) and _headers made again;
   - links are checked as in a build, and the changed files switched in place (sitegen.output).
 
 The output is the one a full build of the same files makes, byte for byte (tests/sitegen/
@@ -25,6 +27,7 @@ theme, site.toml, a changed title or tag, a problem to report, an offline site) 
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -32,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Mapping
 
-from . import build, meta, output, safety
+from . import build, feeds, meta, output, safety
 from .build import BuildResult, CachedPages
 from .cache import Cache, unpack
 from .content import Document
@@ -129,6 +132,7 @@ def patch(last: Last, paths: Iterable[Path], cache: Cache | None = None) -> tupl
     sources = last.sources.updated(saved) if isinstance(last.sources, Listing) else {**last.sources, **saved}
     own = cache is None
     cache = options.open_cache() if cache is None else cache
+    spliced = output.in_place_temporary(options.out.resolve() / "llms-full.txt")  # by _llms_full
     try:
         made = _patch(last, saved, sources, cache)
         if made is None:
@@ -141,6 +145,7 @@ def patch(last: Last, paths: Iterable[Path], cache: Cache | None = None) -> tupl
         if own:
             cache.commit(prune=False)
     finally:
+        spliced.unlink(missing_ok=True)  # renamed into place unless the patch stopped
         if own:
             cache.close()
     reaches = {**last.reaches, **store.reaches}
@@ -282,8 +287,10 @@ def _patch(last: Last, saved: Mapping[PurePosixPath, SourceFile], sources: Mappi
 
     llms_full = _llms_full(last, site, changed)
 
+    read = feeds.texts_read(site)
+
     def keep(path: str) -> Any:
-        if path in build.SETTLED:
+        if path in build.SETTLED or (path in read and read[path].isdisjoint(changed)):
             return kept(path)
         return llms_full[0] if path == "llms-full.txt" and llms_full is not None else None
 
@@ -305,34 +312,46 @@ def _patch(last: Last, saved: Mapping[PurePosixPath, SourceFile], sources: Mappi
     return files, site, store, tuple(warnings), lengths
 
 
-def _llms_full(last: Last, site: Site, changed: set[str]) -> tuple[bytes, tuple[int, ...]] | None:
+def _llms_full(last: Last, site: Site, changed: set[str]) -> tuple[output.Staged, tuple[int, ...]] | None:
     """llms-full.txt as the last build wrote it, with the pieces of the changed documents made
-    again (the same documents in the same order: only their text differs); None when the file
-    on disk is not the one the lengths describe."""
+    again (the same documents in the same order: only their text differs), written beside it
+    under the name a small change renames from (output.in_place_temporary): the unchanged
+    runs copied in the kernel, the rest of it never read. None when the file on disk is not the
+    one the lengths describe. Its digest is made from the last one and the new pieces (not
+    from its bytes, which are never all read): a file spliced from another history may carry
+    another digest for the same bytes, which only means writing it once more."""
     documents = meta.llms_full_order(site)
-    if len(documents) + 1 != len(last.llms_full):
+    entry = last.manifest.get("llms-full.txt")
+    if len(documents) + 1 != len(last.llms_full) or entry is None:
         return None
+    source = last.options.out.resolve() / "llms-full.txt"
     try:
-        with open(f"{last.options.out.resolve()}/llms-full.txt", "rb") as handle:
-            old = memoryview(handle.read())
+        if os.stat(source).st_size != sum(last.llms_full):
+            return None
     except OSError:
         return None
-    if len(old) != sum(last.llms_full):
-        return None
-    pieces: list[Any] = []
+    pieces: list[tuple[int, int] | bytes] = []
     lengths = [last.llms_full[0]]
+    digests = [str(entry[0])]
     start, end = 0, last.llms_full[0]  # the run of unchanged pieces not yet taken
-    for document, length in zip(documents, last.llms_full[1:], strict=True):
+    for index, (document, length) in enumerate(zip(documents, last.llms_full[1:], strict=True)):
         if str(document.source) in changed:
             made = meta.llms_full_part(site.config, document)
-            pieces += [old[start:end], made]
+            pieces += [(start, end - start), made]
             lengths.append(len(made))
+            digests.append(f"{index}:{output.file_digest(made)}")
             start = end = end + length
         else:
             lengths.append(length)
             end += length
-    pieces.append(old[start:end])
-    return b"".join(pieces), tuple(lengths)
+    pieces.append((start, end - start))
+    target = output.in_place_temporary(source)
+    try:
+        output.splice(source, target, pieces)
+    except OSError:
+        target.unlink(missing_ok=True)
+        return None
+    return output.Staged(output.file_digest("\n".join(digests).encode()), target), tuple(lengths)
 
 
 def _swapped(site: Site, new: Mapping[PurePosixPath, Document]) -> Site:

@@ -141,19 +141,21 @@ def safe_path(path: str) -> str:
 
 
 def write_site(files: Output, out: Path, previous: Manifest | None = None, stage: Path | None = None, *,
-               strays: bool = True) -> Manifest:
+               strays: bool = True, intact: bool = False) -> Manifest:
     """Swap files in as the folder `out`; an output folder that cannot be written is a BuildError.
     Returns the new manifest (give it back next time as `previous`). `stage`: the staging
     folder (`new_stage`) that `Staged` files were written into; a whole new version is
     completed and swapped in there. The caller removes it when it is still there afterwards
     (a small change, switched in place, or a failure). `strays=False`: the folder
     is known to hold only what `previous` lists (sitegen.live, right after writing it), so it
-    is not walked for other files."""
+    is not walked for other files. `intact=True`: the folder was found to hold exactly what
+    `previous` lists, each file untouched (`still_written`, earlier in this build), so a file
+    whose digest is the one `previous` records is not looked at again, nor is the folder walked."""
     blocking = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
     if blocking is not None:
         raise BuildError([Problem(str(blocking), None, "is a file where the output folder should be: pass --out DIR, or move the file")])
     try:
-        return _write_site(files, out.resolve(), previous or {}, stage, strays)
+        return _write_site(files, out.resolve(), previous or {}, stage, strays, intact)
     except OSError as exc:
         raise cannot_write(exc, out) from None
 
@@ -177,9 +179,14 @@ def _unchanged(out: Path, path: str, entry: list[Any] | None, wanted: str) -> bo
     return entry is not None and entry[0] == wanted and _stat(out / path) == tuple(entry[1:])
 
 
+def written_as(entry: list[Any] | None, wanted: str) -> bool:
+    """A manifest entry records the digest `wanted` (whether the file is still there is not asked)."""
+    return isinstance(entry, list) and len(entry) == 4 and entry[0] == wanted
+
+
 def still_there(out: Path, path: str, entry: list[Any] | None, wanted: str) -> bool:
     """out/path is the file the last write made with digest `wanted`, untouched since."""
-    return isinstance(entry, list) and len(entry) == 4 and _unchanged(out, path, entry, wanted)
+    return written_as(entry, wanted) and _unchanged(out, path, entry, wanted)
 
 
 def still_written(out: Path, manifest: Manifest | None) -> bool:
@@ -223,13 +230,18 @@ def _present(folder: Path) -> set[str]:
     return found
 
 
-def _write_site(files: Output, out: Path, previous: Manifest, stage: Path | None = None, strays: bool = True) -> Manifest:
+def _write_site(files: Output, out: Path, previous: Manifest, stage: Path | None = None, strays: bool = True,
+                intact: bool = False) -> Manifest:
     out.parent.mkdir(parents=True, exist_ok=True)
     digests = {path: file_digest(data) if isinstance(data, bytes) else data.digest for path, data in files.items()}
     live = out.is_dir()
+    unchanged: set[str] = set()
+    if live and intact:
+        strays = False
+        unchanged = {path for path, digest in digests.items() if written_as(previous.get(path), digest)}
     if live:
         changed = [path for path in files if not (not strays and isinstance(files[path], Kept))  # sitegen.live: as written
-                   and not _unchanged(out, path, previous.get(path), digests[path])]
+                   and not (path in unchanged if intact else _unchanged(out, path, previous.get(path), digests[path]))]
         for path in changed:
             if isinstance(files[path], Kept):  # cannot happen: a page is kept only when it is intact on disk
                 raise ValueError(f"{path} was not rendered but is not on disk as it was")
@@ -253,7 +265,7 @@ def _write_site(files: Output, out: Path, previous: Manifest, stage: Path | None
                 target.parent.mkdir(parents=True, exist_ok=True)
                 made.update((target.parent, *target.parent.parents))
             linked = False
-            if live and _unchanged(out, path, previous.get(path), digests[path]):
+            if live and (path in unchanged if intact else _unchanged(out, path, previous.get(path), digests[path])):
                 try:
                     os.link(out / path, target, follow_symlinks=False)
                     linked = True
@@ -296,8 +308,10 @@ def _switch_in_place(files: Output, out: Path, previous: Manifest, digests: Mapp
             for folder in reversed(missing):
                 folder.mkdir()
                 made.append(folder)
-            temporary = target.parent / f"{TEMPORARY}{os.getpid()}-{target.name}"
-            temporary.write_bytes(data_of(files[path]))
+            temporary = in_place_temporary(target)
+            value = files[path]
+            if not (isinstance(value, Staged) and value.path == temporary):  # else already written there (splice)
+                temporary.write_bytes(data_of(value))
             written.append((temporary, target))
     except BaseException:
         for temporary, _target in written:
@@ -325,6 +339,45 @@ def _switch_in_place(files: Output, out: Path, previous: Manifest, digests: Mapp
         except OSError:
             pass
     return manifest
+
+
+def in_place_temporary(target: Path) -> Path:
+    """The hidden file a small change writes beside `target` before renaming it over it."""
+    return target.parent / f"{TEMPORARY}{os.getpid()}-{target.name}"
+
+
+def splice(source: Path, target: Path, pieces: Iterable[tuple[int, int] | bytes]) -> None:
+    """Write `target` from runs of `source` ((offset, length): copied in the kernel, never
+    read into Python) and new bytes, in order: a large file of which little changed."""
+    old = os.open(source, os.O_RDONLY)
+    try:
+        new = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            for piece in pieces:
+                if isinstance(piece, bytes):
+                    _write_all(new, piece)
+                    continue
+                offset, left = piece
+                while left > 0:
+                    try:
+                        done = os.copy_file_range(old, new, left, offset)
+                    except OSError:  # a file system or kernel without it: through Python
+                        done = _write_all(new, os.pread(old, min(left, 1 << 24), offset))
+                    if done <= 0:
+                        raise OSError(f"{source} is shorter than it was written")
+                    offset += done
+                    left -= done
+        finally:
+            os.close(new)
+    finally:
+        os.close(old)
+
+
+def _write_all(fd: int, data: bytes) -> int:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    return len(data)
 
 
 def new_stage(out: Path) -> Path:

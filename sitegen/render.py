@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import json
@@ -20,7 +21,8 @@ import jinja2
 
 from . import heap
 from .config import SiteConfig
-from .context import post_contexts, related_indexes, side_tags
+from .content import Document
+from .context import PostContext, post_contexts, related_indexes, side_tags
 from .i18n import human_date, language_name, strings
 from .languages import Side, Version, side_of, sides
 from .mdplugins.highlight import pygments_css
@@ -269,14 +271,15 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
         finally:
             env.reading = None
 
-    def page(template: str, path: str, side: Side, **context: Any) -> None:
+    def page(template: str, path: str, side: Side, later: Callable[[], dict[str, Any]] | None = None, **context: Any) -> None:
+        """`later()`: more of the context, asked for only when the page is not untouched."""
         nonlocal calls, shared, shared_reach
         untouched = store.untouched(path) if store is not None else None
         if store is not None and untouched is not None:  # as the last build left it (sitegen.live): no context needed
             store.count("pages untouched")
             files[path] = untouched
             return
-        context = {"alternates": [], "x_default": None, "around": None, **context}
+        context = {"alternates": [], "x_default": None, "around": None, **context, **(later() if later is not None else {})}
         context = dict(
             lang=side.language if "doc" not in context else context["doc"].language,
             t=strings(side.language if "doc" not in context else context["doc"].language),
@@ -343,20 +346,27 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
         return store.memo("related", hashlib.blake2b(json.dumps(tags).encode(), digest_size=20).hexdigest(),
                           lambda: related_indexes(tags))
 
-    contexts = {side.language: post_contexts(side, related(side)) for side in all_sides}
+    contexts: dict[str, dict[int, PostContext]] = {}  # by side, made when a page that is rendered needs it
+
+    def around(side: Side, document: Document) -> dict[str, Any]:
+        if side.language not in contexts:
+            contexts[side.language] = post_contexts(side, related(side))
+        return {"around": contexts[side.language].get(id(document))}
+
+    by_language = {side.language: side for side in all_sides}
     for group in (*site.posts, *site.pages):
         for document in group.documents:
             out = document.url + "index.html"
             alternates = [d for d in group.documents]
-            side = side_of(all_sides, document.language)
+            side = by_language.get(document.language) or side_of(all_sides, document.language)
             page(
                 "post.html" if document.kind == "post" else "page.html",
                 out,
                 side,
+                functools.partial(around, side, document),
                 doc=document,
                 alternates=alternates if len(alternates) > 1 else [],
                 x_default=group.version(config.default_language),
-                around=contexts[side.language].get(id(document)),
             )
             published = store.untouched(document.source_url) if store is not None else None  # its Markdown, as written
             if published is not None:

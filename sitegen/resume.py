@@ -134,10 +134,12 @@ class Reaches(dict[str, tuple[frozenset[str], frozenset[str] | None]]):
             self.loaded[path] = (reach, row)
 
 
-def attempt(options: BuildOptions, cache: Cache, key: str, inputs: snapshot.Snapshot) -> BuildResult | None:
+def attempt(options: BuildOptions, cache: Cache, key: str, inputs: snapshot.Snapshot,
+            intact: bool | None = None) -> BuildResult | None:
     """The build of options.out (`key`: its key in the cache), redoing only what changed since
     the last one, when it can (see the module's docstring); None when it must be a full build.
-    What it stores is the caller's to commit, without pruning."""
+    What it stores is the caller's to commit, without pruning. `intact`: output.still_written
+    of the folder and its manifest, when the caller has asked it already."""
     if cache.path is None or cache.warnings:
         return None
     start = time.perf_counter()
@@ -151,7 +153,8 @@ def attempt(options: BuildOptions, cache: Cache, key: str, inputs: snapshot.Snap
         paths = changed(saved, inputs)
         if paths is None or not isinstance(manifest, dict):
             return None
-        intact = output.still_written(options.out.resolve(), manifest)
+        if intact is None:
+            intact = output.still_written(options.out.resolve(), manifest)
         if paths and not intact:
             return None
         timings = {"compare": time.perf_counter() - start}

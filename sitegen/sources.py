@@ -59,31 +59,73 @@ def _outside(path: Path, inside: Path) -> list[Problem]:
 
 
 def read_sources(root: Path) -> tuple[list[SourceFile], list[Problem]]:
-    """Every file under root (hidden files and editor backups skipped), sorted by path."""
+    """Every file under root (hidden files and editor backups skipped), sorted by path.
+    Linked folders are not entered (a link out of the content folder is refused); plain
+    strings and os.scandir here, not pathlib: a large blog has tens of thousands of files."""
     files: list[SourceFile] = []
     problems: list[Problem] = []
     if not root.is_dir():
         return [], [Problem(str(root), None, "content folder not found: create it or pass --content DIR")]
     inside = root.resolve()
-    for dirpath, dirnames, filenames in os.walk(root, onerror=lambda e: problems.append(
-            Problem(str(e.filename), None, f"cannot read folder ({e.strerror}): check its permissions"))):
-        dirnames[:] = sorted(d for d in dirnames if not _ignored(d))
-        for name in dirnames:  # os.walk does not descend into linked folders; one outside is refused
-            problems.extend(_outside(Path(dirpath) / name, inside))
-        for name in sorted(filenames):
-            if _ignored(name):
-                continue
-            path = Path(dirpath) / name
-            found = _outside(path, inside)
-            if found:
-                problems.extend(found)
-                continue
+    top = os.fspath(root)
+    skip = len(top) + (not top.endswith(os.sep))
+    stack = [top]
+    while stack:  # depth first, each folder's files before its subfolders (as os.walk from the top)
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted((entry for entry in listing if not _ignored(entry.name)), key=_name)
+        except OSError as exc:
+            problems.append(Problem(str(exc.filename), None, f"cannot read folder ({exc.strerror}): check its permissions"))
+            continue
+        subfolders, plain = [], []
+        for entry in entries:
             try:
-                files.append(read_file(root, path))
+                is_dir = entry.is_dir()  # a link to a folder too, which is not entered
+            except OSError:
+                is_dir = False
+            if not is_dir:
+                plain.append(entry)
+            elif entry.is_symlink():
+                problems.extend(_outside(Path(entry.path), inside))
+            else:
+                subfolders.append(entry.path)
+        for entry in plain:
+            path = Path(entry.path)
+            if entry.is_symlink():
+                found = _outside(path, inside)
+                if found:
+                    problems.extend(found)
+                    continue
+            try:
+                files.append(_read(path, entry, entry.path[skip:]))
             except OSError as exc:
                 problems.append(Problem(str(path), None, f"cannot read file ({exc.strerror}): check its permissions"))
+        stack.extend(reversed(subfolders))
     files.sort(key=lambda f: str(f.rel))
     return files, problems
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
+
+
+def _read(path: Path, entry: os.DirEntry[str] | None, rel: str) -> SourceFile:
+    """One content file: Markdown read now, anything else only checked readable (OSError if not).
+    `rel`: its path under the content folder, as the system wrote it."""
+    if rel.endswith(".md"):
+        with open(path, "rb") as handle:
+            st = os.fstat(handle.fileno())  # taken before the read: an edit during it changes the mtime
+            data: bytes | None = handle.read()
+    else:
+        st = entry.stat() if entry is not None else os.stat(path)
+        if not os.access(path, os.R_OK):
+            raise PermissionError(13, "Permission denied", str(path))
+        data = None
+    if os.sep != "/":
+        rel = rel.replace(os.sep, "/")
+    name = rel if rel.isascii() else unicodedata.normalize("NFC", rel)
+    return SourceFile(rel=PurePosixPath(name), path=path, content=data, stat=(st.st_size, st.st_mtime_ns, st.st_ino))
 
 
 def relative(root: Path, path: Path) -> PurePosixPath:
@@ -98,16 +140,7 @@ def ignored(rel: PurePosixPath | str) -> bool:
 
 def read_file(root: Path, path: Path) -> SourceFile:
     """One content file: Markdown read now, anything else only checked readable (OSError if not)."""
-    if path.name.endswith(".md"):
-        with open(path, "rb") as handle:
-            st = os.fstat(handle.fileno())  # taken before the read: an edit during it changes the mtime
-            data: bytes | None = handle.read()
-    else:
-        st = os.stat(path)
-        if not os.access(path, os.R_OK):
-            raise PermissionError(13, "Permission denied", str(path))
-        data = None
-    return SourceFile(rel=relative(root, path), path=path, content=data, stat=(st.st_size, st.st_mtime_ns, st.st_ino))
+    return _read(path, None, path.relative_to(root).as_posix())
 
 
 class Listing(Mapping[PurePosixPath, SourceFile]):

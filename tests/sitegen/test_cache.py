@@ -83,6 +83,41 @@ def test_a_damaged_foreign_or_half_written_cache_is_dropped_with_one_warning_and
         assert tree(options.out) == want
 
 
+def test_a_cache_left_as_its_last_commit_left_it_is_not_read_through_again(make_site: Callable[..., BuildOptions],
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The integrity check reads the whole file: a process opening a cache that nothing has
+    written since a commit of ours (its metadata is the one recorded then) skips it; one that
+    anything touched since is checked again, in any process."""
+    from sitegen import cache as cache_module
+
+    options = make_site(small_blog())
+    build_site(options)
+    statements: list[str] = []
+    connect = sqlite3.connect
+
+    def traced(*args, **kwargs):  # type: ignore[no-untyped-def]
+        db = connect(*args, **kwargs)
+        db.set_trace_callback(statements.append)
+        return db
+
+    monkeypatch.setattr(cache_module.sqlite3, "connect", traced)
+
+    def opened_checked() -> bool:
+        cache_module._CHECKED.clear()  # as a new process
+        statements.clear()
+        cache_module.Cache.open(cache_file(options).parent).close()
+        return "PRAGMA quick_check" in statements
+
+    assert not opened_checked()
+    stat = cache_file(options).stat()
+    os.utime(cache_file(options), ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # written by something else
+    assert opened_checked()
+    (cache_file(options).parent / cache_module.COMMITTED).write_text("[1, 2, 3]")
+    assert opened_checked()
+    build_site(options)  # commits: recorded again
+    assert not opened_checked()
+
+
 def test_no_cache_neither_reads_nor_writes_the_cache(make_site: Callable[..., BuildOptions], tmp_path: Path) -> None:
     options = make_site(small_blog())
     result = build_site(replace(options, cache=False))

@@ -8,6 +8,7 @@ import dataclasses
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -111,6 +112,40 @@ def test_a_saved_text_redoes_only_the_pages_that_show_it(make_site) -> None:  # 
     clean = replace(options, out=options.out.parent / "clean", cache=False)
     build_site(clean)
     assert tree(options.out) == tree(clean.out)
+
+
+def test_a_post_older_than_the_feeds_leaves_them_and_llms_full_is_spliced(make_site, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sitegen import feeds as feeds_module
+
+    from .conftest import SITE_TOML
+    options = make_site(POSTS, SITE_TOML + "feed_limit = 3\n")
+    last = start(options)
+    made: list[str] = []
+
+    def counted(name: str, make: Callable[..., bytes]) -> Callable[..., bytes]:
+        return lambda *args: made.append(name) or make(*args)
+
+    monkeypatch.setattr(feeds_module, "atom", counted("atom", feeds_module.atom))
+    monkeypatch.setattr(feeds_module, "rss", counted("rss", feeds_module.rss))
+    feeds = {name: (options.out / name).stat().st_ino for name in ("feed.xml", "rss.xml")}
+    inode = (options.out / "llms-full.txt").stat().st_ino
+    for number, newest in ((2, False), (11, True)):  # p11 is the newest post: in the feeds
+        made.clear()
+        saved = options.content / f"blog/p{number}/index.md"
+        saved.write_text(post(title=f"Post {number}", date=f"2026-01-{number + 1:02d}", tags=f"[t{number % 3}]",
+                              body=f"Post {number}, *rewritten*.\n"), encoding="utf-8")
+        patched = live.patch(last, [saved])
+        assert patched is not None
+        last = patched[1]
+        now = {name: (options.out / name).stat().st_ino for name in feeds}
+        assert (now != feeds) is newest, number  # not even rewritten when the post is not in them
+        assert sorted(made) == (["atom", "rss"] if newest else []), number  # nor made again
+        assert (options.out / "llms-full.txt").stat().st_ino != inode
+        assert f"Post {number}, *rewritten*." in (options.out / "llms-full.txt").read_text(encoding="utf-8")
+        clean = replace(options, out=options.out.parent / "clean", cache=False)
+        shutil.rmtree(clean.out, ignore_errors=True)
+        build_site(clean)
+        assert tree(options.out) == tree(clean.out), number  # no temporary file left either
 
 
 @pytest.mark.parametrize("edit", ["title", "tags", "date", "publish", "new file", "removed", "image", "template", "broken"])
