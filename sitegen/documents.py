@@ -254,7 +254,7 @@ def parse_documents(
         for source, _where, text in texts:
             record = found_records.get(keys.get(source.rel, ""))
             if record is not None and record["markdown"] in blobs:
-                document = records.from_record(record, text, blobs[record["markdown"]])
+                document = records.from_record(record, text, blobs[record["markdown"]], source.rel)
                 if document is not None:
                     remembered[source.rel] = document
                     memory.remembered.add(source.display)

@@ -310,7 +310,8 @@ def _switch_in_place(files: Output, out: Path, previous: Manifest, digests: Mapp
                 made.append(folder)
             temporary = in_place_temporary(target)
             value = files[path]
-            if not (isinstance(value, Staged) and value.path == temporary):  # else already written there (splice)
+            if not (isinstance(value, Staged) and (value.path == temporary  # already written there (splice)
+                                                   or _moved(value.path, temporary))):
                 temporary.write_bytes(data_of(value))
             written.append((temporary, target))
     except BaseException:
@@ -378,6 +379,16 @@ def _write_all(fd: int, data: bytes) -> int:
     while view:
         view = view[os.write(fd, view):]
     return len(data)
+
+
+def _moved(staged: Path, temporary: Path) -> bool:
+    """A file of the staging folder renamed beside its target rather than copied there
+    (llms-full.txt is 64 MB at 5,000 posts); False when it cannot be (another file system)."""
+    try:
+        os.replace(staged, temporary)
+    except OSError:
+        return False
+    return True
 
 
 def new_stage(out: Path) -> Path:

@@ -178,9 +178,9 @@ def _tag(slug: str, name: str) -> Tag:
     return Tag(slug, name)
 
 
-def _values(record: Mapping[str, Any]) -> dict[str, Any]:
+def _values(record: Mapping[str, Any], source: PurePosixPath | None = None) -> dict[str, Any]:
     values = dict(record["document"])
-    values["source"] = PurePosixPath(values["source"])
+    values["source"] = source if source is not None and str(source) == values["source"] else PurePosixPath(values["source"])
     values["tags"] = tuple(_tag(slug, name) for slug, name in values["tags"])
     values["extra"] = decode(values["extra"])
     values["markdown"] = record["markdown"]
@@ -190,10 +190,11 @@ def _values(record: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def from_record(record: Mapping[str, Any], text: str, blob: bytes) -> Document | None:
+def from_record(record: Mapping[str, Any], text: str, blob: bytes, source: PurePosixPath | None = None) -> Document | None:
     """The Document again, from its record, its file's text and its render's blob (None
-    when the text is not the one recorded: then it is parsed as usual)."""
-    values = _values(record)
+    when the text is not the one recorded: then it is parsed as usual). `source`: the path
+    the record names, when the caller has it made already."""
+    values = _values(record, source)
     if len(text) < values["body_start"]:
         return None
     return Document(raw=text, rendered=StoredRendered(blob, _references(record)), **values)
