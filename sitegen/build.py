@@ -85,7 +85,7 @@ class CachedPages:
 
     digests = True  # pages are looked up and remembered by digest
 
-    def untouched(self, path: str) -> output.Kept | output.Staged | None:
+    def untouched(self, path: str) -> output.Kept | output.Staged | output.Copied | None:
         return None
 
     def settled(self, path: str, template: str, context: dict[str, Any]) -> output.Kept | None:
