@@ -88,6 +88,9 @@ class CachedPages:
     def untouched(self, path: str) -> output.Kept | output.Staged | None:
         return None
 
+    def settled(self, path: str, template: str, context: dict[str, Any]) -> output.Kept | None:
+        return None
+
     def reached(self, path: str, documents: frozenset[str], reading: frozenset[str] | None) -> None:
         self.reaches[path] = (documents, reading)
 

@@ -47,7 +47,8 @@ from .options import BuildOptions
 from .reading import TEXT
 from .references import check_references
 from .render import Theme, render_site
-from .site import Post, Site, TagGroup
+from .likeness import Likeness
+from .site import AssetData, Post, Site, TagGroup, assemble
 from .sources import Listing, SourceFile, ignored, read_file, relative
 
 
@@ -272,12 +273,26 @@ def _patch(last: Last, saved: Mapping[PurePosixPath, SourceFile], sources: Mappi
     if problems or unsafe or diagrams.warnings or len(screened) != len(saved):
         return None  # the full build reports them
     new = {document.source: document for document in screened}
-    if any(settled(document) != settled(before[rel]) for rel, document in new.items()):
-        return None  # the site changes shape
+    reshaped = any(settled(document) != settled(before[rel]) for rel, document in new.items())
     changed = {str(rel) for rel, document in new.items() if document.inputs != before[rel].inputs}
-    site = _swapped(site, new)
     out = options.out.resolve()
-    store = _Untouched(cache, out, last.manifest, last.reaches, changed)
+    store: _Untouched
+    if reshaped:  # a title, tags, a date ...: the lists, tag pages and neighbours may change
+        new = {rel: document for rel, document in new.items() if str(rel) in changed}  # the others stay as they were
+        reassembled = _reassembled(last, new)
+        if reassembled is None:
+            return None  # the full build reports the problem
+        shown = _Shown(cache, last.theme.env)
+        try:
+            render_site(site, last.theme, shown)  # the last build's contexts, nothing rendered
+        except Exception:  # noqa: BLE001 (it rendered then: a failure now is the full build's to report)
+            return None
+        counterparts = {id(before[rel]): document for rel, document in new.items()}
+        site = reassembled
+        store = _Reshaped(cache, out, last.manifest, last.reaches, changed, shown, Likeness(counterparts))
+    else:
+        site = _swapped(site, new)
+        store = _Untouched(cache, out, last.manifest, last.reaches, changed)
     try:
         files: dict[str, Any] = dict(render_site(site, last.theme, store))
     except Exception:  # a template failing on the new text: the full build says where
@@ -290,7 +305,7 @@ def _patch(last: Last, saved: Mapping[PurePosixPath, SourceFile], sources: Mappi
     read = feeds.texts_read(site)
 
     def keep(path: str) -> Any:
-        if path in build.SETTLED or (path in read and read[path].isdisjoint(changed)):
+        if not reshaped and (path in build.SETTLED or (path in read and read[path].isdisjoint(changed))):
             return kept(path)
         return llms_full[0] if path == "llms-full.txt" and llms_full is not None else None
 
@@ -301,9 +316,9 @@ def _patch(last: Last, saved: Mapping[PurePosixPath, SourceFile], sources: Mappi
     made, remade = build.generated(site, keep=keep)
     files.update(made)
     files["_headers"] = meta.headers(site, files)
-    if set(files) != set(last.manifest):
-        return None  # not the same files: a full build decides
-    # the other documents' links were checked by the last build, against the same files
+    if not set(files) >= set(last.manifest) or (set(files) != set(last.manifest) and not reshaped):
+        return None  # a file gone (a link to it would break) or not the same files: a full build decides
+    # the other documents' links were checked by the last build, against the same files or fewer
     errors, warnings = check_references(site, files, strict_alt=options.strict_alt, documents=list(new.values()))
     if errors:
         return None
@@ -322,7 +337,8 @@ def _llms_full(last: Last, site: Site, changed: set[str]) -> tuple[output.Staged
     another digest for the same bytes, which only means writing it once more."""
     documents = meta.llms_full_order(site)
     entry = last.manifest.get("llms-full.txt")
-    if len(documents) + 1 != len(last.llms_full) or entry is None:
+    if len(documents) + 1 != len(last.llms_full) or entry is None \
+            or [d.source for d in documents] != [d.source for d in meta.llms_full_order(last.site)]:
         return None
     source = last.options.out.resolve() / "llms-full.txt"
     try:
@@ -352,6 +368,71 @@ def _llms_full(last: Last, site: Site, changed: set[str]) -> tuple[output.Staged
         target.unlink(missing_ok=True)
         return None
     return output.Staged(output.file_digest("\n".join(digests).encode()), target), tuple(lengths)
+
+
+def _reassembled(last: Last, new: Mapping[PurePosixPath, Document]) -> Site | None:
+    """The site again from the last one's documents, `new` in place of those they replace
+    (None when it has problems: duplicate slugs ...). The drafts it left out stay out."""
+    site = last.site
+    documents = [new.get(document.source, document) for document in site.documents]
+    reassembled, problems = assemble(site.config, documents, site.asset_data.files
+                                     if isinstance(site.asset_data, AssetData) else {}, drafts=last.options.drafts)
+    if problems or [asset.url for asset in reassembled.assets] != [asset.url for asset in site.assets]:
+        return None
+    return dataclasses.replace(reassembled, asset_data=site.asset_data, hidden_drafts=site.hidden_drafts + reassembled.hidden_drafts)
+
+
+class _Shown(CachedPages):
+    """The page store that renders nothing: it notes each page's template and context, and
+    the globals the templates saw (the last build's, for `_Reshaped`)."""
+
+    digests = False
+    _NOTHING = output.Kept("", "")
+
+    def __init__(self, cache: Any, env: Any):
+        super().__init__(cache)
+        self.env = env
+        self.globals: dict[str, Any] | None = None
+        self.pages: dict[str, tuple[str, dict[str, Any]]] = {}
+
+    def untouched(self, path: str) -> output.Kept | None:
+        return self._NOTHING if path.endswith(".md") else None  # a post's Markdown: not read
+
+    def settled(self, path: str, template: str, context: dict[str, Any]) -> output.Kept | None:
+        if self.globals is None:
+            self.globals = dict(self.env.globals)
+        self.pages[path] = (template, context)
+        return self._NOTHING
+
+
+class _Reshaped(_Untouched):
+    """The page store of a patch after titles, tags or dates changed: a page is left on disk
+    when its template, context and globals show the same as the last build's (sitegen.likeness)
+    and it reached no changed document; any other is made again."""
+
+    def __init__(self, cache: Any, out: Path, manifest: output.Manifest,
+                 before: Mapping[str, tuple[frozenset[str], frozenset[str] | None]], changed: set[str],
+                 shown: _Shown, likeness: Likeness):
+        super().__init__(cache, out, manifest, before, changed)
+        self.shown = shown
+        self.likeness = likeness
+        self.same_globals: bool | None = None
+
+    def untouched(self, path: str) -> output.Kept | None:
+        return super().untouched(path) if path.endswith(".md") else None  # a page: by its context (below)
+
+    def settled(self, path: str, template: str, context: dict[str, Any]) -> output.Kept | None:
+        if self.same_globals is None:
+            self.same_globals = self.shown.globals is not None and self.likeness.same(self.shown.globals, dict(self.shown.env.globals))
+        then = self.shown.pages.get(path)
+        known = self.before.get(path)
+        entry = self.manifest.get(path)
+        if not self.same_globals or then is None or known is None or entry is None or then[0] != template:
+            return None
+        if EVERYTHING in known[0] or not known[0].isdisjoint(self.changed) or not self.likeness.same(then[1], context):
+            return None
+        self.reaches[path] = known
+        return output.Kept(entry[0], f"{self.out}/{path}")
 
 
 def _swapped(site: Site, new: Mapping[PurePosixPath, Document]) -> Site:

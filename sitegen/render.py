@@ -123,6 +123,11 @@ class PageStore(Protocol):
         None: decide by its digest."""
         ...
 
+    def settled(self, path: str, template: str, context: dict[str, Any]) -> Kept | None:
+        """The page as the last build left it, when its template and context show the same as
+        then (sitegen.live, after posts' titles or tags changed); None: decide as usual."""
+        ...
+
     def reached(self, path: str, documents: frozenset[str], reading: frozenset[str] | None) -> None:
         """The documents (source paths) the page's context and template calls led to, and
         those it read beyond their settled fields (sitegen.reading; None: not known)."""
@@ -236,7 +241,8 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
     env = theme.env
     env.walker = Fingerprints(digests=False)  # what sitegen.reading walks, for this build only
     all_sides = sides(site)
-    groups = {(group.primary.kind, group.slug): group.documents for group in (*site.posts, *site.pages)}
+    # by kind and slug, not by date: the same table when a post's date moves it (sitegen.likeness)
+    groups = dict(sorted(((group.primary.kind, group.slug), group.documents) for group in (*site.posts, *site.pages)))
     env.globals.update(
         site=config,
         url=lambda path="": _url(config, path),
@@ -286,6 +292,12 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
             root=side.prefix, path=path,
             canonical=config.absolute(path.removesuffix("index.html")), **context,
         )
+        if store is not None:
+            settled = store.settled(path, template, context)
+            if settled is not None:  # the last build's page shows the same (sitegen.live)
+                store.count("pages untouched")
+                files[path] = settled
+                return
         if store is None:
             if stage is not None:
                 deferred.append((template, path, context, "", frozenset()))

@@ -39,10 +39,10 @@ KIND = "resume"
 VERSION = 1
 
 
-def state(last: live.Last, inputs: snapshot.Snapshot, loaded: Mapping[str, tuple[Any, list[Any]]] | None = None) -> dict[str, Any] | None:
+def state(last: live.Last, inputs: snapshot.Snapshot, loaded: "Reaches | None" = None) -> dict[str, Any] | None:
     """What `load` needs to make `last` again, as JSON values (None: it cannot be stored).
-    `loaded`: `Reaches.loaded` of the state `last` was made from (a page whose reach is still
-    the one loaded keeps its saved row)."""
+    `loaded`: the reaches of the state `last` was made from (a page whose reach is still the
+    one loaded keeps its saved row, when the documents are numbered as then)."""
     if inputs.listing is None:
         return None
     documents = []
@@ -51,14 +51,16 @@ def state(last: live.Last, inputs: snapshot.Snapshot, loaded: Mapping[str, tuple
         if record is None or not document.markdown:
             return None
         documents.append(record)
-    number = {str(record["document"]["source"]): index for index, record in enumerate(documents)}
+    names = [str(record["document"]["source"]) for record in documents]
+    number = {name: index for index, name in enumerate(names)}
+    rows = loaded.loaded if loaded is not None and loaded.names == names else None  # a date moved a post: all numbered again
 
     def numbered(names: frozenset[str]) -> list[int | str]:
         return sorted((number.get(name, name) for name in names), key=str)
 
     reaches = {}
     for path, reach in last.reaches.items():
-        row = loaded.get(path) if loaded is not None else None
+        row = rows.get(path) if rows is not None else None
         reaches[path] = row[1] if row is not None and row[0] is reach else \
             [numbered(reach[0]), None if reach[1] is None else numbered(reach[1])]
     return {
@@ -128,6 +130,7 @@ class Reaches(dict[str, tuple[frozenset[str], frozenset[str] | None]]):
             return frozenset(names[n] if isinstance(n, int) else n for n in numbers)
 
         super().__init__()
+        self.names = names
         self.loaded: dict[str, tuple[Any, list[Any]]] = {}
         for path, row in rows.items():
             reach = self[path] = (named(row[0]), None if row[1] is None else named(row[1]))
@@ -168,7 +171,7 @@ def attempt(options: BuildOptions, cache: Cache, key: str, inputs: snapshot.Snap
             patched = live.patch(last, [options.content / rel for rel in paths], cache)
         else:  # the output folder is gone or was touched, and nothing else changed
             patched = live.restore(last, cache)
-        loaded = last.reaches.loaded if isinstance(last.reaches, Reaches) else None
+        loaded = last.reaches if isinstance(last.reaches, Reaches) else None
     except records.Gone:
         return None
     if patched is None:

@@ -41,6 +41,7 @@ def start(options: BuildOptions) -> live.Last:
 # found by this test: two posts with the same text measuring different images shared one
 # render in the cache, and a remembered document took the other's (documents.markdown_key)
 @example(steps=[("toml", 0), ("image", 1, (8, 6)), ("body", 0, 1), ("body", 1, 1), ("rename", 3, 1), ("rename", 3, 1)])
+@example(steps=[("title", 1, 0), ("body", 1, 1), ("title", 0, 1)])
 def test_a_patched_site_equals_a_clean_build_after_every_change(tmp_path_factory: pytest.TempPathFactory, steps: list[tuple]) -> None:  # type: ignore[type-arg]
     root = tmp_path_factory.mktemp("live")
     blog, options, clean = two_post_blog(root)
@@ -83,6 +84,7 @@ def test_the_changes_above_were_patched_not_only_rebuilt() -> None:
     if not PATCHED:
         pytest.skip("run with the test above")  # pragma: no cover
     assert any(change[0] == "body" for change in PATCHED), PATCHED
+    assert any(change[0] == "title" for change in PATCHED), PATCHED
 
 
 POSTS = {f"blog/p{i}/index.md": post(title=f"Post {i}", date=f"2026-01-{i + 1:02d}", tags=f"[t{i % 3}]", body=f"Text {i}.\n")
@@ -148,8 +150,34 @@ def test_a_post_older_than_the_feeds_leaves_them_and_llms_full_is_spliced(make_s
         assert tree(options.out) == tree(clean.out), number  # no temporary file left either
 
 
-@pytest.mark.parametrize("edit", ["title", "tags", "date", "publish", "new file", "removed", "image", "template", "broken"])
-def test_anything_but_text_is_left_to_the_full_build(make_site, edit: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("edit", ["title", "tags", "date"])
+def test_a_title_tags_or_date_saved_redoes_the_pages_that_show_them(make_site, edit: str) -> None:  # type: ignore[no-untyped-def]
+    options = make_site({**POSTS, "blog/p10/en-GB.md": post(title="Post 10 in English", date="2026-01-11", tags="[t1]")})
+    last = start(options)
+    html = [path for path in tree(options.out) if path.endswith(".html")]
+    values = {"title": "Another", "tags": "[t2, brand-new]", "date": "2026-02-01"}
+    saved = options.content / "blog/p1/index.md"
+    saved.write_text(post(**{"title": "Post 1", "date": "2026-01-02", "tags": "[t1]", edit: values[edit]}, body="Text 1.\n"),
+                     encoding="utf-8")
+    patched = live.patch(last, [saved])
+    assert patched is not None
+    result, last = patched
+    assert 0 < result.counts["pages rendered"] < len(html), result.counts
+    clean = replace(options, out=options.out.parent / "clean", cache=False)
+    build_site(clean)
+    assert tree(options.out) == tree(clean.out)
+    # the next save is patched onto this one
+    saved.write_text(post(**{"title": "Post 1", "date": "2026-01-02", "tags": "[t1]", edit: values[edit]}, body="Text 1, again.\n"),
+                     encoding="utf-8")
+    patched = live.patch(last, [saved])
+    assert patched is not None
+    shutil.rmtree(clean.out)
+    build_site(clean)
+    assert tree(options.out) == tree(clean.out)
+
+
+@pytest.mark.parametrize("edit", ["publish", "new file", "removed", "image", "template", "broken"])
+def test_anything_else_is_left_to_the_full_build(make_site, edit: str) -> None:  # type: ignore[no-untyped-def]
     options = make_site({**POSTS, "blog/p1/pic.png": b"\x89PNG\r\n\x1a\n"})
     last = start(options)
     folder = options.content / "blog/p1"

@@ -129,15 +129,39 @@ def test_the_warnings_of_the_files_not_read_again_are_still_given(make_site) -> 
     assert resumed(result) and result.warnings == ()  # the file read again has none now
 
 
-@pytest.mark.parametrize("change", ["title", "tags", "new file", "removed", "image", "template", "site.toml",
+@pytest.mark.parametrize("change", ["title", "tags", "new tag", "date"])
+def test_a_title_tags_or_date_edit_is_taken_up_too_and_redoes_only_what_shows_it(site: BuildOptions, change: str) -> None:
+    html = [path for path in tree(site.out) if path.endswith(".html")]
+    far = (site.out / "p9/index.html").stat().st_ino  # p9: another tag, not a neighbour of p2 (unless p2 moves beside it)
+    fields = {"title": "Post 2", "date": "2026-01-03", "tags": "[t2]"}
+    fields.update({"title": {"title": "Post Two"}, "tags": {"tags": "[t1]"}, "new tag": {"tags": "[t2, brand-new]"},
+                   "date": {"date": "2026-01-09T12:00:00"}}[change])
+    edit(site, "blog/p2/index.md", post(**fields, body="Text 2.\n"))  # type: ignore[arg-type]
+    result = build_site(site)
+    assert resumed(result), result.timings
+    assert 0 < result.counts["pages rendered"] < len(html), result.counts
+    assert tree(site.out) == clean_tree(site)
+    assert ((site.out / "p9/index.html").stat().st_ino == far) is (change != "date"), change
+    if change == "new tag":
+        assert (site.out / "tags/brand-new/index.html").is_file()
+    # and the next build takes up this one
+    edit(site, "blog/p3/index.md", post(title="Post 3, retitled", date="2026-01-04", tags="[t0]", body="Three.\n"))
+    again = build_site(site)
+    assert resumed(again), again.timings
+    assert tree(site.out) == clean_tree(site)
+
+
+@pytest.mark.parametrize("change", ["unpublished", "tag gone", "new file", "removed", "image", "template", "site.toml",
                                     "page tampered", "state garbled", "state missing", "broken"])
 def test_anything_else_is_a_full_build(site: BuildOptions, change: str) -> None:
     body = edit(site, "blog/p2/index.md", post(title="Post 2", date="2026-01-03", tags="[t2]", body="Two, edited.\n"))
     key = digest(str(site.out.resolve()))
-    if change == "title":
-        edit(site, "blog/p2/index.md", post(title="Post Two", date="2026-01-03", tags="[t2]", body="Two, edited.\n"))
-    elif change == "tags":
-        edit(site, "blog/p2/index.md", post(title="Post 2", date="2026-01-03", tags="[t1]", body="Two, edited.\n"))
+    if change == "unpublished":  # its page goes: a link to it would break, the full build says so
+        edit(site, "blog/p2/index.md", post(title="Post 2", date="2026-01-03", tags="[t2]", body="Two, edited.\n", publish="0"))
+    elif change == "tag gone":  # the last post of tag t2 leaves it: its page goes
+        for number in (2, 5, 8, 11):
+            edit(site, f"blog/p{number}/index.md", post(title=f"Post {number}", date=f"2026-01-{number + 1:02d}", tags="[t0]",
+                                                        body=f"Text {number}.\n"))
     elif change == "new file":
         (site.content / "blog/new").mkdir()
         edit(site, "blog/new/index.md", post(title="New"))
@@ -208,11 +232,11 @@ def test_a_resumed_build_equals_a_clean_build_after_every_change(tmp_path_factor
 
 
 def test_the_changes_above_were_resumed_not_only_rebuilt() -> None:
-    """The property above means something only if text changes did take the resumed path.
-    (Another change may too when it changes only a file's text: tags listed in another order.)"""
+    """The property above means something only if text and title changes did take the resumed path."""
     if not RESUMED:
         pytest.skip("run with the test above")  # pragma: no cover
     assert any(change[0] == "body" for change in RESUMED), RESUMED
+    assert any(change[0] == "title" for change in RESUMED), RESUMED
 
 
 def test_serve_does_not_take_up_a_build_but_makes_a_whole_one_to_keep(site: BuildOptions) -> None:
