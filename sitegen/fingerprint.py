@@ -224,6 +224,23 @@ __all__ = ["Fingerprints", "templates_digest", "EVERYTHING"]
 _KEYED = frozenset({str, int, bool, type(None)})  # exact types whose equal values write the same JSON (not float: 0.0 == -0.0)
 
 
+def _key(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> tuple[Any, ...]:
+    """A call known again: the number of arguments, then each argument (named ones with their
+    name) and the result, as itself when it is a str, as (its type, itself) when its type is
+    in _KEYED (1 == True and "a" == Markup("a"), whose JSON differ), else as (its id,): the
+    same object again, whose digest and reach are memoised for the build (Calls keeps it alive)."""
+    parts: list[Any] = [len(args)]
+    for value in args:
+        kind = type(value)
+        parts.append(value if kind is str else (kind, value) if kind in _KEYED else (id(value),))
+    for name, value in kwargs.items():
+        kind = type(value)
+        parts += (name, value if kind is str else (kind, value) if kind in _KEYED else (id(value),))
+    kind = type(result)
+    parts.append(result if kind is str else (kind, result) if kind in _KEYED else (id(result),))
+    return tuple(parts)
+
+
 class Calls:
     """The template globals that are functions, each call a page makes noted with a digest of
     its arguments and its result. A page's digest then needs only the functions' code, not
@@ -234,40 +251,63 @@ class Calls:
     def __init__(self, prints: Fingerprints, functions: Mapping[str, Any]):
         self.prints = prints
         self.functions = dict(functions)
-        self.noted: list[str] | None = None  # each call as JSON: many pages make the same ones
+        self.noted: dict[str, None] | None = None  # the page's calls as JSON, each once, in order: many pages make the same ones
         self.confirmed: set[str] = set()  # noted calls found to give their result again (pure within a build)
         self.reached: dict[str, frozenset[str]] = {}  # a call (JSON) -> the documents its arguments and result lead to
         self.touched: set[str] | None = None  # without noting: the documents the page's calls led to
-        self.texts: dict[tuple[Any, ...], str] = {}  # a call with plain arguments and result -> its JSON (below)
+        self.alive: list[Any] = []  # the objects named by their id in a call's key (_key), kept so the id stays theirs
 
     def wrap(self, name: str) -> Any:
+        """The function, its calls noted while `noted` (or `touched`) is set. Most calls are
+        made again and again (url("tags/x/"), human_date(a post's date, "en")): a call is
+        known by its key (_key) and its JSON and reach are made once."""
         function = self.functions[name]
+        texts: dict[tuple[Any, ...], str] = {}
+        reaches: dict[tuple[Any, ...], frozenset[str]] = {}
 
         def noted(*args: Any, **kwargs: Any) -> Any:
             result = function(*args, **kwargs)
-            if self.touched is not None:
-                self.touched.update(self.prints.reach(*args, *kwargs.values(), result))
-            if self.noted is not None:
-                # most calls are url("tags/x/") and the like, made again and again: one with
-                # only strings, integers and None in and out has its JSON remembered (their
-                # types in the key: 1 == True, "a" == Markup("a"), whose JSON differ)
-                plain = all(type(v) in _KEYED for v in (*args, *kwargs.values(), result))
-                key = (name, args, tuple(kwargs.items()), result, *map(type, (*args, *kwargs.values(), result))) if plain else None
-                text = self.texts.get(key) if key is not None else None
+            page, touched = self.noted, self.touched
+            if page is None and touched is None:
+                return result
+            if not kwargs and len(args) == 1 and type(args[0]) is str and type(result) is str:
+                key: tuple[Any, ...] = (args[0], result)
+            else:
+                key = _key(args, kwargs, result)
+            if touched is not None:
+                reach = reaches.get(key)
+                if reach is None:
+                    reach = reaches[key] = self.prints.reach(*args, *kwargs.values(), result)
+                    self._keep(key, args, kwargs, result)
+                touched.update(reach)
+            if page is not None:
+                text = texts.get(key)
                 if text is None:
-                    call = [name, [self._arg(a) for a in args], {k: self._arg(v) for k, v in kwargs.items()}, self.prints.of(result)]
-                    try:
-                        text = orjson.dumps(call).decode()
-                    except TypeError:  # beyond JSON (a 70-bit integer ...): the page is simply rendered next time
-                        text = ""
-                    if text not in self.reached or not text:  # the same call again: the same digests, the same documents
-                        self.reached[text] = self.reached.get(text, NOTHING) | self.prints.reach(*args, *kwargs.values(), result)
-                    if key is not None and text:
-                        self.texts[key] = text
-                self.noted.append(text)
+                    text = self._text(name, args, kwargs, result)
+                    if text:
+                        texts[key] = text
+                        self._keep(key, args, kwargs, result)
+                page[text] = None
             return result
 
         return noted
+
+    def _text(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> str:
+        """A call as JSON (its arguments and result by value or digest), its reach noted; ""
+        when it is beyond JSON (a 70-bit integer ...): the page is simply rendered next time."""
+        call = [name, [self._arg(a) for a in args], {k: self._arg(v) for k, v in kwargs.items()}, self.prints.of(result)]
+        try:
+            text = orjson.dumps(call).decode()
+        except TypeError:
+            text = ""
+        if text not in self.reached or not text:  # the same call again: the same digests, the same documents
+            self.reached[text] = self.reached.get(text, NOTHING) | self.prints.reach(*args, *kwargs.values(), result)
+        return text
+
+    def _keep(self, key: tuple[Any, ...], *values: Any) -> None:
+        """Keep alive what a key names by id (see _key), once the key is remembered."""
+        if key and type(key[0]) is int:
+            self.alive.append(values)
 
     def code(self) -> str:
         return _h(*(f"{name}={self._code_only(f)}" for name, f in sorted(self.functions.items())))

@@ -14,14 +14,19 @@ cannot see into counts as every document (fingerprint.EVERYTHING).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import enum
 import functools
+import types
+from pathlib import PurePath
 from typing import Any, Callable
 
 import jinja2
 from jinja2.runtime import Context
 
 from .content import Document
-from .fingerprint import Fingerprints
+from .fingerprint import Calls, Fingerprints
+from .fragments import Recorder, SharedExtension
 
 TEXT = frozenset({"raw", "body", "body_start", "rendered", "inputs", "minutes", "markdown", "html"})  # what a document's text decides
 SETTLED_ATTRIBUTES = frozenset(item.name for item in dataclasses.fields(Document) if item.name not in TEXT) | {"revision_date"}
@@ -30,7 +35,11 @@ SETTLED_ATTRIBUTES = frozenset(item.name for item in dataclasses.fields(Document
 STRUCTURAL_FILTERS = frozenset({"length", "count", "list", "first", "last", "reverse", "rejectattr", "selectattr",
                                 "select", "reject", "map", "batch", "slice", "groupby", "dictsort", "default", "d"})
 SETTLED_FUNCTIONS = frozenset({"versions"})  # template globals that read only settled fields of what they are given
-_PLAIN = (str, int, float)  # values the walk (fingerprint.Fingerprints.of) takes as they are, reaching no document
+# values the walk (fingerprint.Fingerprints.of) takes as they are, reaching no document
+_PLAIN = (str, int, float, complex, bytes, bytearray, dt.date, dt.time, dt.timedelta, PurePath, enum.Enum, types.ModuleType)
+# callables Jinja's Context.call gives nothing to (no `jinja_pass_arg` can be set on them): called directly
+_DIRECT = frozenset({types.BuiltinFunctionType, types.MethodWrapperType, types.WrapperDescriptorType})
+_UNDEFINED_BY_STOP = "value was undefined because a callable raised a StopIteration exception"  # Context.call's words
 
 
 class ReadingEnvironment(jinja2.Environment):
@@ -38,17 +47,32 @@ class ReadingEnvironment(jinja2.Environment):
     document a template reads more of than its settled fields."""
 
     reading: set[str] | None = None
+    calls: Calls | None = None  # the template functions' calls noted (render_site)
     settled_functions: frozenset[int] = frozenset()  # ids of the callables in SETTLED_FUNCTIONS
+    plain_functions: frozenset[int] = frozenset()  # ids of the globals that are functions taking no context
 
     def __init__(self, **options: Any) -> None:
-        super().__init__(finalize=self._printed, **options)
+        super().__init__(finalize=self._printed, extensions=[SharedExtension], **options)
         self.walker = Fingerprints(digests=False)
         self.context_class = ReadingContext
         self.filters = {name: f if name in STRUCTURAL_FILTERS else _watched(self, f) for name, f in self.filters.items()}
+        self.recorder = _Noting(self)
+
+    def begin(self, calls: Calls | None = None) -> None:
+        """A new build: nothing walked, no fragment made (sitegen.fragments); `calls`, the
+        template functions' calls noted, when they are."""
+        self.walker = Fingerprints(digests=False)
+        self.calls = calls
+        for extension in self.extensions.values():
+            if isinstance(extension, SharedExtension):
+                extension.forget()
 
     def settle(self, functions: dict[str, Any]) -> None:
-        """Say which globals read settled fields only (after they are set or wrapped)."""
+        """Say which globals read settled fields only, and which are plain functions (taking no
+        context: ReadingContext.call calls them directly), after they are set or wrapped."""
         self.settled_functions = frozenset(id(f) for name, f in functions.items() if name in SETTLED_FUNCTIONS)
+        self.plain_functions = frozenset(id(f) for f in functions.values()
+                                         if type(f) is types.FunctionType and not hasattr(f, "jinja_pass_arg"))
 
     def read_all(self, *values: Any) -> None:
         """Every document the values lead to counts as read. Most are plain (a URL path, a
@@ -59,9 +83,17 @@ class ReadingEnvironment(jinja2.Environment):
                 self.reading.update(self.walker.reach(*deep))
 
     def getattr(self, obj: Any, attribute: str) -> Any:
+        """jinja2.Environment.getattr, written out (it is the most frequent call of a render)."""
         if self.reading is not None and isinstance(obj, Document) and attribute not in SETTLED_ATTRIBUTES:
             self.reading.add(str(obj.source))
-        return super().getattr(obj, attribute)
+        try:
+            return getattr(obj, attribute)
+        except AttributeError:
+            pass
+        try:
+            return obj[attribute]
+        except (TypeError, LookupError, AttributeError):
+            return self.undefined(obj=obj, name=attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         if self.reading is not None and isinstance(obj, Document) and argument not in SETTLED_ATTRIBUTES:
@@ -76,11 +108,76 @@ class ReadingEnvironment(jinja2.Environment):
 
 class ReadingContext(Context):
     def call(__self, __obj: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (Jinja's own signature)
+        """Context.call, the arguments noted as read; a builtin or a global function that takes
+        no context is called directly (what Context.call would do, without its look-ups)."""
         environment = __self.environment
-        if isinstance(environment, ReadingEnvironment) and environment.reading is not None \
-                and id(__obj) not in environment.settled_functions and (args or kwargs):
-            environment.read_all(*args, *(v for k, v in kwargs.items() if not k.startswith("_")))
+        if not isinstance(environment, ReadingEnvironment):
+            return super().call(__obj, *args, **kwargs)
+        if kwargs:  # Jinja passes these inside loops and blocks, for callables that take the context
+            loop_vars, block_vars = kwargs.pop("_loop_vars", None), kwargs.pop("_block_vars", None)
+        else:
+            loop_vars = block_vars = None
+        if environment.reading is not None and id(__obj) not in environment.settled_functions:
+            named = [v for k, v in kwargs.items() if not k.startswith("_")] if kwargs else ()
+            for value in (*args, *named) if named else args:
+                if value is not None and not isinstance(value, _PLAIN):
+                    if not getattr(__obj, "sitegen_reads_nothing", False):  # a shared fragment: its body notes its reads
+                        environment.read_all(*args, *named)
+                    break
+        if type(__obj) in _DIRECT or id(__obj) in environment.plain_functions:
+            try:
+                return __obj(*args, **kwargs)
+            except StopIteration:
+                return environment.undefined(_UNDEFINED_BY_STOP)
+        if loop_vars is not None:
+            kwargs["_loop_vars"] = loop_vars
+        if block_vars is not None:
+            kwargs["_block_vars"] = block_vars
         return super().call(__obj, *args, **kwargs)
+
+
+class _Noting(Recorder):
+    """What a shared fragment's body noted (sitegen.fragments): the documents it read, and its
+    template calls as noted (Calls.noted) or the documents they led to (Calls.touched)."""
+
+    def __init__(self, environment: ReadingEnvironment) -> None:
+        self.environment = environment
+
+    def mode(self) -> tuple[bool, ...]:
+        calls = self.environment.calls
+        return (self.environment.reading is not None, calls is not None and calls.noted is not None,
+                calls is not None and calls.touched is not None)
+
+    def capture(self) -> Any:
+        environment, calls = self.environment, self.environment.calls
+        outer = (environment.reading, calls.noted if calls else None, calls.touched if calls else None)
+        if environment.reading is not None:
+            environment.reading = set()
+        if calls is not None:
+            calls.noted = {} if calls.noted is not None else None
+            calls.touched = set() if calls.touched is not None else None
+        return outer
+
+    def release(self, outer: Any) -> Any:
+        environment, calls = self.environment, self.environment.calls
+        reading, noted, touched = environment.reading, calls.noted if calls else None, calls.touched if calls else None
+        environment.reading = outer[0]
+        if calls is not None:
+            calls.noted, calls.touched = outer[1], outer[2]
+        mine = (reading or None, noted or None, touched or None)  # the block's own: never changed after
+        self.replay(mine)
+        return mine
+
+    def replay(self, noted: Any) -> None:
+        reading, calls_noted, touched = noted
+        environment, calls = self.environment, self.environment.calls
+        if reading and environment.reading is not None:
+            environment.reading.update(reading)
+        if calls is not None:
+            if calls_noted and calls.noted is not None:
+                calls.noted.update(calls_noted)
+            if touched and calls.touched is not None:
+                calls.touched.update(touched)
 
 
 def _watched(environment: ReadingEnvironment, function: Callable[..., Any]) -> Callable[..., Any]:

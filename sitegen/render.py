@@ -178,7 +178,7 @@ def _render_into(indices: list[int]) -> list[Rendered] | None:
                 text = batch.env.get_template(template).render(**context)
                 noted: list[str] = []
             else:  # as render_site's made_reading
-                calls.noted = []
+                calls.noted = {}
                 batch.env.reading = set()
                 try:
                     text = batch.env.get_template(template).render(**context)
@@ -187,7 +187,7 @@ def _render_into(indices: list[int]) -> list[Rendered] | None:
                     reading = frozenset(batch.env.reading)
                 finally:
                     batch.env.reading = None
-                noted, calls.noted = calls.noted, None
+                noted, calls.noted = list(calls.noted), None
                 reach = calls.reach(noted)  # the calls' documents are known where they were made
             data = text.encode("utf-8")
             target = str(batch.stage / safe_path(path))
@@ -239,7 +239,7 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
     files: dict[str, bytes | Kept | Copied | Staged] = {}
     deferred: list[tuple[str, str, dict[str, Any], str, frozenset[str]]] = []  # with a stage: (template, path, context, inputs, reached)
     env = theme.env
-    env.walker = Fingerprints(digests=False)  # what sitegen.reading walks, for this build only
+    env.begin()  # what sitegen.reading walks and the shared fragments made, for this build only
     all_sides = sides(site)
     # by kind and slug, not by date: the same table when a post's date moves it (sitegen.likeness)
     groups = dict(sorted(((group.primary.kind, group.slug), group.documents) for group in (*site.posts, *site.pages)))
@@ -307,6 +307,7 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
         if calls is None:
             functions = {k: v for k, v in env.globals.items() if isinstance(v, types.FunctionType)}
             calls = Calls(prints, functions)
+            env.begin(calls)
             env.globals.update({name: calls.wrap(name) for name in functions})
             env.settle(env.globals)
             data = {k: v for k, v in env.globals.items() if k not in functions}
@@ -338,12 +339,12 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
     def render_here(template: str, path: str, context: dict[str, Any], inputs: str, reached: frozenset[str]) -> None:
         """Render a page in this process, noting its calls, and remember it and its reach."""
         assert calls is not None and store is not None
-        calls.noted = []
+        calls.noted = {}
         made, reading = made_reading(template, context)
         files[path] = made
-        store.remember(path, inputs, made, calls.noted, reading)
-        store.reached(path, reached | calls.reach(calls.noted), reading)
-        calls.noted = None
+        noted, calls.noted = list(calls.noted), None
+        store.remember(path, inputs, made, noted, reading)
+        store.reached(path, reached | calls.reach(noted), reading)
 
     def listing_versions(path: str, having: list[Side]) -> list[Version]:
         """The same listing page on every side that has it: hreflang and the language switch."""

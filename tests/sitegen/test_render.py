@@ -129,9 +129,9 @@ def test_a_template_call_is_noted_as_its_arguments_and_result_whatever_was_noted
     same = calls.wrap("same")
 
     def noted(*args: object, **kwargs: object) -> list[str]:
-        calls.noted = []
+        calls.noted = {}
         same(*args, **kwargs)
-        return calls.noted
+        return list(calls.noted)
 
     values: list[object] = [1, True, 1.0, "a", Markup("a"), None, 0, False, "", -0.0, 0.0]
     first = [noted(value) for value in values] + [noted("a", 1), noted("a", True), noted("a", more=1), noted("a", more=True)]
