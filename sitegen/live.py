@@ -2,26 +2,37 @@
 
 The dev server keeps what its last good build left (`Last`: the site, every content file it
 read, the theme, each page's reach and the manifest it wrote). When the only files that changed
-since are Markdown files that were read then and are still there, and each one's new document
-differs from the one it replaces in its text alone (body, render, reading time; not its title,
-date, tags, language, publish or any other frontmatter), the site keeps its shape: the same
-posts in the same order, the same lists, tags, pages, sides and related posts. Then:
+since are Markdown files that were read then and are still there, only they are read, parsed
+and rendered (through the build cache, as in a build), and then one of two ways:
 
-  - only those files are read, parsed and rendered (through the build cache, as in a build);
-  - only pages that read one of them beyond its settled fields are made again (sitegen.reading:
-    noted while the page rendered; for a page this process has not rendered and the cache
-    does not say, its reach: every document its context and template calls led to,
-    sitegen.fingerprint); every other page stays on disk (a list of titles, a tag page ...);
-  - the generated files that read only the settled fields (`build.SETTLED`: sitemap, robots,
+- Their text alone changed (body, render, reading time; not the title, date, tags, language,
+  publish or any other frontmatter): the site keeps its shape, the same posts in the same
+  order, the same lists, tags, pages, sides and related posts.
+  - Only pages that read one of them beyond its settled fields are made again
+    (sitegen.reading: noted while the page rendered; for a page this process has not rendered
+    and the cache does not say, its reach: every document its context and template calls led
+    to, sitegen.fingerprint); every other page stays on disk (a list of titles, a tag page ...).
+  - The generated files that read only the settled fields (`build.SETTLED`: sitemap, robots,
     web manifest, llms.txt) stay, and so do the feeds when no changed post is among their
-    newest; llms-full.txt is spliced (only the changed pieces made, the rest copied in the
-    kernel) and _headers made again;
-  - links are checked as in a build, and the changed files switched in place (sitegen.output).
+    newest.
+- Their frontmatter changed too (a title, tags, a date ...): the site is assembled again from
+  the last one's documents with the changed ones in their place, and every page's context is
+  made for the old site and the new. A page stays on disk when its template, its context and
+  the templates' globals show the same as then (sitegen.likeness: an unchanged document is the
+  very same object in both, a changed one stands for its old self) and its reach holds none of
+  the changed documents; every other page is made again, a new one (a new tag's page) too.
+  Every generated file is made again. A page that would go (a tag no post has any more, a post
+  now a draft) leaves it to the full build, whose link check covers every document.
+
+Either way llms-full.txt is spliced (only the changed pieces made, the rest copied in the
+kernel; made whole when the documents' order changed), _headers made again, the changed
+documents' links checked as in a build, and the changed files switched in place
+(sitegen.output).
 
 The output is the one a full build of the same files makes, byte for byte (tests/sitegen/
 test_live.py compares them). Anything else (a new, removed or renamed file, an image, the
-theme, site.toml, a changed title or tag, a problem to report, an offline site) goes to
-`build.build_site`, which then gives the next `Last`.
+theme, site.toml, a problem to report, an offline site) goes to `build.build_site`, which then
+gives the next `Last`.
 """
 
 from __future__ import annotations
