@@ -20,6 +20,7 @@ build killed at any point leaves either the previous or the new cache.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import sqlite3
 import threading
@@ -56,7 +57,10 @@ def _source_digest() -> str:
     return digest(*(path.read_bytes() for path in sorted(folder.rglob("*.py"))))
 
 
+@functools.lru_cache(maxsize=1)
 def stamp() -> str:
+    """The cache's stamp: what this process's code and libraries are (the same for its life,
+    whatever is installed meanwhile: it runs the code it loaded); found once, ~25 ms."""
     from . import __version__
 
     versions = []
