@@ -10,7 +10,7 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Iterator
+from typing import Iterator, NoReturn
 from pathlib import Path
 
 from . import __version__
@@ -221,3 +221,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 
+def run() -> NoReturn:
+    """The `sitegen` command: `main`, then out without tearing the heap down object by object
+    (after a build at 5,000 posts that is ~0.2 s of a one-second rebuild, spent freeing what the
+    kernel frees at once). Nothing is left to run then: the cache is committed and closed, every
+    file written and closed, worker pools joined, the old output folder's removal detached
+    (sitegen.output)."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
