@@ -57,7 +57,7 @@ from .markdown import render_markdown
 from .options import BuildOptions
 from .reading import TEXT
 from .references import check_references
-from .render import Theme, render_site
+from .render import Theme, page_paths, render_site
 from .likeness import Likeness
 from .site import AssetData, Post, Site, TagGroup, assemble
 from .sources import Listing, SourceFile, ignored, read_file, relative
@@ -311,6 +311,8 @@ def _patch(last: Last, saved: Mapping[PurePosixPath, SourceFile], sources: Mappi
         reassembled = _reassembled(last, new)
         if reassembled is None:
             return None  # the full build reports the problem
+        if not page_paths(reassembled) >= page_paths(site):
+            return None  # a page would go (a tag no post has now ...): the full build checks every link to it
         shown = _Shown(cache, last.theme.env)
         try:
             render_site(site, last.theme, shown)  # the last build's contexts, nothing rendered

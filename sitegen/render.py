@@ -229,6 +229,19 @@ def _stream(batch: _Batch, workers: int) -> Iterator[Rendered]:
         _BATCH = None
 
 
+def page_paths(site: Site) -> set[str]:
+    """The output path of every page `render_site` makes of the site, found without making a
+    context (tests/sitegen/test_render.py holds the two to the same list)."""
+    config = site.config
+    paths = {document.url + "index.html" for document in site.documents}
+    for side in sides(site):
+        chunks = max(1, -(-len(side.documents) // config.per_page))
+        paths.update(side.prefix + ("index.html" if number == 1 else f"page/{number}/index.html") for number in range(1, chunks + 1))
+        paths.update((side.prefix + "tags/index.html", side.prefix + "404.html"))
+        paths.update(f"{side.prefix}tags/{group.tag.slug}/index.html" for group in side.tags)
+    return paths
+
+
 def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, stage: Path | None = None,
                 workers: int = 1) -> dict[str, bytes | Kept | Copied | Staged]:
     """With a `store`, a page whose template context, globals and templates digest the same as

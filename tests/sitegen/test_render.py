@@ -5,6 +5,8 @@ related posts, series, reading time, revision and its date, the favicon."""
 from __future__ import annotations
 
 import re
+
+import pytest
 from pathlib import Path
 
 from sitegen.build import build_files
@@ -140,3 +142,20 @@ def test_a_template_call_is_noted_as_its_arguments_and_result_whatever_was_noted
     texts = [text for (text,) in first]
     assert len(set(texts)) == len(texts)
     assert orjson.loads(texts[1]) == ["same", [[True]], {}, prints.of(True)]
+
+
+@pytest.mark.parametrize("per_page", [1, 2, 10])
+def test_page_paths_names_every_page_the_render_makes(make_site, per_page: int) -> None:  # type: ignore[no-untyped-def]
+    from sitegen.build import read_site
+    from sitegen.render import Theme, page_paths, render_site
+
+    from .conftest import REPO, SITE_TOML
+
+    options = make_site({**{f"blog/p{i}/index.md": post(title=f"P{i}", date=f"2026-01-{i + 1:02d}", tags=f"[t{i % 3}, 음악]")
+                            for i in range(5)},
+                         "blog/p1/en-GB.md": post(title="P1 in English", date="2026-01-02", tags="[solo]"),
+                         "about/index.md": post(title="About"), "about/en-GB.md": post(title="About me")},
+                        SITE_TOML + f"per_page = {per_page}\n")
+    site = read_site(options)
+    made = {path for path in render_site(site, Theme.load(REPO / "theme")) if path.endswith(".html")}
+    assert page_paths(site) == made
