@@ -80,12 +80,12 @@ class CachedPages:
         self.folders: set[str] = set()
         self.out = out
         self.manifest = manifest or {}
-        self.known: dict[str, Any] | None = None
+        self.known: dict[str, bytes] | None = None  # page entries as stored, each decoded when its page is asked for
         self.reaches: dict[str, tuple[frozenset[str], frozenset[str] | None]] = {}  # page -> (reach, reading): sitegen.live
 
     digests = True  # pages are looked up and remembered by digest
 
-    def untouched(self, path: str) -> output.Kept | output.Staged | None:
+    def untouched(self, path: str) -> output.Kept | output.Staged | output.Copied | None:
         return None
 
     def settled(self, path: str, template: str, context: dict[str, Any]) -> output.Kept | None:
@@ -96,8 +96,11 @@ class CachedPages:
 
     def reuse(self, path: str, inputs: str) -> tuple[bytes | output.Kept | output.Staged, list[str], frozenset[str] | None] | None:
         if self.known is None:
-            self.known = dict(self.cache.entries("page"))
-        entry = self.known.pop(path, None)
+            self.known = self.cache.stored("page")
+        blob = self.known.pop(path, None)
+        entry = self.cache.unpacked("page", path, blob) if blob is not None else None
+        if blob is not None and entry is None:  # damaged: the cache was discarded, trust none of it
+            self.known = {}
         if not (isinstance(entry, list) and len(entry) in (3, 4)) or entry[0] != inputs:
             return None
         calls, html_digest = list(entry[1]), str(entry[2])

@@ -2,26 +2,37 @@
 
 The dev server keeps what its last good build left (`Last`: the site, every content file it
 read, the theme, each page's reach and the manifest it wrote). When the only files that changed
-since are Markdown files that were read then and are still there, and each one's new document
-differs from the one it replaces in its text alone (body, render, reading time; not its title,
-date, tags, language, publish or any other frontmatter), the site keeps its shape: the same
-posts in the same order, the same lists, tags, pages, sides and related posts. Then:
+since are Markdown files that were read then and are still there, only they are read, parsed
+and rendered (through the build cache, as in a build), and then one of two ways:
 
-  - only those files are read, parsed and rendered (through the build cache, as in a build);
-  - only pages that read one of them beyond its settled fields are made again (sitegen.reading:
-    noted while the page rendered; for a page this process has not rendered and the cache
-    does not say, its reach: every document its context and template calls led to,
-    sitegen.fingerprint); every other page stays on disk (a list of titles, a tag page ...);
-  - the generated files that read only the settled fields (`build.SETTLED`: sitemap, robots,
+- Their text alone changed (body, render, reading time; not the title, date, tags, language,
+  publish or any other frontmatter): the site keeps its shape, the same posts in the same
+  order, the same lists, tags, pages, sides and related posts.
+  - Only pages that read one of them beyond its settled fields are made again
+    (sitegen.reading: noted while the page rendered; for a page this process has not rendered
+    and the cache does not say, its reach: every document its context and template calls led
+    to, sitegen.fingerprint); every other page stays on disk (a list of titles, a tag page ...).
+  - The generated files that read only the settled fields (`build.SETTLED`: sitemap, robots,
     web manifest, llms.txt) stay, and so do the feeds when no changed post is among their
-    newest; llms-full.txt is spliced (only the changed pieces made, the rest copied in the
-    kernel) and _headers made again;
-  - links are checked as in a build, and the changed files switched in place (sitegen.output).
+    newest.
+- Their frontmatter changed too (a title, tags, a date ...): the site is assembled again from
+  the last one's documents with the changed ones in their place, and every page's context is
+  made for the old site and the new. A page stays on disk when its template, its context and
+  the templates' globals show the same as then (sitegen.likeness: an unchanged document is the
+  very same object in both, a changed one stands for its old self) and its reach holds none of
+  the changed documents; every other page is made again, a new one (a new tag's page) too.
+  Every generated file is made again. A page that would go (a tag no post has any more, a post
+  now a draft) leaves it to the full build, whose link check covers every document.
+
+Either way llms-full.txt is spliced (only the changed pieces made, the rest copied in the
+kernel; made whole when the documents' order changed), _headers made again, the changed
+documents' links checked as in a build, and the changed files switched in place
+(sitegen.output).
 
 The output is the one a full build of the same files makes, byte for byte (tests/sitegen/
 test_live.py compares them). Anything else (a new, removed or renamed file, an image, the
-theme, site.toml, a changed title or tag, a problem to report, an offline site) goes to
-`build.build_site`, which then gives the next `Last`.
+theme, site.toml, a problem to report, an offline site) goes to `build.build_site`, which then
+gives the next `Last`.
 """
 
 from __future__ import annotations
@@ -171,7 +182,7 @@ def restore(last: Last, cache: Cache) -> tuple[BuildResult, Last] | None:
     except OSError:
         return None  # the full build says why
     try:
-        store = _Restored(cache, last.manifest, last.reaches, stage)
+        store = _Restored(cache, last.manifest, last.reaches, stage, {d.source_url: d.display for d in site.documents})
         try:
             files: dict[str, Any] = dict(render_site(site, last.theme, store))
         except Exception:  # noqa: BLE001 (a template failing now failed the last build too: the full build says where)
@@ -203,9 +214,12 @@ class _Restored(CachedPages):
     digests = False
 
     def __init__(self, cache: Any, manifest: output.Manifest,
-                 before: Mapping[str, tuple[frozenset[str], frozenset[str] | None]], stage: Path):
+                 before: Mapping[str, tuple[frozenset[str], frozenset[str] | None]], stage: Path,
+                 published: Mapping[str, str]):
+        """`published`: each post's published Markdown (output path) -> its content file."""
         super().__init__(cache, None, manifest, stage)
         self.before = before
+        self.published = published
         wanted = {path: manifest[path][0] for path in before if path in manifest}
         blobs = cache.blobs("html", wanted.values())
 
@@ -225,11 +239,26 @@ class _Restored(CachedPages):
             for done in pool.map(staged, [paths[start:start + 256] for start in range(0, len(paths), 256)]):
                 self.staged.update(done)
 
-    def untouched(self, path: str) -> output.Staged | None:
+    def untouched(self, path: str) -> output.Staged | output.Copied | None:
         found = self.staged.get(path)
         if found is not None:
             self.reaches[path] = self.before[path]
-        return found
+            return found
+        return self._published(path)
+
+    def _published(self, path: str) -> output.Copied | None:
+        """A post's Markdown, published as written: its file copied (in the kernel, not read
+        and decoded), when it is the one the last build published (the caller knows the file
+        is unchanged since; the same size: no byte-order mark left out)."""
+        source, entry = self.published.get(path), self.manifest.get(path)
+        if source is None or not isinstance(entry, list) or len(entry) != 4:
+            return None
+        try:
+            if os.stat(source).st_size != entry[1]:
+                return None
+        except OSError:
+            return None
+        return output.Copied(entry[0], Path(source))
 
 
 class _Untouched(CachedPages):

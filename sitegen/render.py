@@ -118,7 +118,7 @@ class PageStore(Protocol):
 
     def memo(self, kind: str, key: str, compute: Callable[[], Any]) -> Any: ...
 
-    def untouched(self, path: str) -> Kept | Staged | None:
+    def untouched(self, path: str) -> Kept | Staged | Copied | None:
         """The page as the last build left it, when nothing it reached changed (sitegen.live);
         None: decide by its digest."""
         ...

@@ -1,4 +1,4 @@
-"""`sitegen build` after some posts' text changed: the last build taken up where it stopped.
+"""`sitegen build` after some posts changed: the last build taken up where it stopped.
 
 `sitegen serve` keeps its last build in memory and redoes only what a saved post changes
 (sitegen.live). A `sitegen build` starts a new process each time, so a build leaves the same
@@ -14,7 +14,8 @@ The next build compares the content folder's metadata with it (`changed`). When 
 input is the same, the output folder still holds what the last build wrote, and the only
 files that differ are Markdown files that were read then, the site is assembled again from the
 records (`Resting` documents read their text and render only if a page asks for them) and
-handed to `live.patch`, which redoes only what those files' text changes or says it cannot.
+handed to `live.patch`, which redoes only what those files change (their text, their titles,
+tags or dates) or says it cannot.
 Anything else is a full build, which leaves the state for the next one.
 """
 

@@ -110,6 +110,21 @@ def test_a_removed_output_folder_is_written_again_from_the_cache(site: BuildOpti
     assert tree(site.out) == clean_tree(site)
 
 
+def test_a_restored_folder_publishes_each_post_as_written_byte_order_mark_left_out(make_site) -> None:  # type: ignore[no-untyped-def]
+    """A post's published Markdown is its file, copied as it is, unless the build left out a
+    byte-order mark: then it is the text without it, as a full build writes it."""
+    options = make_site({**POSTS, "blog/bom/index.md": "\ufeff" + post(title="BOM", date="2026-02-01", body="Marked.\n"),
+                         "blog/crlf/index.md": post(title="CRLF", date="2026-02-02", body="Line one.\r\nLine two.\r\n")})
+    age(options.config.parent)
+    build_site(options)
+    want = tree(options.out)
+    assert not want["bom/index.md"].startswith(b"\xef\xbb\xbf") and b"\r\n" in want["crlf/index.md"]
+    shutil.rmtree(options.out)
+    result = build_site(options)
+    assert "restore" in result.timings, result.timings
+    assert tree(options.out) == want == clean_tree(options)
+
+
 def test_the_warnings_of_the_files_not_read_again_are_still_given(make_site) -> None:  # type: ignore[no-untyped-def]
     options = make_site({**POSTS, "blog/p1/pic.png": b"\x89PNG\r\n\x1a\n",
                          "blog/p1/index.md": post(title="Post 1", date="2026-01-02", tags="[t1]", body="![](pic.png)\n")})
