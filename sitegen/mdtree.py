@@ -30,7 +30,6 @@ from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 
 from .mdplugins.links import _external_rel_html, _prefixed_html, _scan_html, caption_alt, is_external, is_local, is_relative
@@ -60,6 +59,13 @@ _PLAIN_URL = re.compile(  # http(s) on a lowercase host, or a relative path with
     r"|(?!//)(?:[A-Za-z0-9\-._~/?#!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)\Z"
 )
 _new = object.__new__
+
+
+def _escape(text: str) -> str:
+    """markdown-it-py's escapeHtml (& < > "), without its four passes over a text that has none."""
+    if "&" in text or "<" in text or ">" in text or '"' in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return text
 _DELIMITER_ROW = re.compile(r"[ \t>]*\|?[ \t]*:?-+:?[ \t]*(\||$)")
 
 
@@ -208,10 +214,11 @@ class _Builder:
             quoted = starts_quoted
         footnotes = None
         for node in root.children:
-            if node.name == "footnote_container":
+            name = node.name
+            if name == "footnote_container":
                 footnotes = node
             else:
-                self.block(node, tight=False)
+                self.block(node, tight=False, name=name)
         lines = self.text_lines
         if "|" in self.text and self.tables != sum(
             1 for i, line in enumerate(lines) if ("|" in line or (i and "|" in lines[i - 1])) and _DELIMITER_ROW.match(line)
@@ -296,8 +303,9 @@ class _Builder:
             self.inline(nodes, line)
             self.close("p")
 
-    def block(self, node: Any, *, tight: bool) -> None:
-        name = node.name
+    def block(self, node: Any, *, tight: bool, name: str = "") -> None:
+        """`name`: the node's, when the caller has it (a Rust node's attribute is made anew at each look)."""
+        name = name or node.name
         if name == "paragraph":
             self.paragraph(node.children, self.line(node.srcmap[0]) + 1, tight)
         elif name in ("heading", "lheading"):
@@ -315,10 +323,10 @@ class _Builder:
                     number += 1
                     slug = f"{base}-{number}"
                 self.slugs.add(slug)
-                after = f' <a class="anchor" href="#{escapeHtml(slug)}" aria-hidden="true" tabindex="-1">#</a>'
+                after = f' <a class="anchor" href="#{_escape(slug)}" aria-hidden="true" tabindex="-1">#</a>'
             index = len(self.parts)
             self.headings.append({"level": level, "text": text, "id": slug, "line": first + 1, "index": index})
-            self.open(f"h{level}", f' id="{escapeHtml(slug)}"' if slug else "")
+            self.open(f"h{level}", f' id="{_escape(slug)}"' if slug else "")
             self.inline(node.children, first + 1, after)
             self.close(f"h{level}")
             self.heading_ends[index] = len(self.parts)
@@ -383,16 +391,19 @@ class _Builder:
         tag = "ol" if ordered else "ul"
         attrs = ""
         if ordered and node.meta.get("start", 1) != 1:
-            attrs = f' start="{escapeHtml(str(node.meta["start"]))}"'
+            attrs = f' start="{_escape(str(node.meta["start"]))}"'
         self.open(tag, attrs)
-        tight = not any(child.name == "paragraph" for item in node.children for child in item.children)
+        items = []
         for item in node.children:
             if item.name != "list_item":
                 raise Unsupported(item.name)
+            items.append([(child.name, child) for child in item.children])
+        tight = not any(name == "paragraph" for children in items for name, _ in children)
+        for children in items:
             self.open("li")
             run: list[Any] = []  # inline nodes of a tight item's hidden paragraph
-            for child in item.children:
-                if child.name in _INLINE:
+            for name, child in children:
+                if name in _INLINE:
                     if not tight:
                         raise Unsupported("inline content in a loose list")
                     run.append(child)
@@ -400,9 +411,9 @@ class _Builder:
                 if run:
                     self.paragraph(run, self.line(run[0].srcmap[0]) + 1, True)
                     run = []
-                if tight and child.name == "paragraph":
+                if tight and name == "paragraph":
                     raise Unsupported("a paragraph in a tight list")
-                self.block(child, tight=tight)
+                self.block(child, tight=tight, name=name)
             if run:
                 self.paragraph(run, self.line(run[0].srcmap[0]) + 1, True)
             self.close("li")
@@ -487,9 +498,9 @@ class _Builder:
                     raise Unsupported("a backtick left as text")  # where code spans end differs
                 if ("@" in content or ":" in content or "w." in content or "W." in content) and _AUTOLINKABLE.search(content):
                     raise Unsupported("a bare URL or address")
-                parts.append(escapeHtml(content))
+                parts.append(_escape(content))
             elif name == "text_special":
-                parts.append(escapeHtml(node.meta["content"]))
+                parts.append(_escape(node.meta["content"]))
             elif name == "softbreak":
                 parts.append("\n")
             elif name == "hardbreak":
@@ -503,7 +514,7 @@ class _Builder:
                 code = "".join(child.meta["content"] for child in node.children)
                 self.dollars += code.count("$")
                 self.tildes += code.count("~")
-                parts.append("<code>" + escapeHtml(code) + "</code>")
+                parts.append("<code>" + _escape(code) + "</code>")
             elif name == "html_inline":
                 content = node.meta["content"]
                 _scan_html(content, line, self.targets)
@@ -524,7 +535,7 @@ class _Builder:
                 if not url.lower().startswith(("http://", "https://")) or node.meta.get("url") is None:
                     raise Unsupported("an e-mail or other autolink")
                 self.link_open(self.md.normalizeLink(url), None, parts, line)
-                parts.append(escapeHtml(self.md.normalizeLinkText(url)) + "</a>")
+                parts.append(_escape(self.md.normalizeLinkText(url)) + "</a>")
             elif name == "image":
                 self.image(node, parts, line)
             elif name == "footnote_ref":
@@ -544,13 +555,13 @@ class _Builder:
     def link_open(self, href: str, title: str | None, parts: list[str], line: int, external: bool | None = None) -> None:
         """external: whether href is sitegen.mdplugins.links.is_external, when known already."""
         self.targets.append({"kind": "link", "target": href, "line": line, "alt": None})
-        attrs = f' href="{escapeHtml(href)}"'
+        attrs = f' href="{_escape(href)}"'
         if title is not None:
-            attrs += f' title="{escapeHtml(title)}"'
+            attrs += f' title="{_escape(title)}"'
         if is_external(href, self.site_host) if external is None else external:
             attrs += ' rel="nofollow noopener"'
         elif self.link_prefix and is_relative(href):
-            attrs = f' href="{escapeHtml(self.link_prefix + href)}"' + attrs[len(f' href="{escapeHtml(href)}"'):]
+            attrs = f' href="{_escape(self.link_prefix + href)}"' + attrs[len(f' href="{_escape(href)}"'):]
         parts.append(f"<a{attrs}>")
 
     def not_before_parenthesis(self, node: Any) -> None:
@@ -577,7 +588,7 @@ class _Builder:
                 attrs += [("width", str(size[0])), ("height", str(size[1]))]
         if self.link_prefix and is_relative(src):
             src = self.link_prefix + src
-        parts.append(f'<img src="{escapeHtml(src)}"' + "".join(f' {k}="{escapeHtml(v)}"' for k, v in attrs) + " />")
+        parts.append(f'<img src="{_escape(src)}"' + "".join(f' {k}="{_escape(v)}"' for k, v in attrs) + " />")
 
     def link(self, url: str) -> tuple[str, str | None]:
         """markdown-it-pyrs gives a destination percent-encoded and unescaped already; one written

@@ -193,7 +193,12 @@ def _render_into(indices: list[int]) -> list[Rendered] | None:
             target = str(batch.stage / safe_path(path))
             folder = os.path.dirname(target)
             if folder not in folders:
-                os.makedirs(folder, exist_ok=True)
+                try:
+                    os.mkdir(folder)  # a page's own folder, most often in one already made: no look first
+                except FileExistsError:
+                    pass
+                except FileNotFoundError:
+                    os.makedirs(folder, exist_ok=True)
                 folders.add(folder)
             with open(target, "wb") as file:
                 file.write(data)

@@ -61,6 +61,8 @@ _QUICK = re.compile(r"<(base|meta|link|frame|applet|iframe|embed|object|style)|s
 # `_QUICK` itself. tests/sitegen/test_safety.py checks both agree.
 _WORDS = ("<base", "<meta", "<link", "<frame", "<applet", "<iframe", "<embed", "<object", "<style", "script",
           "data:", "srcset", "url(", "@import", "-moz-binding")
+_TAG_WORDS = re.compile("<(?:" + "|".join(word[1:] for word in _WORDS if word.startswith("<")) + ")")  # one pass for these
+_OTHER_WORDS = tuple(word for word in _WORDS if not word.startswith("<"))
 _FOLDS_TO_ASCII = ("\u0130", "\u0131", "\u017f", "\u212a")  # İ ı ſ K (Kelvin)
 _STYLE_ESCAPE = re.compile(r"style[^>]*\\")
 _HANDLER = re.compile(r"on[a-z]+\s*=")
@@ -75,7 +77,7 @@ def might_be_unsafe(text: str) -> bool:
     if not text.isascii() and any(char in text for char in _FOLDS_TO_ASCII):
         return _QUICK.search(text) is not None
     lower = text.lower()
-    if any(word in lower for word in _WORDS):
+    if any(word in lower for word in _OTHER_WORDS) or _TAG_WORDS.search(lower) is not None:
         return True
     if "\\" in lower and "style" in lower and _STYLE_ESCAPE.search(lower):
         return True
