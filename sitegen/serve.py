@@ -308,7 +308,8 @@ class DevServer:
             what = "is in use (another server?)" if exc.errno == errno.EADDRINUSE else f"cannot be opened ({exc.strerror})"
             raise BuildError([Problem(f"{self.host}:{self.port}", None, f"port {self.port} {what}: pass --port N with another number, or stop the other server")]) from None
         self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.serving = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.serving.start()
         self.observer = Observer()
         handler = _Events(self._changed)
         watched = [self.options.content, self.options.theme_dir, self.options.config.resolve().parent]
@@ -347,12 +348,18 @@ class DevServer:
             self.rebuild(f"rebuilt after {names} changed", list(changes))
 
     def stop(self) -> None:
+        """Stop whatever `start` started (all of it, or what it got to before an error or a Ctrl-C)."""
         self._stop.set()
         self.state.stop()
-        self.observer.stop()
-        self.observer.join(timeout=5)
-        self.server.shutdown()
-        self.server.server_close()
+        observer, server = getattr(self, "observer", None), getattr(self, "server", None)
+        if observer is not None:
+            observer.stop()
+            if observer.is_alive():
+                observer.join(timeout=5)
+        if server is not None:
+            if getattr(self, "serving", None) is not None:
+                server.shutdown()  # waits for serve_forever, which must have been started
+            server.server_close()
 
 
 def serve(options: BuildOptions, *, port: int = 8000, host: str = "127.0.0.1", scratch_out: bool = False) -> int:
@@ -373,12 +380,12 @@ def serve(options: BuildOptions, *, port: int = 8000, host: str = "127.0.0.1", s
         dev = DevServer(options, port=port, host=host)
         dev.rebuild("built")
         try:
-            dev.start()
-        except BuildError as error:
-            for problem in error.problems:
-                print(problem, file=sys.stderr)
-            return 1
-        try:
+            try:
+                dev.start()  # a Ctrl-C while it starts (serving already, not yet watching) stops it too
+            except BuildError as error:
+                for problem in error.problems:
+                    print(problem, file=sys.stderr)
+                return 1
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:

@@ -127,6 +127,33 @@ def test_a_port_in_use_is_one_line(make_site, capsys) -> None:  # type: ignore[n
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
+def test_a_ctrl_c_while_the_server_starts_stops_it_cleanly(make_site, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Serving begins before watching does: a Ctrl-C in between (a reader already got a page)
+    still stops the server, closes its port and ends with 0, as one at any later moment."""
+    import socket
+
+    from sitegen import serve as serving
+
+    options = make_site({"blog/hello/index.md": post()})
+    started: list[DevServer] = []
+
+    def interrupted(self: DevServer) -> None:
+        started.append(self)
+        self.server = serving.SiteServer(self.options.out.resolve(), (self.host, self.port), state=self.state)
+        self.port = self.server.server_address[1]
+        raise KeyboardInterrupt  # before the watcher and the serving thread
+
+    monkeypatch.setattr(serving.DevServer, "start", interrupted)
+    try:
+        code = serving.serve(options, port=0)
+    except KeyboardInterrupt:
+        pytest.fail("the Ctrl-C escaped serve(): `sitegen serve` would end with 130, its port perhaps still open")
+    assert code == 0
+    assert "stopping" in capsys.readouterr().out
+    with socket.socket() as probe:  # the port is free again
+        probe.bind(("127.0.0.1", started[0].port))
+
+
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000" "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
 
 
