@@ -5,6 +5,7 @@ killed at any moment leaves a whole site (the old or the new) and a usable cache
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -20,7 +21,8 @@ import pytest
 import zstandard
 
 from sitegen.build import BuildOptions, build_site
-from sitegen.cache import FOLDER, Unreadable, pack, unpack
+from sitegen import cache as cache_module
+from sitegen.cache import FOLDER, Cache, Unreadable, pack, unpack
 
 from .conftest import post
 
@@ -226,3 +228,35 @@ def test_an_entry_is_a_zstd_frame_of_its_json_and_reads_back_exactly() -> None:
     with pytest.raises(Unreadable):
         unpack(blob[:-8])
 
+
+
+def test_entries_moved_out_of_memory_read_back_and_are_stored_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build's entries beyond SPILL_AT wait in a temporary file, not in memory, until the commit."""
+    monkeypatch.setattr(cache_module, "SPILL_AT", 2000)
+    cache = Cache.open(tmp_path / FOLDER)
+    values: dict[str, object] = {f"k{i}": {"html": "본문 " * i, "n": i} for i in range(300)}
+    for key, value in values.items():
+        cache.put("page", key, value)
+    assert cache.spilled  # most of them left memory
+    cache.put("page", "k3", "again")  # an entry put again: the last value stands
+    values["k3"] = "again"
+    assert all(cache.get("page", key) == value for key, value in values.items())
+    cache.commit()
+    cache.close()
+    again = Cache.open(tmp_path / FOLDER)
+    assert again.get_many("page", values) == values
+    assert sorted(p.name for p in (tmp_path / FOLDER).iterdir() if not p.name.startswith(".committed")) == ["cache.sqlite3", "committed.json"]
+
+
+def test_a_build_whose_cache_entries_left_memory_is_exact_and_reused(make_site: Callable[..., BuildOptions], tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache_module, "SPILL_AT", 1)
+    options = make_site(small_blog(4))
+    build_site(options)
+    assert tree(options.out) == clean_tree(options, tmp_path)
+    shutil.rmtree(options.out)
+    (options.content / "blog" / "p9").mkdir()
+    (options.content / "blog" / "p9" / "index.md").write_text(post(title="New"), encoding="utf-8")  # a full build again
+    result = build_site(options)
+    assert result.counts["markdown reused"] >= 4 and result.counts["markdown rendered"] == 1
+    assert tree(options.out) == clean_tree(options, tmp_path)
