@@ -21,7 +21,7 @@ import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
@@ -84,16 +84,24 @@ class Subtree:
 
 @dataclass(frozen=True)
 class Job:
-    """One Markdown body to render, with everything the render reads."""
+    """One Markdown body to render, with everything the render reads. The body is sent as
+    its file's bytes and where it starts in their text (`body`): the bytes are held until
+    the parse ends anyway, while a body cut out in this process would be a copy of its text,
+    and pickling a str caches its UTF-8 form on it (~120 MB at 5,000 Korean posts)."""
 
     key: str
-    body: str
+    data: bytes  # UTF-8 (a BOM kept: `start` counts it)
+    start: int  # where the body starts in data.decode("utf-8")
     site_host: str | None
     line_offset: int
     link_prefix: str
     language: str
     folder: str
     sizes: dict[str, Size]  # the files under the folder that have a size
+
+    @property
+    def body(self) -> str:
+        return self.data.decode("utf-8")[self.start:]
 
 
 @dataclass(frozen=True)
@@ -150,11 +158,12 @@ def render_job(job: Job) -> Done:
         asked.append([src, list(found) if found else None])
         return found
 
+    body = job.body
     rendered = render_markdown(
-        job.body, site_host=job.site_host, line_offset=job.line_offset, image_size=size, link_prefix=job.link_prefix,
+        body, site_host=job.site_host, line_offset=job.line_offset, image_size=size, link_prefix=job.link_prefix,
         language=job.language, diagrams=Asked(_FIGURES, drawings),
     )
-    minutes = reading_minutes(job.body)  # the post's reading time, kept with its render
+    minutes = reading_minutes(body)  # the post's reading time, kept with its render
     quiet = not safety.might_be_unsafe(rendered.html)
     data = rendered_to_json(rendered)
     data["minutes"] = minutes
@@ -219,7 +228,8 @@ def parse_documents(
     problems: list[Problem] = []
     asset_files: dict[PurePosixPath, SourceFile] = {}
     assets = Contents(asset_files)
-    texts: list[tuple[SourceFile, Any, str]] = []
+    # each file's text, let go of (None) as soon as its Document holds it packed (content.PackedText)
+    texts: list[tuple[SourceFile, Any, str] | None] = []
     for source in sources:
         where = locate(source.rel)
         if where is None:
@@ -245,22 +255,24 @@ def parse_documents(
     keys: dict[PurePosixPath, str] = {}
     if memory is not None and cache.path is not None and all(source.stat is not None for source in sources):
         signatures = records.folder_signatures({source.rel: source.stat for source in sources if source.stat}, time.time_ns())
-        for source, _where, _text in texts:
+        for source, _where, _text in texts:  # type: ignore[misc]
             key = records.record_key(source.rel, source.display, signatures.get(source.rel.parent), settings, renderer)
             if key is not None:
                 keys[source.rel] = key
         found_records = cache.get_many("doc", keys.values())
         blobs = cache.blobs("markdown", [str(r["markdown"]) for r in found_records.values()])
-        for source, _where, text in texts:
+        everything = [entry[0] for entry in texts if entry is not None]
+        for index, (source, _where, text) in enumerate(texts):  # type: ignore[misc]
             record = found_records.get(keys.get(source.rel, ""))
             if record is not None and record["markdown"] in blobs:
                 document = records.from_record(record, text, blobs[record["markdown"]], source.rel)
                 if document is not None:
                     remembered[source.rel] = document
                     memory.remembered.add(source.display)
+                    texts[index] = None
         cache.count("documents remembered", len(remembered))
     if remembered:
-        everything, texts = texts, [entry for entry in texts if entry[0].rel not in remembered]
+        texts = [entry for entry in texts if entry is not None]
 
     stored: dict[str, Any] = {}  # each frontmatter is asked for twice (_predict, parse_document)
 
@@ -278,7 +290,9 @@ def parse_documents(
             pass
         return meta
 
-    rendered, inputs, minutes, quiet = _rendered(_predict(texts, config, load_yaml), config, cache, images, by_rel, workers, figures)
+    requests = _predict([entry for entry in texts if entry], config, load_yaml)
+    rendered, inputs, minutes, quiet = _rendered(requests, config, cache, images, by_rel, workers, figures)
+    del requests
 
     def beside(folder: PurePosixPath) -> Callable[[str], bool]:
         return lambda name: PurePosixPath(folder, name) in by_rel
@@ -287,8 +301,8 @@ def parse_documents(
         def render(body: str, offset: int, prefix: str, language: str) -> Rendered:
             slot = (rel, offset, prefix, language)
             if slot not in rendered:  # only when parse_document chose otherwise than predicted
-                more, more_inputs, more_minutes, more_quiet = _rendered([(rel, body, offset, prefix, language)], config, cache, images,
-                                                                        by_rel, 1, figures)
+                more, more_inputs, more_minutes, more_quiet = _rendered([(rel, body, 0, None, offset, prefix, language)], config, cache,
+                                                                        images, by_rel, 1, figures)
                 rendered.update(more)
                 inputs.update(more_inputs)
                 minutes.update(more_minutes)
@@ -306,7 +320,8 @@ def parse_documents(
     markdown: dict[PurePosixPath, str] = {}
     clean: set[PurePosixPath] = set()
     documents: list[Document] = []
-    for source, where, text in texts:
+    for index, (source, where, text) in enumerate(texts):  # type: ignore[misc]
+        texts[index] = None
         document, found = parse_document(
             source.rel, text, config, where, display=source.display,
             asset_exists=beside(source.rel.parent), render=reuse(source.rel), load_yaml=load_yaml,
@@ -314,8 +329,8 @@ def parse_documents(
         problems.extend(found)
         if document is not None:
             # what it was made of: the file, the settings, its place, and what its render read
-            document = replace(document, inputs=digest(source.data, settings, repr(where), source.display, used[source.rel]),
-                               minutes=reading[source.rel], markdown=markdown[source.rel])
+            document = _amended(document, inputs=digest(source.data, settings, repr(where), source.display, used[source.rel]),
+                                minutes=reading[source.rel], markdown=markdown[source.rel])
             documents.append(document)
             if memory is not None and source.rel in keys:
                 memory.recordable[source.display] = (keys[source.rel], markdown[source.rel])
@@ -323,11 +338,21 @@ def parse_documents(
                 memory.quiet.add(source.display)
     if remembered:  # back in the order of the files
         parsed = {document.source: document for document in documents}
-        documents = [d for source, _w, _t in everything if (d := remembered.get(source.rel) or parsed.get(source.rel)) is not None]
+        documents = [d for source in everything if (d := remembered.get(source.rel) or parsed.get(source.rel)) is not None]
     return documents, assets, problems
 
 
-Request = tuple[PurePosixPath, str, int, str, str]  # source, body, line offset, link prefix, language
+def _amended(document: Document, **changes: Any) -> Document:
+    """dataclasses.replace for fields that are not the text: a copy sharing the packed text
+    (replace would unpack it and pack it again: content.PackedText)."""
+    made = object.__new__(type(document))
+    made.__dict__.update(document.__dict__, **changes)
+    return made
+
+
+# source, its text, where the body starts in it, the file's bytes (None: the text's UTF-8), line
+# offset, link prefix, language: the body is not cut out of the text (a copy) until it is read
+Request = tuple[PurePosixPath, str, int, bytes | None, int, str, str]
 Slot = tuple[PurePosixPath, int, str, str]
 
 
@@ -345,7 +370,8 @@ def _predict(texts: list[tuple[SourceFile, Any, str]], config: SiteConfig, load_
             continue
         language = meta.get("language", where.language_from_name or config.default_language) if isinstance(meta, dict) else None
         language = language if isinstance(language, str) and is_language_tag(language) else config.default_language
-        requests.append((source.rel, body, body_line - 1, "../" if where.language_from_name else "", language))
+        requests.append((source.rel, text, len(text) - len(body), source.data, body_line - 1, "../" if where.language_from_name else "",
+                         language))
     return requests
 
 
@@ -356,7 +382,8 @@ def _rendered(
     """Every body's Rendered (from the cache when its input, images and drawings are unchanged,
     else rendered), a digest of what each render read, its reading time in minutes, and the
     renders made now whose HTML has nothing the safety screen looks for."""
-    keys = [markdown_key(body, config.host, offset, prefix, language, rel.parent) for rel, body, offset, prefix, language in requests]
+    keys = [markdown_key(text[start:], config.host, offset, prefix, language, rel.parent)
+            for rel, text, start, _data, offset, prefix, language in requests]
     hits = cache.get_many("markdown", keys)
     result: dict[Slot, Rendered] = {}
     inputs: dict[Slot, str] = {}
@@ -364,7 +391,7 @@ def _rendered(
     quiet: set[Slot] = set()
     missing: list[tuple[Slot, Job]] = []
     under: Subtree | None = None
-    for (rel, body, offset, prefix, language), key in zip(requests, keys, strict=True):
+    for (rel, text, start, data, offset, prefix, language), key in zip(requests, keys, strict=True):
         folder = rel.parent
         hit = hits.get(key)
         if hit is not None:
@@ -379,7 +406,11 @@ def _rendered(
         if under is None:
             under = Subtree(by_rel.names())
         sizes = {str(path): images.at(path) for path in under.get(folder, [])}
-        job = Job(key, body, config.host, offset, prefix, language, str(folder), {k: v for k, v in sizes.items() if v})
+        if data is None:
+            data, start = text[start:].encode("utf-8"), 0
+        elif data.startswith(b"\xef\xbb\xbf"):  # the text is the file's without its BOM
+            start += 1
+        job = Job(key, data, start, config.host, offset, prefix, language, str(folder), {k: v for k, v in sizes.items() if v})
         missing.append(((rel, offset, prefix, language), job))
     cache.count("markdown reused", len(requests) - len(missing))
     cache.count("markdown rendered", len(missing))

@@ -210,3 +210,16 @@ def test_a_template_error_in_a_streamed_render_keeps_the_old_site(make_site, mon
     assert "post.html" in str(caught.value.problems[0]), caught.value.problems
     assert _tree(options.out) == before
     assert sorted(p.name for p in options.out.parent.iterdir() if p.name.startswith(".public.")) == [], "no staging folder left"
+
+
+def test_a_post_saved_with_a_byte_order_mark_builds_as_without_it(make_site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The body is cut where the frontmatter ends, the mark not counted (its first character is
+    a heading's: one character off would make it another heading)."""
+    text = "---\ntitle: 표시\ndate: 2026-03-14\n---\n## 첫 제목\n\n본문 `code`.\n"
+    pages = []
+    for data in (text.encode("utf-8"), b"\xef\xbb\xbf" + text.encode("utf-8")):
+        options = make_site({"blog/marked/index.md": data, **{f"blog/p{i}/index.md": post(title=f"P{i}") for i in range(20)}})
+        build_site(options)
+        pages.append(((options.out / "marked" / "index.html").read_bytes(), (options.out / "marked" / "index.md").read_bytes()))
+    assert pages[0] == pages[1]
+    assert b"<h2" in pages[0][0] and "첫 제목".encode() in pages[0][0]

@@ -121,7 +121,8 @@ def test_a_render_held_packed_is_published_as_the_plain_render_would_be(tmp_path
 
 def test_a_render_held_packed_reads_as_the_render_itself() -> None:
     body = "# Title\n\n## 목차\n\nText with $x^2$, `code` and [a link](https://example.org/).\n\n```python\nprint(1)\n```\n\n## End\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
-    job = Job("key", body, "example.org", 4, "", "ko-KR", "blog/x", {})
+    job = Job("key", ("---\ntitle: x\n---\n" + body).encode("utf-8"), 17, "example.org", 4, "", "ko-KR", "blog/x", {})
+    assert job.body == body
     done = render_job(job)
     assert isinstance(done.rendered, StoredRendered)
     plain = render_markdown(body, site_host="example.org", line_offset=4, language="ko-KR", image_size=lambda src: None)
