@@ -57,7 +57,9 @@ def state(last: live.Last, inputs: snapshot.Snapshot, loaded: "Reaches | None" =
     rows = loaded.loaded if loaded is not None and loaded.names == names else None  # a date moved a post: all numbered again
 
     def numbered(names: frozenset[str]) -> list[int | str]:
-        return sorted((number.get(name, name) for name in names), key=str)
+        """Documents by number (in order: the same reach, the same row), anything else by name."""
+        found = [number.get(name, name) for name in names]
+        return [*sorted(n for n in found if type(n) is int), *sorted(n for n in found if type(n) is str)]
 
     reaches = {}
     for path, reach in last.reaches.items():
