@@ -95,17 +95,19 @@ def changed(saved: Mapping[str, Any], inputs: snapshot.Snapshot) -> list[str] | 
             or inputs.frame_newest_ns >= inputs.taken_ns - snapshot.RACY_NS:
         return None
     files: Mapping[str, list[Any]] = saved["files"]
-    listing = {rel: stat for rel, stat in inputs.listing.items() if not ignored(rel)}
-    if len(listing) != len(files):
-        return None
     found = []
-    for rel, stat in listing.items():
+    matched = 0
+    racy = taken - snapshot.RACY_NS
+    for rel, stat in inputs.listing.items():
         before = files.get(rel)
         if before is None:
+            if ignored(rel):  # (asked only of files the build did not read: most are not)
+                continue
             return None  # a new file (or one whose name is not written as the build wrote it)
-        if tuple(before[1:]) != stat or before[2] >= taken - snapshot.RACY_NS:
+        matched += 1
+        if before[1] != stat[0] or before[2] != stat[1] or before[3] != stat[2] or before[2] >= racy:
             found.append(rel)
-    return found
+    return found if matched == len(files) else None  # else a file went
 
 
 def load(options: BuildOptions, saved: Mapping[str, Any], manifest: output.Manifest, cache: Cache) -> live.Last:
