@@ -63,7 +63,9 @@ def make_site(folder: Path, posts: int) -> Path:
         subprocess.run([sys.executable, str(SHARED / "make_corpus.py"), "--n", str(posts), "--out", str(blog),
                         "--layout", "folders", "--images"], check=True, stdout=subprocess.DEVNULL)
         (site / "site.toml").write_text(SITE_TOML, encoding="utf-8")
-        shutil.copytree(ROOT / "theme", site / "theme")
+    # the checkout's theme, every time: a corpus kept from an earlier run would measure its theme
+    shutil.rmtree(site / "theme", ignore_errors=True)
+    shutil.copytree(ROOT / "theme", site / "theme")
     return site
 
 
