@@ -333,7 +333,7 @@ def _patch(last: Last, saved: Mapping[PurePosixPath, SourceFile], sources: Mappi
 
     llms_full = _llms_full(last, site, changed)
 
-    read = feeds.texts_read(site)
+    read = feeds.texts_read(site) if not reshaped else {}  # (after a reshape every feed is made again)
 
     def keep(path: str) -> Any:
         if not reshaped and (path in build.SETTLED or (path in read and read[path].isdisjoint(changed))):
@@ -347,7 +347,8 @@ def _patch(last: Last, saved: Mapping[PurePosixPath, SourceFile], sources: Mappi
     made, remade = build.generated(site, keep=keep)
     files.update(made)
     files["_headers"] = meta.headers(site, files)
-    if not set(files) >= set(last.manifest) or (set(files) != set(last.manifest) and not reshaped):
+    paths, before_paths = set(files), set(last.manifest)
+    if not paths >= before_paths or (paths != before_paths and not reshaped):
         return None  # a file gone (a link to it would break) or not the same files: a full build decides
     # the other documents' links were checked by the last build, against the same files or fewer
     errors, warnings = check_references(site, files, strict_alt=options.strict_alt, documents=list(new.values()))
