@@ -70,6 +70,7 @@ def values(text: str) -> dict[Any, Any] | None:
     result: dict[Any, Any] = {}
     items: list[Any] | None = None  # the list the last key opened (`key:` and nothing after)
     indent = -1  # its items' indentation, once known
+    last: Any = None  # the key that opened `items`
     try:
         for line in text.split("\n"):
             line = line.rstrip(" ")
