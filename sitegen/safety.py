@@ -58,34 +58,38 @@ _QUICK = re.compile(r"<(base|meta|link|frame|applet|iframe|embed|object|style)|s
 # with `in`, the few patterns with a literal start as case-sensitive searches. Lowering maps
 # letters as IGNORECASE does except for the four characters below, which IGNORECASE matches
 # against ASCII letters (and lower() turns two of them into ASCII): a text with one of them takes
-# `_QUICK` itself. tests/sitegen/test_safety.py checks both agree.
-_WORDS = ("<base", "<meta", "<link", "<frame", "<applet", "<iframe", "<embed", "<object", "<style", "script",
-          "data:", "srcset", "url(", "@import", "-moz-binding")
-_TAG_WORDS = re.compile("<(?:" + "|".join(word[1:] for word in _WORDS if word.startswith("<")) + ")")  # one pass for these
-_OTHER_WORDS = tuple(word for word in _WORDS if not word.startswith("<"))
+# `_QUICK` itself. Everything looked for is ASCII, and no other character lowers to or from
+# ASCII, so the text is searched as UTF-8 with only its ASCII letters lowered (bytes.lower: str.lower
+# of a Korean page was a third of this check), `\s` spelt out as the str patterns read it.
+# tests/sitegen/test_safety.py checks both agree.
+_WORDS = (b"<base", b"<meta", b"<link", b"<frame", b"<applet", b"<iframe", b"<embed", b"<object", b"<style", b"script",
+          b"data:", b"srcset", b"url(", b"@import", b"-moz-binding")
+_TAG_WORDS = re.compile(b"<(?:" + b"|".join(word[1:] for word in _WORDS if word.startswith(b"<")) + b")")  # one pass for these
+_OTHER_WORDS = tuple(word for word in _WORDS if not word.startswith(b"<"))
 _FOLDS_TO_ASCII = ("\u0130", "\u0131", "\u017f", "\u212a")  # İ ı ſ K (Kelvin)
-_STYLE_ESCAPE = re.compile(r"style[^>]*\\")
-_HANDLER = re.compile(r"on[a-z]+\s*=")
-_EXPRESSION = re.compile(r"expression\s*\(")
-_BEHAVIOR = re.compile(r"behavior\s*:")
-_REFERENCE = re.compile(r"&#(?!39;)|&(?!(amp|lt|gt|quot);)[a-z]+;")
+# what `\s` matches in a str (str.isspace), as UTF-8
+_SPACE = rb"(?:[\x09-\x0d\x1c-\x20]|\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80)"
+_STYLE_ESCAPE = re.compile(rb"style[^>]*\\")
+_HANDLER = re.compile(rb"on[a-z]+" + _SPACE + rb"*=")
+_EXPRESSION = re.compile(rb"expression" + _SPACE + rb"*\(")
+_BEHAVIOR = re.compile(rb"behavior" + _SPACE + rb"*:")
+_REFERENCE = re.compile(rb"&#(?!39;)|&(?!(amp|lt|gt|quot);)[a-z]+;")
 
 
 def might_be_unsafe(text: str) -> bool:
     """Whether `text` has anything a finding needs (`_QUICK`); False: nothing to parse."""
-    text = text.replace("\t", "").replace("\n", "").replace("\r", "")  # not str.translate: slow on non-ASCII
     if not text.isascii() and any(char in text for char in _FOLDS_TO_ASCII):
-        return _QUICK.search(text) is not None
-    lower = text.lower()
+        return _QUICK.search(text.replace("\t", "").replace("\n", "").replace("\r", "")) is not None
+    lower = text.encode("utf-8", "surrogatepass").replace(b"\t", b"").replace(b"\n", b"").replace(b"\r", b"").lower()
     if any(word in lower for word in _OTHER_WORDS) or _TAG_WORDS.search(lower) is not None:
         return True
-    if "\\" in lower and "style" in lower and _STYLE_ESCAPE.search(lower):
+    if b"\\" in lower and b"style" in lower and _STYLE_ESCAPE.search(lower):
         return True
-    if "expression" in lower and _EXPRESSION.search(lower):
+    if b"expression" in lower and _EXPRESSION.search(lower):
         return True
-    if "behavior" in lower and _BEHAVIOR.search(lower):
+    if b"behavior" in lower and _BEHAVIOR.search(lower):
         return True
-    return _HANDLER.search(lower) is not None or ("&" in lower and _REFERENCE.search(lower) is not None)
+    return _HANDLER.search(lower) is not None or (b"&" in lower and _REFERENCE.search(lower) is not None)
 
 
 @dataclass(frozen=True)

@@ -165,12 +165,14 @@ def test_what_the_author_may_write_passes(raw: str) -> None:
 
 
 # Pieces the pre-check's patterns are made of, in both cases, with the characters that
-# case-insensitive matching folds onto ASCII letters (İ ı ſ K), Hangul and whitespace.
+# case-insensitive matching folds onto ASCII letters (İ ı ſ K), Hangul, whitespace (what `\s`
+# takes beyond ASCII too: the pre-check searches UTF-8) and a lone surrogate.
 PIECES = ["<", ">", "&", "#", ";", "39;", "=", "(", ":", "\\", "\"", " ", "\t", "\n", "\r", "@", "-", "/", "x",
           "base", "meta", "link", "frame", "applet", "iframe", "embed", "object", "style", "script", "on", "click",
           "data", "src", "set", "url", "import", "expression", "behavior", "moz", "binding", "amp", "lt", "gt",
           "quot", "colon", "s", "k", "i", "Script", "STYLE", "ONLOAD", "Data", "URL", "\u0130", "\u0131", "\u017f",
-          "\u212a", "한글", "ß", "Σ"]
+          "\u212a", "한글", "ß", "Σ", "\u3000", "\xa0", "\x85", "\x1c", "\x0b", "\u2028", "\u202f", "\u1680", "\u205f", "\u2009",
+          "\u200b", "\ud800", "\xc2", "é"]
 
 
 @settings(max_examples=3000, deadline=None, derandomize=True)
@@ -235,3 +237,12 @@ def test_unsafe_html_setting_takes_only_refuse_or_warn(make_site: Callable[..., 
     options = make_site({"blog/a/index.md": post()}, SITE_TOML + 'unsafe_html = "allow"\n')
     with pytest.raises(BuildError, match=r"site\.toml:6: 'unsafe_html' must be \"refuse\" or \"warn\""):
         build_site(options)
+
+
+def test_the_pre_check_reads_every_space_as_the_pattern_does() -> None:
+    spaces = [chr(c) for c in range(0x3001) if chr(c).isspace()]
+    for space in spaces + ["\u00a0\u3000", ""]:
+        for text in (f"<p onclick{space}=x>", f"x{space}:expression{space}(1)", f"a{space}BEHAVIOR{space}: b", f"한글 ONload{space}{space}="):
+            expected = _QUICK.search(text.replace("\t", "").replace("\n", "").replace("\r", "")) is not None
+            assert might_be_unsafe(text) == expected, repr(text)
+    assert not might_be_unsafe("<p>onclick\u200b=x, 한글</p>")  # a zero-width space is no space
