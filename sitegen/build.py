@@ -388,7 +388,7 @@ def build_site(options: BuildOptions, *, inputs: snapshot.Snapshot | None = None
                            config=same.config, summary=(same.pages, same.files))
     from . import resume as resuming  # it builds on sitegen.live, which builds on this module
 
-    previous = cache.get("output", key)
+    previous = ahead.manifest if ahead is not None else cache.get("output", key)
     # the output folder, checked once: what it holds is then known from the manifest alone
     intact = isinstance(previous, dict) and output.still_written(options.out.resolve(), previous,
                                                                  present() if present is not None else False)
