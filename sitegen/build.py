@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import hashlib
+import json
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from typing import Any, Callable, Mapping
 from . import feeds, heap, meta, offline, output, records, safety, sitemap, snapshot, unchanged
 from .cache import Cache, digest
 from .config import SiteConfig
+from .context import related_indexes
 from .options import BuildOptions
 from .diagrams import Mermaid
 from .documents import Memory, parse_documents, worker_count
@@ -151,6 +154,14 @@ class CachedPages:
             found = compute()
             self.cache.put(kind, key, found)
         return found
+
+    def related(self, tags: list[list[str]]) -> list[list[int]]:
+        """context.related_indexes(tags), remembered by the tags."""
+        return self.memo("related", related_key(tags), lambda: related_indexes(tags))
+
+
+def related_key(tags: list[list[str]]) -> str:
+    return hashlib.blake2b(json.dumps(tags).encode(), digest_size=20).hexdigest()
 
 
 def _stat(path: Path | None) -> str:

@@ -47,7 +47,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Mapping
 
 from . import build, feeds, meta, output, safety
-from .build import BuildResult, CachedPages
+from .build import BuildResult, CachedPages, related_key
+from .context import related_again, related_indexes
 from .cache import Cache, unpack
 from .content import Document
 from .diagrams import Mermaid
@@ -59,7 +60,7 @@ from .reading import TEXT
 from .references import check_references
 from .render import Theme, page_paths, render_site
 from .likeness import Likeness
-from .site import AssetData, Post, Site, TagGroup, assemble
+from .site import Post, Site, TagGroup, assemble
 from .sources import Listing, SourceFile, ignored, read_file, relative
 
 
@@ -407,11 +408,12 @@ def _reassembled(last: Last, new: Mapping[PurePosixPath, Document]) -> Site | No
     (None when it has problems: duplicate slugs ...). The drafts it left out stay out."""
     site = last.site
     documents = [new.get(document.source, document) for document in site.documents]
-    reassembled, problems = assemble(site.config, documents, site.asset_data.files
-                                     if isinstance(site.asset_data, AssetData) else {}, drafts=last.options.drafts)
-    if problems or [asset.url for asset in reassembled.assets] != [asset.url for asset in site.assets]:
+    # the copied files are the last build's (a patch changes Markdown files only): not listed again
+    reassembled, problems = assemble(site.config, documents, {}, drafts=last.options.drafts)
+    if problems:
         return None
-    return dataclasses.replace(reassembled, asset_data=site.asset_data, hidden_drafts=site.hidden_drafts + reassembled.hidden_drafts)
+    return dataclasses.replace(reassembled, assets=site.assets, asset_data=site.asset_data,
+                               hidden_drafts=site.hidden_drafts + reassembled.hidden_drafts)
 
 
 class _Shown(CachedPages):
@@ -426,6 +428,7 @@ class _Shown(CachedPages):
         self.env = env
         self.globals: dict[str, Any] | None = None
         self.pages: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.ranked: list[tuple[list[list[str]], list[list[int]]]] = []  # each side's tags and related posts
 
     def untouched(self, path: str) -> output.Kept | None:
         return self._NOTHING if path.endswith(".md") else None  # a post's Markdown: not read
@@ -435,6 +438,11 @@ class _Shown(CachedPages):
             self.globals = dict(self.env.globals)
         self.pages[path] = (template, context)
         return self._NOTHING
+
+    def related(self, tags: list[list[str]]) -> list[list[int]]:
+        found = super().related(tags)
+        self.ranked.append((tags, found))
+        return found
 
 
 class _Reshaped(_Untouched):
@@ -452,6 +460,21 @@ class _Reshaped(_Untouched):
 
     def untouched(self, path: str) -> output.Kept | None:
         return super().untouched(path) if path.endswith(".md") else None  # a page: by its context (below)
+
+    def related(self, tags: list[list[str]]) -> list[list[int]]:
+        """Ranked again only where the changed tags can change it (context.related_again),
+        from the same side's ranking in the last build."""
+        key = related_key(tags)
+        found = self.cache.get("related", key)
+        if found is None:
+            for then, ranked in self.shown.ranked:
+                found = related_again(tags, then, ranked)
+                if found is not None:
+                    break
+            else:
+                found = related_indexes(tags)
+            self.cache.put("related", key, found)
+        return found
 
     def settled(self, path: str, template: str, context: dict[str, Any]) -> output.Kept | None:
         if self.same_globals is None:
