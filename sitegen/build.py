@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from . import feeds, heap, meta, offline, output, records, safety, sitemap, snapshot, unchanged
-from .cache import Cache, digest
+from .cache import Cache, digest, pack_bytes
 from .config import SiteConfig
 from .options import BuildOptions
 from .diagrams import Mermaid
@@ -108,12 +108,12 @@ class CachedPages:
         self.cache.used.update((("page", path), ("html", html_digest)))
         if self.out is not None and self.there(path, html_digest):
             return output.Kept(html_digest, f"{self.out}/{path}"), calls, reading
-        html = self.cache.get("html", html_digest)
-        if not isinstance(html, str):
+        html = self.cache.get_bytes("html", html_digest)
+        if html is None:
             return None
         if self.stage is not None:
-            return output.stage_file(self.stage, path, html.encode("utf-8"), html_digest, self.folders), calls, reading
-        return html.encode("utf-8"), calls, reading
+            return output.stage_file(self.stage, path, html, html_digest, self.folders), calls, reading
+        return html, calls, reading
 
     def there(self, path: str, digest: str) -> bool:
         """out/path is the file the last write made with this digest, untouched since."""
@@ -124,11 +124,11 @@ class CachedPages:
     def remember(self, path: str, inputs: str, data: bytes, calls: list[str], reading: frozenset[str]) -> None:
         html_digest = output.file_digest(data)
         self.cache.put("page", path, [inputs, calls, html_digest, sorted(reading)])
-        self.cache.put("html", html_digest, data.decode("utf-8"))
+        self.cache.put_packed("html", html_digest, pack_bytes(data))
 
     def remember_packed(self, path: str, inputs: str, html_digest: str, packed: bytes, calls: list[str],
                         reading: frozenset[str]) -> None:
-        """`remember`, the HTML's digest taken and the HTML packed (cache.pack) in a worker."""
+        """`remember`, the HTML's digest taken and the HTML packed (cache.pack_bytes) in a worker."""
         self.cache.put("page", path, [inputs, calls, html_digest, sorted(reading)])
         self.cache.put_packed("html", html_digest, packed)
 

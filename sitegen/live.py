@@ -48,7 +48,7 @@ from typing import Any, Iterable, Mapping
 
 from . import build, feeds, meta, output, safety
 from .build import BuildResult, CachedPages
-from .cache import Cache, unpack
+from .cache import Cache, Unreadable, unpack_bytes
 from .content import Document
 from .diagrams import Mermaid
 from .documents import parse_documents, worker_count
@@ -223,13 +223,20 @@ class _Restored(CachedPages):
         wanted = {path: manifest[path][0] for path in before if path in manifest}
         blobs = cache.blobs("html", wanted.values())
 
+        damaged: list[tuple[str, Exception]] = []
+
         def staged(paths: list[str]) -> list[tuple[str, output.Staged]]:
             done = []
             for path in paths:
                 blob = blobs.get(wanted[path])
-                html = unpack(blob) if blob is not None else None
-                if isinstance(html, str):
-                    done.append((path, output.stage_file(stage, path, html.encode("utf-8"), wanted[path], self.folders)))
+                if blob is None:
+                    continue  # rendered again
+                try:
+                    html = unpack_bytes(blob)  # the page's bytes as written: no str made
+                except Unreadable as error:
+                    damaged.append((wanted[path], error))
+                    continue
+                done.append((path, output.stage_file(stage, path, html, wanted[path], self.folders)))
             return done
 
         # decompressing (a zstd codec per thread: sitegen.cache) and writing let go of the GIL: two threads keep both cores busy
@@ -238,6 +245,8 @@ class _Restored(CachedPages):
         with ThreadPoolExecutor(2) as pool:
             for done in pool.map(staged, [paths[start:start + 256] for start in range(0, len(paths), 256)]):
                 self.staged.update(done)
+        if damaged:  # a damaged cache is discarded (here, not in the threads): the documents' renders go with it
+            cache.damaged("html", *damaged[0])
 
     def untouched(self, path: str) -> output.Staged | output.Copied | None:
         found = self.staged.get(path)

@@ -30,6 +30,7 @@ from .snapshot import RACY_NS
 Stat = tuple[int, int, int]  # size, mtime_ns, inode
 
 HEAVY = {"raw", "rendered"}  # not in the record: the file and the render cache hold them
+_RAW_SLOT = vars(Document)["raw"].slot  # where a document holds its packed text (content.PackedText)
 _SMALL = tuple(item.name for item in fields(Document) if item.name not in HEAVY)  # what a record holds, in order
 
 
@@ -113,6 +114,16 @@ class Resting(Document):
         value = shelf.rendered(record) if name == "rendered" else shelf.text(self.display)
         object.__setattr__(self, name, value)
         return value
+
+    @property
+    def body(self) -> str:
+        """The body cut from the file read now, the text not kept (and so not packed, to be
+        unpacked at once: content.PackedText) when nothing has asked for it yet: restoring
+        the output folder reads each body once, for llms-full.txt (0.8 s of 1.3 s there
+        went to packing and unpacking at 5,000 posts)."""
+        if _RAW_SLOT not in self.__dict__:
+            return self.__dict__["_shelf"].text(self.display)[self.body_start:]
+        return self.raw[self.body_start:]
 
 
 class Gone(LookupError):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from hypothesis import HealthCheck, example, given, settings
 
 from sitegen import resume
 from sitegen.build import BuildOptions, BuildResult, build_site
-from sitegen.cache import digest
+from sitegen.cache import FILE, FOLDER, digest
 from sitegen.errors import BuildError
 
 from .conftest import post
@@ -266,3 +267,18 @@ def test_serve_does_not_take_up_a_build_but_makes_a_whole_one_to_keep(site: Buil
     assert server.last is not None
     assert set(map(str, server.last.sources)) == {p.relative_to(site.content).as_posix() for p in site.content.rglob("*") if p.is_file()}
     assert tree(site.out) == clean_tree(site)
+
+
+def test_a_restore_that_finds_a_page_damaged_in_the_cache_drops_the_cache_with_one_warning(site: BuildOptions) -> None:
+    """Pages are restored from the cache as Zstandard frames of their bytes (cache.pack_bytes);
+    one that does not decompress is a damaged cache: discarded with one warning line, and the
+    folder is still the clean build's."""
+    want = tree(site.out)
+    with sqlite3.connect(site.config.parent / FOLDER / FILE) as db:
+        key = db.execute("SELECT key FROM entries WHERE kind = 'html' ORDER BY key LIMIT 1").fetchone()[0]
+        db.execute("UPDATE entries SET value = x'28b52ffd00ff' WHERE kind = 'html' AND key = ?", (key,))
+    shutil.rmtree(site.out)
+    result = build_site(site)
+    warnings = [w for w in result.warnings if "build cache" in w.message]
+    assert len(warnings) == 1 and "discarded" in warnings[0].message, result.warnings
+    assert tree(site.out) == want == clean_tree(site)
