@@ -354,13 +354,19 @@ class Cache:
                 return {}
         return found
 
-    def blobs(self, kind: str, keys: Iterable[str]) -> dict[str, bytes]:
-        """Several entries as stored (compressed), to be decoded later with `unpack`, if ever."""
+    def blobs(self, kind: str, keys: Iterable[str], *, most: bool = False) -> dict[str, bytes]:
+        """Several entries as stored (compressed), to be decoded later with `unpack`, if ever.
+        `most`: the keys are most of the kind's entries (every page's HTML): one scan of the
+        kind, in the file's order, and the others left out, rather than a lookup per key
+        (0.07 s rather than 0.27 s for 6,939 pages at 5,000 posts)."""
         wanted = list(dict.fromkeys(keys))
         self.used.update((kind, key) for key in wanted)
         found: dict[str, bytes] = {}
         if self.db is None:
             return found
+        if most:
+            every = self.stored(kind)
+            return {key: every[key] for key in wanted if key in every}
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
             marks = ",".join("?" * len(chunk))

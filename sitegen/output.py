@@ -70,10 +70,11 @@ class Copied:
     only if it must be written."""
 
     digest: str
-    path: Path
+    path: Path | str
 
     def read(self) -> bytes:
-        return self.path.read_bytes()
+        with open(self.path, "rb") as handle:
+            return handle.read()
 
 
 @dataclass(frozen=True)
@@ -251,7 +252,7 @@ def _write_site(files: Output, out: Path, previous: Manifest, stage: Path | None
         if len(changed) + len(extra) <= min(IN_PLACE_LIMIT, max(64, len(files) // 10)):
             return _switch_in_place(files, out, previous, digests, changed, extra)
     manifest: Manifest = {}
-    copies: list[tuple[str, Path, str]] = []  # (output path, content file, where it goes)
+    copies: list[tuple[str, Path | str, str]] = []  # (output path, content file, where it goes)
     with staged(out, stage) as staging:
         # plain strings and os calls: ~23,000 files at 5,000 posts, pathlib's objects cost more than the writes
         base, there = f"{staging}{os.sep}", f"{out}{os.sep}"
@@ -292,7 +293,7 @@ def _write_site(files: Output, out: Path, previous: Manifest, stage: Path | None
     return manifest
 
 
-def _copy(copies: list[tuple[str, Path, str]]) -> list[tuple[str, os.stat_result]]:
+def _copy(copies: list[tuple[str, Path | str, str]]) -> list[tuple[str, os.stat_result]]:
     """Content files copied as they are (sendfile: their bytes never pass through Python)."""
     done = []
     for path, source, target in copies:

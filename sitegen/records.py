@@ -116,6 +116,14 @@ class Resting(Document):
         return value
 
     @property
+    def raw_utf8(self) -> bytes:
+        """The file's bytes (less a byte-order mark) when its text has not been asked for:
+        read now, not kept (as `body`)."""
+        if _RAW_SLOT not in self.__dict__:
+            return self.__dict__["_shelf"].data(self.display).removeprefix(b"\xef\xbb\xbf")
+        return super().raw_utf8
+
+    @property
     def body(self) -> str:
         """The body cut from the file read now, the text not kept (and so not packed, to be
         unpacked at once: content.PackedText) when nothing has asked for it yet: restoring
@@ -139,9 +147,15 @@ class Shelf:
 
     def text(self, display: str) -> str:
         try:
+            return self.data(display).decode("utf-8").removeprefix("\ufeff")
+        except UnicodeDecodeError as error:
+            raise Gone(f"{display}: {error}") from None
+
+    def data(self, display: str) -> bytes:
+        try:
             with open(display, "rb") as handle:
-                return handle.read().decode("utf-8").removeprefix("\ufeff")
-        except (OSError, UnicodeDecodeError) as error:
+                return handle.read()
+        except OSError as error:
             raise Gone(f"{display}: {error}") from None
 
     def rendered(self, record: Mapping[str, Any]) -> Rendered:

@@ -18,6 +18,7 @@ from sitegen import resume
 from sitegen.build import BuildOptions, BuildResult, build_site
 from sitegen.cache import FILE, FOLDER, digest
 from sitegen.errors import BuildError
+from sitegen.output import file_digest
 
 from .conftest import post
 from .test_incremental import outcome, text_heavy, tree, two_post_blog
@@ -282,3 +283,22 @@ def test_a_restore_that_finds_a_page_damaged_in_the_cache_drops_the_cache_with_o
     warnings = [w for w in result.warnings if "build cache" in w.message]
     assert len(warnings) == 1 and "discarded" in warnings[0].message, result.warnings
     assert tree(site.out) == want == clean_tree(site)
+
+
+def test_a_restored_folders_manifest_is_exact(site: BuildOptions) -> None:
+    """The manifest a restore leaves records each file as written: its digest (taken from the
+    last write for copied files and pages, sitegen.live._copied), size, mtime and inode."""
+    shutil.rmtree(site.out)
+    assert "restore" in build_site(site).timings
+    with sqlite3.connect(site.config.parent / FOLDER / FILE) as db:
+        keys = [key for (key,) in db.execute("SELECT key FROM entries WHERE kind = 'output'")]
+    cache = site.open_cache()
+    try:
+        manifest = cache.get("output", digest(str(site.out.resolve())))
+    finally:
+        cache.close()
+    assert len(keys) == 1 and isinstance(manifest, dict) and "p1/pic.png" in manifest and "p1/index.md" in manifest
+    assert set(manifest) == set(tree(site.out))
+    for path, (found, size, mtime, inode) in manifest.items():
+        st = os.stat(site.out / path)
+        assert (found, size, mtime, inode) == (file_digest((site.out / path).read_bytes()), st.st_size, st.st_mtime_ns, st.st_ino), path
