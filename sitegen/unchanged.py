@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from . import output, snapshot
 from .cache import Cache, digest, stamp
@@ -15,6 +16,9 @@ from .config import SiteConfig
 from .errors import Problem
 from .options import BuildOptions
 from .programs import MERMAID, find_chromium, find_upwards
+
+if TYPE_CHECKING:
+    from .survey import Survey
 
 BUILTIN_THEME = Path(__file__).resolve().parent / "default_theme"
 
@@ -43,15 +47,17 @@ def inputs_snapshot(options: BuildOptions) -> snapshot.Snapshot:
     )
 
 
-def check(options: BuildOptions, cache: Cache, key: str, inputs: snapshot.Snapshot) -> Unchanged | None:
+def check(options: BuildOptions, cache: Cache, key: str, inputs: snapshot.Snapshot,
+          present: "Callable[[], output.Present | None] | None" = None) -> Unchanged | None:
     """The last build's report when it can stand for this one (the cache is then closed:
-    nothing is stored), else None. `key`: the output folder's key in the cache."""
+    nothing is stored), else None. `key`: the output folder's key in the cache; `present`:
+    where the output folder's listing comes from, when the build has one (sitegen.survey)."""
     if cache.path is None or cache.warnings:
         return None
     record = cache.get("record", key)
     previous = cache.get("output", key)
     if not (isinstance(record, dict) and snapshot.same(record.get("inputs"), inputs)
-            and output.still_written(options.out.resolve(), previous)):
+            and output.still_written(options.out.resolve(), previous, present() if present is not None else False)):
         return None
     cache.close()  # nothing to store: the cache keeps every entry as it is
     config = SiteConfig.load(options.config, base_url=options.base_url)
@@ -59,15 +65,15 @@ def check(options: BuildOptions, cache: Cache, key: str, inputs: snapshot.Snapsh
     return Unchanged(int(record["pages"]), int(record["files"]), warnings, config)
 
 
-def check_build(options: BuildOptions) -> tuple[Unchanged | None, snapshot.Snapshot]:
-    """`check` for a `sitegen build` about to start (opens and closes the cache itself);
-    also the snapshot, which the build records if it goes on (`build_site(inputs=...)`)."""
-    inputs = inputs_snapshot(options)
+def check_build(options: BuildOptions, survey: "Survey") -> Unchanged | None:
+    """`check` for a `sitegen build` about to start, with its survey (sitegen.survey: the
+    output folder is listed only when the inputs are the last build's); opens and closes
+    the cache itself."""
     if not options.cache:
-        return None, inputs
+        return None
     cache = options.open_cache()
     try:
-        return check(options, cache, digest(str(options.out.resolve())), inputs), inputs
+        return check(options, cache, digest(str(options.out.resolve())), survey.inputs(), survey.present)
     finally:
         cache.close()
 
