@@ -424,7 +424,7 @@ class Cache:
             self.damaged(kind, key, exc)
             return None
 
-    def damaged(self, kind: str, key: str, error: Exception) -> None:
+    def damaged(self, kind: str, key: str, error: object) -> None:
         """An entry found unreadable (a torn write, a disk error): the cache is discarded."""
         self._discard(f"entry {kind}/{key[:12]} unreadable: {error}")
 

@@ -41,14 +41,13 @@ import dataclasses
 import os
 import shutil
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Mapping
 
-from . import build, feeds, meta, output, safety
+from . import build, feeds, meta, output, safety, staging
 from .build import BuildResult, CachedPages
-from .cache import Cache, Unreadable, unpack_bytes
+from .cache import Cache
 from .content import Document
 from .diagrams import Mermaid
 from .documents import parse_documents, worker_count
@@ -170,10 +169,10 @@ def patch(last: Last, paths: Iterable[Path], cache: Cache | None = None) -> tupl
 def restore(last: Last, cache: Cache) -> tuple[BuildResult, Last] | None:
     """The output folder written again as the last build left it, when nothing it read has
     changed since but the folder is gone or was touched: each page from the build cache by the
-    digest the last write recorded, written into a staging folder as it comes; the rest made
-    again (copied files, feeds, sitemap, llms files ...); a page the cache no longer holds is
-    rendered. None when it has to be a full build. `cache`: open; the caller commits and
-    closes it."""
+    digest the last write recorded, each copied file (an image, a post's Markdown published as
+    written) copied, both into a staging folder by two threads while this one makes the rest
+    again (feeds, sitemap, llms files ...); a page the cache no longer holds is rendered. None
+    when it has to be a full build. `cache`: open; the caller commits and closes it."""
     start = time.perf_counter()
     options, site = last.options, last.site
     out = options.out.resolve()
@@ -181,22 +180,29 @@ def restore(last: Last, cache: Cache) -> tuple[BuildResult, Last] | None:
         stage = output.new_stage(out)
     except OSError:
         return None  # the full build says why
+    writing = None
     try:
-        store = _Restored(cache, last.manifest, last.reaches, stage, {d.source_url: d.display for d in site.documents})
+        copied = _copied(site, last.manifest) or build.copied_files(site, cache)
+        store = _Restored(cache, last.manifest, last.reaches, stage, {**_published(last), **copied})
+        writing = store.writing  # pages and copies written by two processes while this one goes on
         try:
             files: dict[str, Any] = dict(render_site(site, last.theme, store))
         except Exception:  # noqa: BLE001 (a template failing now failed the last build too: the full build says where)
             return None
-        copied = _copied(site, last.manifest) or build.copied_files(site, cache)
         for asset in site.assets:
-            files[asset.url] = copied.get(asset.url) or site.asset_data[asset.url]
+            files[asset.url] = store.untouched(asset.url) or site.asset_data[asset.url]
         made, lengths = build.generated(site, stage=stage)  # llms-full.txt streamed into the stage, not held
         files.update(made)
         files["_headers"] = meta.headers(site, files)
-        if set(files) != set(last.manifest) or lengths is None:
+        whole, damaged = writing.finish()
+        if damaged:  # a damaged cache is discarded: the full build starts cold
+            cache.damaged("html", *damaged[0])
+        if not whole or set(files) != set(last.manifest) or lengths is None:
             return None
         manifest = output.write_site(files, options.out, last.manifest, stage)
     finally:
+        if writing is not None:
+            writing.finish()  # (no writer left behind, whatever happened)
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
     key = build.digest(str(out))
@@ -225,67 +231,52 @@ def _copied(site: Site, manifest: output.Manifest) -> dict[str, output.Copied]:
     return copied
 
 
+def _published(last: Last) -> dict[str, output.Copied]:
+    """Each post's Markdown, published as written: its file copied (in the kernel, not read
+    and decoded), when it is the one the last build published (unchanged since, sitegen.resume;
+    the same size: no byte-order mark left out; else the page store makes it)."""
+    rows = last.sources.rows if isinstance(last.sources, Listing) else {}
+    found: dict[str, output.Copied] = {}
+    for document in last.site.documents:
+        entry, row = last.manifest.get(document.source_url), rows.get(str(document.source))
+        if not isinstance(entry, list) or len(entry) != 4:
+            continue
+        try:
+            size = row[1] if row is not None else os.stat(document.display).st_size
+        except OSError:
+            continue
+        if size == entry[1]:
+            found[document.source_url] = output.Copied(entry[0], document.display)
+    return found
+
+
 class _Restored(CachedPages):
     """The page store of `restore`: a page the last build wrote comes from the build cache by
-    the digest its write recorded, staged at once; any other is made again."""
+    the digest its write recorded, a copied file from its content file, both written into the
+    staging folder by other processes (sitegen.staging) as this one goes on; any other page is
+    made again."""
 
     digests = False
 
     def __init__(self, cache: Any, manifest: output.Manifest,
                  before: Mapping[str, tuple[frozenset[str], frozenset[str] | None]], stage: Path,
-                 published: Mapping[str, str]):
-        """`published`: each post's published Markdown (output path) -> its content file."""
+                 copies: Mapping[str, output.Copied]):
+        """`copies`: output path -> the content file it is a copy of."""
         super().__init__(cache, None, manifest, stage)
         self.before = before
-        self.published = published
         wanted = {path: manifest[path][0] for path in before if path in manifest}
         blobs = cache.blobs("html", wanted.values(), most=True)
+        pages = [(path, key, blobs[key]) for path, key in wanted.items() if key in blobs]  # any other: rendered again
+        # said staged now, written before the write (`writing.finish`)
+        self.staged: dict[str, output.Staged] = {path: output.Staged(key, stage / output.safe_path(path)) for path, key, _ in pages}
+        self.staged.update((path, output.Staged(copy.digest, stage / output.safe_path(path))) for path, copy in copies.items())
+        self.writing = staging.start(stage, pages, sorted(copies.items()), workers=min(2, os.cpu_count() or 1))
 
-        damaged: list[tuple[str, Exception]] = []
-
-        def staged(paths: list[str]) -> list[tuple[str, output.Staged]]:
-            done = []
-            for path in paths:
-                blob = blobs.get(wanted[path])
-                if blob is None:
-                    continue  # rendered again
-                try:
-                    html = unpack_bytes(blob)  # the page's bytes as written: no str made
-                except Unreadable as error:
-                    damaged.append((wanted[path], error))
-                    continue
-                done.append((path, output.stage_file(stage, path, html, wanted[path], self.folders)))
-            return done
-
-        # decompressing (a zstd codec per thread: sitegen.cache) and writing let go of the GIL: two threads keep both cores busy
-        paths = list(wanted)
-        self.staged: dict[str, output.Staged] = {}
-        with ThreadPoolExecutor(2) as pool:
-            for done in pool.map(staged, [paths[start:start + 256] for start in range(0, len(paths), 256)]):
-                self.staged.update(done)
-        if damaged:  # a damaged cache is discarded (here, not in the threads): the documents' renders go with it
-            cache.damaged("html", *damaged[0])
-
-    def untouched(self, path: str) -> output.Staged | output.Copied | None:
+    def untouched(self, path: str) -> output.Staged | None:
         found = self.staged.get(path)
-        if found is not None:
+        if found is not None and path in self.before:
             self.reaches[path] = self.before[path]
-            return found
-        return self._published(path)
-
-    def _published(self, path: str) -> output.Copied | None:
-        """A post's Markdown, published as written: its file copied (in the kernel, not read
-        and decoded), when it is the one the last build published (the caller knows the file
-        is unchanged since; the same size: no byte-order mark left out)."""
-        source, entry = self.published.get(path), self.manifest.get(path)
-        if source is None or not isinstance(entry, list) or len(entry) != 4:
-            return None
-        try:
-            if os.stat(source).st_size != entry[1]:
-                return None
-        except OSError:
-            return None
-        return output.Copied(entry[0], source)
+        return found
 
 
 class _Untouched(CachedPages):

@@ -330,12 +330,53 @@ def _write_site(files: Output, out: Path, previous: Manifest, stage: Path | None
 
 
 def _copy(copies: list[tuple[str, Path | str, str]]) -> list[tuple[str, os.stat_result]]:
-    """Content files copied as they are (sendfile: their bytes never pass through Python)."""
-    done = []
-    for path, source, target in copies:
+    """Content files copied as they are (in the kernel: their bytes never pass through Python)."""
+    return [(path, copy_file(source, target)) for path, source, target in copies]
+
+
+def copy_file(source: Path | str, target: Path | str) -> os.stat_result:
+    """`source` copied to `target` in the kernel (copy_file_range, else sendfile through
+    shutil); the copy's metadata. Plain descriptors: shutil.copyfile's file objects and checks
+    (five stats, a terminal check) cost more than the copy of a 10 KB image, 16,250 times
+    when a site at 5,000 posts is written again from the cache."""
+    if not hasattr(os, "copy_file_range"):
         shutil.copyfile(source, target)
-        done.append((path, os.stat(target)))
-    return done
+        return os.stat(target)
+    src = os.open(source, os.O_RDONLY)
+    try:
+        dst = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            try:
+                copied = 0
+                while done := os.copy_file_range(src, dst, 1 << 30):  # to the end, as the file is now
+                    copied += done
+                if copied == 0 and os.fstat(src).st_size:  # a file system that says nothing is there (procfs ...)
+                    raise OSError("copy_file_range copied nothing")
+            except OSError:  # a file system or kernel without it: from the start, the usual way
+                os.lseek(src, 0, os.SEEK_SET)
+                os.ftruncate(dst, 0)
+                os.lseek(dst, 0, os.SEEK_SET)
+                with open(src, "rb", closefd=False) as reading, open(dst, "wb", closefd=False) as writing:
+                    shutil.copyfileobj(reading, writing)
+            return os.fstat(dst)
+        finally:
+            os.close(dst)
+    finally:
+        os.close(src)
+
+
+def stage_copy(stage: Path, path: str, value: Copied, folders: set[str]) -> Staged:
+    """`stage_file` for a content file published as it is: copied into the staging folder now."""
+    target = stage / safe_path(path)
+    folder = str(target.parent)
+    try:
+        if folder not in folders:
+            os.makedirs(folder, exist_ok=True)
+            folders.add(folder)
+        copy_file(value.path, target)
+    except OSError as exc:
+        raise cannot_write(exc, target) from None
+    return Staged(value.digest, target)
 
 
 def _switch_in_place(files: Output, out: Path, previous: Manifest, digests: Mapping[str, str],
