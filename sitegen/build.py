@@ -364,7 +364,8 @@ def _without_collections(step: Callable[..., Any], *args: Any, **kwargs: Any) ->
 
 
 def build_site(options: BuildOptions, *, inputs: snapshot.Snapshot | None = None,
-               present: "Callable[[], output.Present | None] | None" = None, resume: bool = True) -> BuildResult:
+               present: "Callable[[], output.Present | None] | None" = None, ahead: unchanged.Ahead | None = None,
+               resume: bool = True) -> BuildResult:
     """Build and swap the new site into options.out; on any problem the old output stays.
     Only files whose bytes changed are written (see output.py); the cache remembers what.
     When no input changed since the last build into the same folder (by their metadata,
@@ -372,12 +373,16 @@ def build_site(options: BuildOptions, *, inputs: snapshot.Snapshot | None = None
     posts' text changed, or only the folder, the last build is taken up from the cache and only
     that is redone (sitegen.resume; `resume=False`: never, as `sitegen serve` wants a whole
     build to keep in memory). `inputs`, `present`: the build's survey (sitegen.survey: its
-    snapshot, and where the output folder's listing comes from), when the caller has one."""
+    snapshot, and where the output folder's listing comes from), when the caller has one;
+    `ahead`: what unchanged.check_build handed on (the cache, open)."""
     start = time.perf_counter()
-    cache = options.open_cache()
+    cache = ahead.cache if ahead is not None else options.open_cache()
+    saved = ahead.saved if ahead is not None else None
+    if ahead is not None:
+        ahead.saved = None  # (held here only: a full build frees it)
     key = digest(str(options.out.resolve()))
     inputs = inputs or unchanged.inputs_snapshot(options)  # taken before anything is read
-    same = unchanged.check(options, cache, key, inputs, present)
+    same = unchanged.check(options, cache, key, inputs, present) if ahead is None else None  # (check_build asked)
     if same is not None:
         return BuildResult(None, {}, same.warnings, {"unchanged": time.perf_counter() - start}, {"nothing changed": 1},
                            config=same.config, summary=(same.pages, same.files))
@@ -387,7 +392,9 @@ def build_site(options: BuildOptions, *, inputs: snapshot.Snapshot | None = None
     # the output folder, checked once: what it holds is then known from the manifest alone
     intact = isinstance(previous, dict) and output.still_written(options.out.resolve(), previous,
                                                                  present() if present is not None else False)
-    resumed = _without_collections(resuming.attempt, options, cache, key, inputs, intact=intact) if resume else None
+    resumed = _without_collections(resuming.attempt, options, cache, key, inputs, intact=intact, saved=saved,
+                                   manifest=previous) if resume else None
+    del saved  # (a full build holds no more than it needs)
     if resumed is not None:
         start = time.perf_counter()
         cache.commit(prune=False)

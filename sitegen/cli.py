@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                 from .unchanged import check_build
 
                 with survey.start(_options(args)) as surveying:  # (taken by a child process)
-                    same = check_build(_options(args), surveying)
+                    same, ahead = check_build(_options(args), surveying)
                     if same is None:
                         from .build import build_site  # (while the child lists the output folder)
 
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
                     if args.timings:
                         print(f"unchanged {took:.0f} ms")
                     return 0
-                result = build_site(_options(args), inputs=inputs, present=lambda: present)
+                result = build_site(_options(args), inputs=inputs, present=lambda: present, ahead=ahead)
                 for warning in result.warnings:
                     print(f"warning: {warning}", file=sys.stderr)
                 if result.site_config.host.split(":")[0] in ("127.0.0.1", "localhost"):
