@@ -299,6 +299,8 @@ def build_files(options: BuildOptions, cache: Cache | None = None, written: outp
         if path in files:
             problems.append(Problem(str(options.content), None, f"two files claim {path}: rename the content file"))
         files[path] = data
+        if isinstance(data, bytes) and not site.config.offline:  # (the feeds, sitemap ...: ~4 MB at 5,000 posts)
+            cache.put_packed("html", output.file_digest(data), pack_bytes(data))  # by digest, as pages: sitegen.live.restore
     if site.config.offline:
         files.update(offline.offline_files(files, site.config))
     files["_headers"] = meta.headers(site, files)

@@ -43,7 +43,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from . import build, feeds, meta, output, safety, staging
 from .build import BuildResult, CachedPages
@@ -183,7 +183,8 @@ def restore(last: Last, cache: Cache) -> tuple[BuildResult, Last] | None:
     writing = None
     try:
         copied = _copied(site, last.manifest) or build.copied_files(site, cache)
-        store = _Restored(cache, last.manifest, last.reaches, stage, {**_published(last), **copied})
+        store = _Restored(cache, last.manifest, last.reaches, stage, {**_published(last), **copied},
+                          also=lambda: output.stage_parts(stage, "llms-full.txt", meta.llms_full_parts(site)))
         writing = store.writing  # pages and copies written by two processes while this one goes on
         try:
             files: dict[str, Any] = dict(render_site(site, last.theme, store))
@@ -191,13 +192,19 @@ def restore(last: Last, cache: Cache) -> tuple[BuildResult, Last] | None:
             return None
         for asset in site.assets:
             files[asset.url] = store.untouched(asset.url) or site.asset_data[asset.url]
-        made, lengths = build.generated(site, stage=stage)  # llms-full.txt streamed into the stage, not held
-        files.update(made)
-        files["_headers"] = meta.headers(site, files)
-        whole, damaged = writing.finish()
+        # a generated file the last build left in the cache (by its digest, as pages) is
+        # written by the writers too, and so is llms-full.txt (every post's text, made by one
+        # of them from the site they forked with); any other is made here
+        made, _ = build.generated(site, keep=lambda path: store.untouched(path) or (LATER if path == "llms-full.txt" else None))
+        whole, damaged, llms_full = writing.finish()
         if damaged:  # a damaged cache is discarded: the full build starts cold
             cache.damaged("html", *damaged[0])
-        if not whole or set(files) != set(last.manifest) or lengths is None:
+        if not whole or llms_full is None:
+            return None
+        made["llms-full.txt"], lengths = llms_full
+        files.update(made)
+        files["_headers"] = meta.headers(site, files)
+        if set(files) != set(last.manifest):
             return None
         manifest = output.write_site(files, options.out, last.manifest, stage)
     finally:
@@ -250,6 +257,9 @@ def _published(last: Last) -> dict[str, output.Copied]:
     return found
 
 
+LATER = output.Kept("", "")  # (what `build.generated` publishes for llms-full.txt until the writers have made it)
+
+
 class _Restored(CachedPages):
     """The page store of `restore`: a page the last build wrote comes from the build cache by
     the digest its write recorded, a copied file from its content file, both written into the
@@ -260,17 +270,21 @@ class _Restored(CachedPages):
 
     def __init__(self, cache: Any, manifest: output.Manifest,
                  before: Mapping[str, tuple[frozenset[str], frozenset[str] | None]], stage: Path,
-                 copies: Mapping[str, output.Copied]):
-        """`copies`: output path -> the content file it is a copy of."""
+                 copies: Mapping[str, output.Copied], also: Callable[[], Any] | None = None):
+        """`copies`: output path -> the content file it is a copy of; `also`: for a writer to
+        run too (sitegen.staging)."""
         super().__init__(cache, None, manifest, stage)
         self.before = before
-        wanted = {path: manifest[path][0] for path in before if path in manifest}
+        # every page whose reach is known, and the generated files (feeds, sitemap ...) the last build left in the cache
+        wanted = {path: entry[0] for path, entry in manifest.items()
+                  if (path in before or not path.endswith(".html")) and path not in copies and path != "llms-full.txt"  # (`also`)
+                  and isinstance(entry, list) and entry}
         blobs = cache.blobs("html", wanted.values(), most=True)
         pages = [(path, key, blobs[key]) for path, key in wanted.items() if key in blobs]  # any other: rendered again
         # said staged now, written before the write (`writing.finish`)
         self.staged: dict[str, output.Staged] = {path: output.Staged(key, stage / output.safe_path(path)) for path, key, _ in pages}
         self.staged.update((path, output.Staged(copy.digest, stage / output.safe_path(path))) for path, copy in copies.items())
-        self.writing = staging.start(stage, pages, sorted(copies.items()), workers=min(2, os.cpu_count() or 1))
+        self.writing = staging.start(stage, pages, sorted(copies.items()), workers=min(2, os.cpu_count() or 1), also=also)
 
     def untouched(self, path: str) -> output.Staged | None:
         found = self.staged.get(path)

@@ -19,7 +19,7 @@ import pickle
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from . import output
 from .cache import Unreadable, unpack_bytes
@@ -32,14 +32,16 @@ class Writing:
 
     children: list[tuple[int, int]] = field(default_factory=list)  # (pid, read end of its pipe)
     damaged: list[tuple[str, Exception]] = field(default_factory=list)  # (cache key, error): written here
-    failed: bool = False  # written here and an error raised: it is raised again by finish
+    failed: bool = False  # written here and an error raised
+    made: Any = None  # what `also` returned, when it ran here
 
-    def finish(self) -> tuple[bool, list[tuple[str, str]]]:
+    def finish(self) -> tuple[bool, list[tuple[str, str]], Any]:
         """(every file written, the cache keys of the pages whose entries did not decompress
-        with the reason). Not written: a child that failed or was killed; the caller then
-        makes the site the long way, which reports what went wrong."""
+        with the reason, what `also` returned). Not written: a child that failed or was
+        killed; the caller then makes the site the long way, which reports what went wrong."""
         whole = not self.failed
         damaged = [(key, str(error)) for key, error in self.damaged]
+        made = self.made
         for pid, read in self.children:
             with open(read, "rb", closefd=True) as pipe:
                 try:
@@ -47,12 +49,13 @@ class Writing:
                 except (EOFError, OSError, pickle.UnpicklingError, AttributeError, ValueError):
                     answer = None
             _, status = os.waitpid(pid, 0)
-            if not (isinstance(answer, list) and os.waitstatus_to_exitcode(status) == 0):
+            if not (isinstance(answer, tuple) and len(answer) == 2 and os.waitstatus_to_exitcode(status) == 0):
                 whole = False
                 continue
-            damaged += answer
+            damaged += answer[0]
+            made = answer[1] if answer[1] is not None else made
         self.children = []
-        return whole and not damaged, damaged
+        return whole and not damaged, damaged, made
 
 
 def _write(stage: Path, pages: Sequence[tuple[str, str, bytes]], copies: Sequence[tuple[str, output.Copied]],
@@ -72,11 +75,14 @@ def _write(stage: Path, pages: Sequence[tuple[str, str, bytes]], copies: Sequenc
 
 
 def start(stage: Path, pages: Sequence[tuple[str, str, bytes]], copies: Sequence[tuple[str, output.Copied]],
-          workers: int = 2) -> Writing:
-    """Write `pages` and `copies` (see `_write`) into `stage` over `workers` forked processes."""
+          workers: int = 2, also: Callable[[], Any] | None = None) -> Writing:
+    """Write `pages` and `copies` (see `_write`) into `stage` over `workers` forked processes;
+    the first also runs `also` (a file made from the site: llms-full.txt) and answers with
+    what it returns (picklable)."""
     writing = Writing()
     if not hasattr(os, "fork") or threading.active_count() > 1 or workers < 1:
         try:
+            writing.made = also() if also is not None else None
             _write(stage, pages, copies, writing.damaged)
         except BuildError:
             writing.failed = True
@@ -84,6 +90,7 @@ def start(stage: Path, pages: Sequence[tuple[str, str, bytes]], copies: Sequence
     for index in range(workers):
         part_pages = pages[len(pages) * index // workers:len(pages) * (index + 1) // workers]
         part_copies = copies[len(copies) * index // workers:len(copies) * (index + 1) // workers]
+        task = also if index == 0 else None
         read, write = os.pipe()
         try:
             pid = os.fork()
@@ -91,6 +98,7 @@ def start(stage: Path, pages: Sequence[tuple[str, str, bytes]], copies: Sequence
             os.close(read)
             os.close(write)
             try:
+                writing.made = task() if task is not None else writing.made
                 _write(stage, part_pages, part_copies, writing.damaged)
             except BuildError:
                 writing.failed = True
@@ -99,10 +107,11 @@ def start(stage: Path, pages: Sequence[tuple[str, str, bytes]], copies: Sequence
             code = 1
             try:
                 os.close(read)
+                made = task() if task is not None else None
                 damaged: list[tuple[str, Exception]] = []
                 _write(stage, part_pages, part_copies, damaged)
                 with open(write, "wb", closefd=True) as pipe:
-                    pickle.dump([(key, str(error)) for key, error in damaged], pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                    pickle.dump(([(key, str(error)) for key, error in damaged], made), pipe, protocol=pickle.HIGHEST_PROTOCOL)
                 code = 0
             finally:
                 os._exit(code)  # no buffers flushed twice, no atexit handlers, whatever happened

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 
-from sitegen import resume
+from sitegen import build, feeds, resume
 from sitegen.build import BuildOptions, BuildResult, build_site
 from sitegen.cache import FILE, FOLDER, digest
 from sitegen.errors import BuildError
@@ -302,3 +302,21 @@ def test_a_restored_folders_manifest_is_exact(site: BuildOptions) -> None:
     for path, (found, size, mtime, inode) in manifest.items():
         st = os.stat(site.out / path)
         assert (found, size, mtime, inode) == (file_digest((site.out / path).read_bytes()), st.st_size, st.st_mtime_ns, st.st_ino), path
+
+
+def test_a_restore_takes_the_generated_files_from_the_cache_too(site: BuildOptions, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The feeds, sitemap and llms.txt the last build made are in the cache by their digest, as
+    pages are: a restore writes them from there, making none of them again."""
+    want = tree(site.out)
+    shutil.rmtree(site.out)
+
+    def unmade(*_args: object) -> bytes:
+        raise AssertionError("made again")
+
+    monkeypatch.setattr(feeds, "atom", unmade)
+    monkeypatch.setattr(feeds, "rss", unmade)
+    for name in build.SETTLED:
+        monkeypatch.setitem(build.SETTLED, name, unmade)
+    result = build_site(site)
+    assert "restore" in result.timings, result.timings
+    assert tree(site.out) == want

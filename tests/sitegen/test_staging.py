@@ -38,8 +38,13 @@ def test_pages_and_copies_are_written_as_they_are(tmp_path: Path, workers: int) 
     pages, copies, want = files(tmp_path)
     stage = tmp_path / "stage"
     stage.mkdir()
-    assert staging.start(stage, pages, copies, workers=workers).finish() == (True, [])
-    assert tree(stage) == want
+    def also() -> tuple[str, int]:
+        (stage / "made.txt").write_text("made")
+        return ("made", os.getpid())
+
+    whole, damaged, made = staging.start(stage, pages, copies, workers=workers, also=also).finish()
+    assert (whole, damaged) == (True, []) and made[0] == "made" and (made[1] == os.getpid()) == (workers == 0)
+    assert tree(stage) == {**want, "made.txt": b"made"}
 
 
 def test_a_page_whose_entry_does_not_decompress_is_reported_and_the_rest_written(tmp_path: Path) -> None:
@@ -47,7 +52,7 @@ def test_a_page_whose_entry_does_not_decompress_is_reported_and_the_rest_written
     pages[7] = (pages[7][0], "key7", b"\x28\xb5\x2f\xfd\x00\xff")
     stage = tmp_path / "stage"
     stage.mkdir()
-    whole, damaged = staging.start(stage, pages, copies).finish()
+    whole, damaged, _made = staging.start(stage, pages, copies).finish()
     assert not whole and [key for key, _reason in damaged] == ["key7"]
     assert tree(stage) == {path: data for path, data in want.items() if path != "p7/index.html"}
 
@@ -58,6 +63,7 @@ def test_a_writer_that_fails_or_is_killed_is_not_taken_for_a_whole_folder(tmp_pa
     stage.mkdir()
     (stage / "p39").write_text("a file where a folder goes")  # the last part's writer fails
     assert staging.start(stage, pages, copies).finish()[0] is False
+    assert staging.start(stage, [], [], also=lambda: 1 / 0).finish()[0] is False  # what it was also to make failed
     os.mkdir(tmp_path / "killed")
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)  # opening it waits for a writer: the child is still at work when killed
@@ -81,4 +87,4 @@ def test_with_other_threads_running_the_files_are_written_here(tmp_path: Path) -
     finally:
         stop.set()
         other.join()
-    assert writing.finish() == (True, [])
+    assert writing.finish() == (True, [], None)
