@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import PurePosixPath
 
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sitegen.config import SiteConfig
@@ -69,3 +70,23 @@ def test_a_body_cut_and_stripped_on_the_bytes_is_the_one_cut_and_stripped_on_the
     assert found is None or found == text[start:].strip().encode()
     if len(text) >= start and text[start:].strip() == text[start:].strip(" \t\n\r\x0b\x0c"):
         assert found == text[start:].strip().encode()  # what bytes.strip takes is all str.strip takes: no need of the text
+
+
+def _split_by_lines(text: str) -> tuple[str | None, int, str]:
+    """split_frontmatter as it was written first: every line of the file, as str.splitlines cuts them."""
+    lines = text.splitlines(keepends=True)
+    fence = re.compile(r"^---[ \t]*$")
+    if not lines or not fence.match(lines[0].rstrip("\r\n")):
+        return None, 1, text
+    for index in range(1, len(lines)):
+        if fence.match(lines[index].rstrip("\r\n")) or lines[index].rstrip("\r\n") == "...":
+            return "".join(lines[1:index]), index + 2, "".join(lines[index + 1:])
+    return "".join(lines[1:]), len(lines) + 1, ""
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["---", "--- ", "---\t", "----", "...", ".. .", "a: 1", "x", "", " ", "\n", "\n", "\n",
+                                 "\r\n", "\r", "\x85", "\u2028", "\x0c", "---\n", "...\n", "본문"]), max_size=12))
+def test_frontmatter_split_as_by_lines(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert split_frontmatter(text) == _split_by_lines(text)
