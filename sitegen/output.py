@@ -83,10 +83,11 @@ class Staged:
     rendered, so that a large build never holds its pages: `path` is where it is."""
 
     digest: str
-    path: Path
+    path: Path | str
 
     def read(self) -> bytes:
-        return self.path.read_bytes()
+        with open(self.path, "rb") as handle:
+            return handle.read()
 
 
 def stage_file(stage: Path, path: str, data: bytes, digest: str, folders: set[str]) -> Staged:
@@ -394,7 +395,7 @@ def _switch_in_place(files: Output, out: Path, previous: Manifest, digests: Mapp
                 made.append(folder)
             temporary = in_place_temporary(target)
             value = files[path]
-            if not (isinstance(value, Staged) and (value.path == temporary  # already written there (splice)
+            if not (isinstance(value, Staged) and (str(value.path) == str(temporary)  # already written there (splice)
                                                    or _moved(value.path, temporary))):
                 temporary.write_bytes(data_of(value))
             written.append((temporary, target))
@@ -465,7 +466,7 @@ def _write_all(fd: int, data: bytes) -> int:
     return len(data)
 
 
-def _moved(staged: Path, temporary: Path) -> bool:
+def _moved(staged: Path | str, temporary: Path) -> bool:
     """A file of the staging folder renamed beside its target rather than copied there
     (llms-full.txt is 64 MB at 5,000 posts); False when it cannot be (another file system)."""
     try:
