@@ -91,18 +91,27 @@ class Staged:
 
 
 def stage_file(stage: Path, path: str, data: bytes, digest: str, folders: set[str]) -> Staged:
-    """Write an output file into the staging folder now (`folders`: those made already)."""
-    target = stage / safe_path(path)
-    folder = str(target.parent)
+    """Write an output file into the staging folder now (`folders`: those made already).
+    (Plain strings and descriptors: a restored site at 5,000 posts stages 23,000 files.)"""
+    target = f"{stage}{os.sep}{safe_path(path)}"
     try:
-        if folder not in folders:
-            os.makedirs(folder, exist_ok=True)
-            folders.add(folder)
-        with open(target, "wb") as file:
-            file.write(data)
+        _made_folder(target, folders)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            _write_all(fd, data)
+        finally:
+            os.close(fd)
     except OSError as exc:
-        raise cannot_write(exc, target) from None
+        raise cannot_write(exc, Path(target)) from None
     return Staged(digest, target)
+
+
+def _made_folder(target: str, folders: set[str]) -> None:
+    """The folder of `target` made, unless `folders` has it already."""
+    folder = os.path.dirname(target)
+    if folder not in folders:
+        os.makedirs(folder, exist_ok=True)
+        folders.add(folder)
 
 
 def stage_parts(stage: Path, path: str, parts: Iterable[bytes]) -> tuple[Staged, tuple[int, ...]]:
@@ -368,15 +377,12 @@ def copy_file(source: Path | str, target: Path | str) -> os.stat_result:
 
 def stage_copy(stage: Path, path: str, value: Copied, folders: set[str]) -> Staged:
     """`stage_file` for a content file published as it is: copied into the staging folder now."""
-    target = stage / safe_path(path)
-    folder = str(target.parent)
+    target = f"{stage}{os.sep}{safe_path(path)}"
     try:
-        if folder not in folders:
-            os.makedirs(folder, exist_ok=True)
-            folders.add(folder)
+        _made_folder(target, folders)
         copy_file(value.path, target)
     except OSError as exc:
-        raise cannot_write(exc, target) from None
+        raise cannot_write(exc, Path(target)) from None
     return Staged(value.digest, target)
 
 
