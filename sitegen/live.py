@@ -46,7 +46,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterable, Mapping
 
 from . import build, feeds, meta, output, safety, staging
-from .build import BuildResult, CachedPages
+from .build import BuildResult, CachedPages, related_key
+from .context import related_again, related_indexes
 from .cache import Cache
 from .content import Document
 from .diagrams import Mermaid
@@ -169,10 +170,11 @@ def patch(last: Last, paths: Iterable[Path], cache: Cache | None = None) -> tupl
 def restore(last: Last, cache: Cache) -> tuple[BuildResult, Last] | None:
     """The output folder written again as the last build left it, when nothing it read has
     changed since but the folder is gone or was touched: each page from the build cache by the
-    digest the last write recorded, each copied file (an image, a post's Markdown published as
-    written) copied, both into a staging folder by two threads while this one makes the rest
-    again (feeds, sitemap, llms files ...); a page the cache no longer holds is rendered. None
-    when it has to be a full build. `cache`: open; the caller commits and closes it."""
+    digest the last write recorded (the feeds, sitemap and llms.txt too), each copied file (an
+    image, a post's Markdown published as written) copied, and llms-full.txt made, all into a
+    staging folder by two forked processes (sitegen.staging) while this one renders what the
+    cache lacks; None when it has to be a full build. `cache`: open; the caller commits and
+    closes it."""
     start = time.perf_counter()
     options, site = last.options, last.site
     out = options.out.resolve()
@@ -441,11 +443,12 @@ def _reassembled(last: Last, new: Mapping[PurePosixPath, Document]) -> Site | No
     (None when it has problems: duplicate slugs ...). The drafts it left out stay out."""
     site = last.site
     documents = [new.get(document.source, document) for document in site.documents]
-    reassembled, problems = assemble(site.config, documents, site.asset_data.files
-                                     if isinstance(site.asset_data, AssetData) else {}, drafts=last.options.drafts)
-    if problems or [asset.url for asset in reassembled.assets] != [asset.url for asset in site.assets]:
+    # the copied files are the last build's (a patch changes Markdown files only): not listed again
+    reassembled, problems = assemble(site.config, documents, {}, drafts=last.options.drafts)
+    if problems:
         return None
-    return dataclasses.replace(reassembled, asset_data=site.asset_data, hidden_drafts=site.hidden_drafts + reassembled.hidden_drafts)
+    return dataclasses.replace(reassembled, assets=site.assets, asset_data=site.asset_data,
+                               hidden_drafts=site.hidden_drafts + reassembled.hidden_drafts)
 
 
 class _Shown(CachedPages):
@@ -460,6 +463,7 @@ class _Shown(CachedPages):
         self.env = env
         self.globals: dict[str, Any] | None = None
         self.pages: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.ranked: list[tuple[list[list[str]], list[list[int]]]] = []  # each side's tags and related posts
 
     def untouched(self, path: str) -> output.Kept | None:
         return self._NOTHING if path.endswith(".md") else None  # a post's Markdown: not read
@@ -469,6 +473,11 @@ class _Shown(CachedPages):
             self.globals = dict(self.env.globals)
         self.pages[path] = (template, context)
         return self._NOTHING
+
+    def related(self, tags: list[list[str]]) -> list[list[int]]:
+        found = super().related(tags)
+        self.ranked.append((tags, found))
+        return found
 
 
 class _Reshaped(_Untouched):
@@ -486,6 +495,21 @@ class _Reshaped(_Untouched):
 
     def untouched(self, path: str) -> output.Kept | None:
         return super().untouched(path) if path.endswith(".md") else None  # a page: by its context (below)
+
+    def related(self, tags: list[list[str]]) -> list[list[int]]:
+        """Ranked again only where the changed tags can change it (context.related_again),
+        from the same side's ranking in the last build."""
+        key = related_key(tags)
+        found = self.cache.get("related", key)
+        if found is None:
+            for then, ranked in self.shown.ranked:
+                found = related_again(tags, then, ranked)
+                if found is not None:
+                    break
+            else:
+                found = related_indexes(tags)
+            self.cache.put("related", key, found)
+        return found
 
     def settled(self, path: str, template: str, context: dict[str, Any]) -> output.Kept | None:
         if self.same_globals is None:
