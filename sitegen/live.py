@@ -51,6 +51,7 @@ from .context import related_again, related_indexes
 from .cache import Cache
 from .content import Document
 from .diagrams import Mermaid
+from .languages import sides
 from .documents import parse_documents, worker_count
 from .fingerprint import EVERYTHING
 from .markdown import render_markdown
@@ -369,10 +370,13 @@ def _patch(last: Last, saved: Mapping[PurePosixPath, SourceFile], sources: Mappi
 
     llms_full = _llms_full(last, site, changed)
 
-    read = feeds.texts_read(site) if not reshaped else {}  # (after a reshape every feed is made again)
+    read = feeds.texts_read(site) if not reshaped else {}
+    same_feeds = _feeds_alike(last.site, site, [*new.values(), *(before[rel] for rel in new)]) if reshaped else set()
 
     def keep(path: str) -> Any:
         if not reshaped and (path in build.SETTLED or (path in read and read[path].isdisjoint(changed))):
+            return kept(path)
+        if path in same_feeds:
             return kept(path)
         return llms_full[0] if path == "llms-full.txt" and llms_full is not None else None
 
@@ -393,6 +397,29 @@ def _patch(last: Last, saved: Mapping[PurePosixPath, SourceFile], sources: Mappi
     lengths = llms_full[1] if llms_full is not None else remade
     assert lengths is not None
     return files, site, store, tuple(warnings), lengths
+
+
+def _feeds_alike(then: Site, now: Site, changed: Iterable[Document]) -> set[str]:
+    """The feeds of a reshaped site (titles, tags or dates changed) that show what they showed:
+    a side's feeds list its newest posts, each with its language versions, and the newest date
+    of the side. They are the same when those posts are the very same documents as in the last
+    site (an unchanged document is the same object in both), none of them a changed one or a
+    version of one, and the newest date is the same."""
+    limit = now.config.feed_limit
+    groups = {(document.kind, document.slug) for document in changed}
+    before = {side.prefix: side for side in sides(then)}
+    alike: set[str] = set()
+    for side in sides(now):
+        old = before.get(side.prefix)
+        if old is None or old.language != side.language:
+            continue
+        newest, was = side.documents[:limit], old.documents[:limit]
+        if len(newest) != len(was) or any(a is not b or (a.kind, a.slug) in groups for a, b in zip(newest, was, strict=True)):
+            continue
+        if max((d.date for d in side.documents), default=None) != max((d.date for d in old.documents), default=None):
+            continue
+        alike.update((f"{side.prefix}feed.xml", f"{side.prefix}rss.xml"))
+    return alike
 
 
 def _llms_full(last: Last, site: Site, changed: set[str]) -> tuple[output.Staged, tuple[int, ...]] | None:
