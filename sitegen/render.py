@@ -151,6 +151,7 @@ class _Batch:
     jobs: list[tuple[str, str, dict[str, Any]]]  # (template, output path, context)
     stage: Path
     packed: bool  # also the HTML packed for the cache (cache.pack)
+    made: frozenset[str] = frozenset()  # folders of the stage made already (a post's Markdown is in its page's)
 
 
 _BATCH: _Batch | None = None
@@ -166,7 +167,7 @@ def _render_into(indices: list[int]) -> list[Rendered] | None:
     None when a template raised: the caller renders those pages again to raise it itself."""
     batch = _BATCH
     assert batch is not None
-    folders: set[str] = set()
+    folders: set[str] = set(batch.made)
     done = []
     try:
         for index in indices:
@@ -433,7 +434,8 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
         page("404.html", side.prefix + "404.html", side, others=[s for s in all_sides if s is not side])
 
     if stage is not None and len(deferred) >= STREAM_AT:
-        batch = _Batch(env, calls, [job[:3] for job in deferred], stage, store is not None)
+        batch = _Batch(env, calls, [job[:3] for job in deferred], stage, store is not None,
+                       frozenset(getattr(store, "folders", ()) if getattr(store, "stage", None) == stage else ()))
         for index, html_digest, packed, noted, reading, reach in _stream(batch, workers):
             _template, path, _context, inputs, reached = deferred[index]
             files[path] = Staged(html_digest, stage / safe_path(path))
@@ -450,6 +452,7 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
     # the walks' memos keep every page's context and every object digested alive (~40 MB at
     # 5,000 posts), and the environment outlives the build in its result: let them go now
     deferred.clear()
+    env.finish()
     env.walker = Fingerprints(digests=False)
     for memo in (prints.memo, prints.reached, prints.objects, *((calls.reached, calls.confirmed) if calls else ())):
         memo.clear()
