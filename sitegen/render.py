@@ -260,6 +260,7 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
     env = theme.env
     env.begin()  # what sitegen.reading walks and the shared fragments made, for this build only
     all_sides = sides(site)
+    urls = theme.urls  # what `static` reads of the theme (its closure is digested: sitegen.fingerprint)
     # by kind and slug, not by date: the same table when a post's date moves it (sitegen.likeness)
     groups = dict(sorted(((group.primary.kind, group.slug), group.documents) for group in (*site.posts, *site.pages)))
     env.globals.update(
@@ -267,7 +268,7 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
         url=lambda path="": _url(config, path),
         absolute=config.absolute,
         css=_url(config, theme.urls.get("style.css", "")),
-        static=lambda name: _url(config, theme.urls[name]),
+        static=lambda name: _url(config, urls[name]),
         favicon=_url(config, theme.urls["favicon.svg"]) if "favicon.svg" in theme.urls else None,
         human_date=human_date,
         catalog=strings,
@@ -324,7 +325,11 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
             files[path] = env.get_template(template).render(**context).encode("utf-8")
             return
         if calls is None:
-            functions = {k: v for k, v in env.globals.items() if isinstance(v, types.FunctionType)}
+            # the functions whose closures lead to documents (`versions`: every post's
+            # translations) have their calls noted, so that a page depends on the documents it
+            # asked about only; the others (url: the settings; human_date: nothing) are digested
+            # with the globals, closures and all, and called as they are
+            functions = {k: v for k, v in env.globals.items() if isinstance(v, types.FunctionType) and prints.reach(v)}
             calls = Calls(prints, functions)
             env.begin(calls)
             env.globals.update({name: calls.wrap(name) for name in functions})
