@@ -253,7 +253,21 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
     """With a `store`, a page whose template context, globals and templates digest the same as
     when the store saw it is taken from there instead of rendered (sitegen.fingerprint).
     With a `stage` (output.new_stage) and at least STREAM_AT pages to render, they are rendered
-    in `workers` processes and written there as they come (`Staged`): never all held at once."""
+    in `workers` processes and written there as they come (`Staged`): never all held at once.
+    The cyclic collector is off meanwhile: a render at 5,000 posts leaves no cyclic garbage
+    and keeps ~300,000 new objects to its end, which the collector walked (with the site) ~650
+    times for nothing (~0.7 s of CPU)."""
+    if not gc.isenabled():
+        return _render_site(site, theme, store, stage=stage, workers=workers)
+    gc.disable()
+    try:
+        return _render_site(site, theme, store, stage=stage, workers=workers)
+    finally:
+        gc.enable()
+
+
+def _render_site(site: Site, theme: Theme, store: PageStore | None, *, stage: Path | None,
+                 workers: int) -> dict[str, bytes | Kept | Copied | Staged]:
     config = site.config
     files: dict[str, bytes | Kept | Copied | Staged] = {}
     deferred: list[tuple[str, str, dict[str, Any], str, frozenset[str]]] = []  # with a stage: (template, path, context, inputs, reached)
