@@ -19,7 +19,7 @@ from .errors import BuildError, Problem
 from .options import BuildOptions
 
 # The rest of sitegen (Markdown, templates) is imported by the commands that need it: an
-# unchanged blog's `sitegen build` answers before (sitegen.unchanged).
+# unchanged blog's `sitegen build` answers before (sitegen.unchanged, sitegen.survey).
 
 
 def _build_arguments(parser: argparse.ArgumentParser) -> None:
@@ -149,9 +149,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "build":
             with _rare_collections():
                 start = time.perf_counter()
+                from . import survey
                 from .unchanged import check_build
 
-                same, inputs = check_build(_options(args))
+                with survey.start(_options(args)) as surveying:  # (taken by a child process)
+                    same, ahead = check_build(_options(args), surveying)
+                    if same is None:
+                        from .build import build_site  # (while the child lists the output folder)
+
+                        inputs, present = surveying.inputs(), surveying.present()
                 if same is not None:
                     for warning in same.warnings:
                         print(f"warning: {warning}", file=sys.stderr)
@@ -160,9 +166,7 @@ def main(argv: list[str] | None = None) -> int:
                     if args.timings:
                         print(f"unchanged {took:.0f} ms")
                     return 0
-                from .build import build_site
-
-                result = build_site(_options(args), inputs=inputs)
+                result = build_site(_options(args), inputs=inputs, present=lambda: present, ahead=ahead)
                 for warning in result.warnings:
                     print(f"warning: {warning}", file=sys.stderr)
                 if result.site_config.host.split(":")[0] in ("127.0.0.1", "localhost"):

@@ -40,7 +40,7 @@ from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Literal, Mapping
 
 from .errors import BuildError, Problem
 
@@ -189,9 +189,13 @@ def still_there(out: Path, path: str, entry: list[Any] | None, wanted: str) -> b
     return written_as(entry, wanted) and _unchanged(out, path, entry, wanted)
 
 
-def still_written(out: Path, manifest: Manifest | None) -> bool:
+def still_written(out: Path, manifest: Manifest | None, present: "Present | None | Literal[False]" = False) -> bool:
     """The folder holds exactly the files of `manifest`, each untouched since it was written.
-    (Plain strings and os.stat: this is most of the check that a build can be skipped.)"""
+    (Plain strings and os.stat: this is most of the check that a build can be skipped.)
+    `present`: the folder's `listing`, taken earlier in this build (sitegen.survey), which
+    then stands for the folder; None when there was no folder then."""
+    if present is not False:
+        return isinstance(manifest, dict) and isinstance(present, dict) and listed_as(present, manifest)
     if not isinstance(manifest, dict) or not out.is_dir():
         return False
     base = str(out) + os.sep
@@ -205,6 +209,38 @@ def still_written(out: Path, manifest: Manifest | None) -> bool:
                 and entry[2] == st.st_mtime_ns and entry[3] == st.st_ino):
             return False
     return _count_files(out) == len(manifest)
+
+
+Present = dict[str, tuple[int, int, int]]  # output path -> (size, mtime_ns, inode)
+
+
+def listing(folder: Path) -> Present | None:
+    """Every file under folder (anything but a folder; symlinks not followed) by its output
+    path, with its size, mtime and inode; None when folder is not a folder."""
+    if not folder.is_dir():
+        return None
+    found: Present = {}
+    skip = len(str(folder)) + 1
+    stack = [str(folder)]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                else:
+                    st = entry.stat(follow_symlinks=False)
+                    found[entry.path[skip:].replace(os.sep, "/")] = (st.st_size, st.st_mtime_ns, st.st_ino)
+    return found
+
+
+def listed_as(present: Present, manifest: Manifest) -> bool:
+    """A folder's `listing` is exactly the files of `manifest`, each as written then."""
+    if len(present) != len(manifest):
+        return False
+    for path, entry in manifest.items():
+        if not (isinstance(entry, list) and len(entry) == 4 and present.get(path) == (entry[1], entry[2], entry[3])):
+            return False
+    return True
 
 
 def _count_files(folder: Path) -> int:

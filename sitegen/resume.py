@@ -35,8 +35,9 @@ from .options import BuildOptions
 from .render import Theme
 from .site import assemble
 from .sources import Contents, Listing, ignored
+from .unchanged import RESUME
 
-KIND = "resume"
+KIND = RESUME
 VERSION = 1
 
 
@@ -143,18 +144,19 @@ class Reaches(dict[str, tuple[frozenset[str], frozenset[str] | None]]):
 
 
 def attempt(options: BuildOptions, cache: Cache, key: str, inputs: snapshot.Snapshot,
-            intact: bool | None = None) -> BuildResult | None:
+            intact: bool | None = None, saved: Any = None, manifest: Any = None) -> BuildResult | None:
     """The build of options.out (`key`: its key in the cache), redoing only what changed since
     the last one, when it can (see the module's docstring); None when it must be a full build.
     What it stores is the caller's to commit, without pruning. `intact`: output.still_written
-    of the folder and its manifest, when the caller has asked it already."""
+    of the folder and its manifest, when the caller has asked it already; `saved`, `manifest`:
+    the cache's entries, when the caller has read them already."""
     if cache.path is None or cache.warnings:
         return None
     start = time.perf_counter()
-    saved = cache.get(KIND, key)
+    saved = saved if saved is not None else cache.get(KIND, key)
     if not (isinstance(saved, dict) and saved.get("version") == VERSION):
         return None
-    manifest = cache.get("output", key)
+    manifest = manifest if manifest is not None else cache.get("output", key)
     record = cache.get("record", key)
     before = record.get("warnings", []) if isinstance(record, dict) else []
     try:
