@@ -18,6 +18,7 @@ import datetime as dt
 import enum
 import functools
 import types
+from collections import ChainMap
 from pathlib import PurePath
 from typing import Any, Callable
 
@@ -86,6 +87,20 @@ class ReadingEnvironment(jinja2.Environment):
         if found is None:
             found = loaded[name] = super()._load_template(name, globals)
         return found
+
+    def render(self, name: str, context: dict[str, Any]) -> str:
+        """get_template(name).render(**context), the template's globals and the context merged
+        into one dict without iterating Jinja's ChainMap in Python (once per page)."""
+        template = self.get_template(name)
+        namespace = template.globals
+        merged: dict[str, Any] = {}
+        for mapping in reversed(namespace.maps) if isinstance(namespace, ChainMap) else (namespace,):
+            merged.update(mapping)
+        merged.update(context)
+        try:
+            return self.concat(template.root_render_func(template.new_context(merged, shared=True)))
+        except Exception:
+            self.handle_exception()
 
     def settle(self, functions: dict[str, Any]) -> None:
         """Say which globals read settled fields only, and which are plain functions (taking no

@@ -176,13 +176,13 @@ def _render_into(indices: list[int]) -> list[Rendered] | None:
             reading: frozenset[str] = frozenset()
             reach: frozenset[str] = frozenset()
             if calls is None:
-                text = batch.env.get_template(template).render(**context)
+                text = batch.env.render(template, context)
                 noted: list[str] = []
             else:  # as render_site's made_reading
                 calls.noted = {}
                 batch.env.reading = set()
                 try:
-                    text = batch.env.get_template(template).render(**context)
+                    text = batch.env.render(template, context)
                     if "doc" in context:
                         batch.env.reading.add(str(context["doc"].source))
                     reading = frozenset(batch.env.reading)
@@ -304,7 +304,7 @@ def _render_site(site: Site, theme: Theme, store: PageStore | None, *, stage: Pa
         its reading time comes in `around`)."""
         env.reading = set()
         try:
-            made = env.get_template(template).render(**context).encode("utf-8")
+            made = env.render(template, context).encode("utf-8")
             if "doc" in context:
                 env.reading.add(str(context["doc"].source))
             return made, frozenset(env.reading)
@@ -336,14 +336,15 @@ def _render_site(site: Site, theme: Theme, store: PageStore | None, *, stage: Pa
             if stage is not None:
                 deferred.append((template, path, context, "", frozenset()))
                 return
-            files[path] = env.get_template(template).render(**context).encode("utf-8")
+            files[path] = env.render(template, context).encode("utf-8")
             return
         if calls is None:
             # the functions whose closures lead to documents (`versions`: every post's
             # translations) have their calls noted, so that a page depends on the documents it
             # asked about only; the others (url: the settings; human_date: nothing) are digested
             # with the globals, closures and all, and called as they are
-            functions = {k: v for k, v in env.globals.items() if isinstance(v, types.FunctionType) and prints.reach(v)}
+            # (found by the environment's walk, which hashes nothing: sitegen.reading)
+            functions = {k: v for k, v in env.globals.items() if isinstance(v, types.FunctionType) and env.walker.reach(v)}
             calls = Calls(prints, functions)
             env.begin(calls)
             env.globals.update({name: calls.wrap(name) for name in functions})
@@ -464,7 +465,7 @@ def _render_site(site: Site, theme: Theme, store: PageStore | None, *, stage: Pa
     else:
         for template, path, context, inputs, reached in deferred:  # a few: rendered here, as without a stage
             if store is None or calls is None:
-                files[path] = env.get_template(template).render(**context).encode("utf-8")
+                files[path] = env.render(template, context).encode("utf-8")
                 continue
             render_here(template, path, context, inputs, reached)
     files.update(theme.static)
