@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import imagesize
 
-from . import records, safety
+from . import plainyaml, records, safety
 from .cache import Cache, Unstorable, decode, digest, encode, pack
 from .config import SiteConfig, is_language_tag
 from .content import Document, load_frontmatter, parse_document, split_frontmatter
@@ -277,6 +277,9 @@ def parse_documents(
     stored: dict[str, Any] = {}  # each frontmatter is asked for twice (_predict, parse_document)
 
     def load_yaml(yaml_text: str) -> Any:
+        plain = plainyaml.values(yaml_text)  # most frontmatter: cheaper read than looked up
+        if plain is not None:
+            return plain
         key = digest(yaml_text)
         hit = stored[key] if key in stored else cache.get("yaml", key)
         if hit is not None:

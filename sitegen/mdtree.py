@@ -23,7 +23,8 @@ this module does not account for renders with markdown-it-py (sitegen.markdown._
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_right
+from itertools import accumulate
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -43,7 +44,7 @@ except ImportError:  # pragma: no cover - a dependency; without it everything ta
     RustMarkdownIt = None
 
 # What markdown-it-py does differently or that this module does not rebuild, seen in the source
-# (lowered; `in` rather than one case-insensitive pattern, which costs ~0.3 ms on a Korean post).
+# (characters no case mapping makes or changes: looked for in the text as it is).
 _SOURCE_GATE = ("\r", "\x00", "\ufeff")
 # A task-list item: list markers, then [ ], [x] or [X] (markdown-it-py's task lists).
 _TASK = re.compile(r"(?:(?:[-*+]|[0-9]{1,9}[.)])[ \t]+)+\[[ xX]\]")
@@ -117,8 +118,7 @@ def html(text: str, md: MarkdownIt, env: dict[str, Any], *, site_host: str | Non
     was most of the time left."""
     if RustMarkdownIt is None:
         return None
-    lower = text.lower()
-    if any(word in lower for word in _SOURCE_GATE) or _note_interrupts_paragraph(text):
+    if any(word in text for word in _SOURCE_GATE) or _note_interrupts_paragraph(text):
         return None
     try:
         built = _Builder(text, md, site_host, link_prefix, env).build(_parser().tree(text))
@@ -175,7 +175,8 @@ class _Builder:
         self.tildes = 0  # `~` likewise (strikethrough)
         self.src = text.encode("utf-8")
         self.md = md
-        self.newlines = [m.start() for m in re.finditer(b"\n", self.src)]
+        # where each line after the first starts (a byte offset), summed in C: `line` bisects it
+        self.starts = list(accumulate(map((1).__add__, map(len, self.src.split(b"\n")))))
         self.renderer: Any = md.renderer  # RendererHTML, whose rules our plugins filled
         self.parts: list[str | Token] = []  # the HTML so far, and tokens to draw by their rules
         self.opened = ""  # see next_token
@@ -188,8 +189,9 @@ class _Builder:
         self.in_footnote = False
 
     def line(self, offset: int) -> int:
-        """0-based line of a byte offset."""
-        return bisect_left(self.newlines, offset)
+        """0-based line of a byte offset (the line starts at or before it; the list's last
+        entry is past the end)."""
+        return bisect_right(self.starts, offset)
 
     def map_of(self, node: Any) -> list[int]:
         start, end = node.srcmap
@@ -215,7 +217,9 @@ class _Builder:
         footnotes = None
         for node in root.children:
             name = node.name
-            if name == "footnote_container":
+            if name == "paragraph":
+                self.paragraph(node.children, self.line(node.srcmap[0]) + 1, False)
+            elif name == "footnote_container":
                 footnotes = node
             else:
                 self.block(node, tight=False, name=name)
@@ -293,15 +297,21 @@ class _Builder:
         self.hidden = self.closed_p = False
 
     def paragraph(self, nodes: list[Any], line: int, hidden: bool) -> None:
+        """open("p"), inline, close("p") written out (most blocks are paragraphs); a hidden
+        one (a tight list's) is its inline content alone."""
+        parts = self.parts
+        if self.opened:
+            if not hidden:
+                parts.append("\n")
+            self.opened = ""
         if hidden:
-            self.next_token(inline_or_hidden=True)
-            self.hidden = True
-            self.inline(nodes, line)
+            self.render_inlines(nodes, parts, line)
             self.hidden, self.closed_p = True, False
         else:
-            self.open("p")
-            self.inline(nodes, line)
-            self.close("p")
+            parts.append("\n<p>" if self.hidden else "<p>")
+            self.render_inlines(nodes, parts, line)
+            parts.append("</p>\n")
+            self.hidden, self.closed_p = False, True
 
     def block(self, node: Any, *, tight: bool, name: str = "") -> None:
         """`name`: the node's, when the caller has it (a Rust node's attribute is made anew at each look)."""
@@ -490,31 +500,37 @@ class _Builder:
 
     def render_inlines(self, nodes: list[Any], parts: list[Any], line: int) -> None:
         """markdown-it-py's rendering of the inline tokens, after the links plugin's changes."""
+        append = parts.append
         for node in nodes:
             name = node.name
-            if name == "text":
+            if name == "text":  # most nodes: _escape written out
                 content = node.meta["content"]
                 if "`" in content:
                     raise Unsupported("a backtick left as text")  # where code spans end differs
                 if ("@" in content or ":" in content or "w." in content or "W." in content) and _AUTOLINKABLE.search(content):
                     raise Unsupported("a bare URL or address")
-                parts.append(_escape(content))
+                if "&" in content or "<" in content or ">" in content or '"' in content:
+                    content = content.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+                append(content)
+            elif name in _TAGS:
+                tag = _TAGS[name]
+                append(f"<{tag}>")
+                self.render_inlines(node.children, parts, line)
+                append(f"</{tag}>")
+            elif name == "code_inline":
+                children = node.children
+                code = children[0].meta["content"] if len(children) == 1 else "".join([child.meta["content"] for child in children])
+                if "$" in code:
+                    self.dollars += code.count("$")
+                if "~" in code:
+                    self.tildes += code.count("~")
+                append("<code>" + _escape(code) + "</code>")
             elif name == "text_special":
                 parts.append(_escape(node.meta["content"]))
             elif name == "softbreak":
                 parts.append("\n")
             elif name == "hardbreak":
                 parts.append("<br />\n")
-            elif name in _TAGS:
-                tag = _TAGS[name]
-                parts.append(f"<{tag}>")
-                self.render_inlines(node.children, parts, line)
-                parts.append(f"</{tag}>")
-            elif name == "code_inline":
-                code = "".join(child.meta["content"] for child in node.children)
-                self.dollars += code.count("$")
-                self.tildes += code.count("~")
-                parts.append("<code>" + _escape(code) + "</code>")
             elif name == "html_inline":
                 content = node.meta["content"]
                 _scan_html(content, line, self.targets)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import PurePosixPath
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sitegen.config import SiteConfig
 from sitegen.content import Located, parse_date, parse_document, split_frontmatter
@@ -51,3 +55,23 @@ def test_slugs_keep_letters_of_every_script_and_are_never_empty() -> None:
     assert slugify("한국어 태그") == "한국어-태그"
     assert slugify("Ｆｕｌｌ width") == "full-width"
     assert tag_slug("!!!").startswith("tag-") and tag_slug("!!!") == tag_slug("!!!")
+
+
+def _split_by_lines(text: str) -> tuple[str | None, int, str]:
+    """split_frontmatter as it was written first: every line of the file, as str.splitlines cuts them."""
+    lines = text.splitlines(keepends=True)
+    fence = re.compile(r"^---[ \t]*$")
+    if not lines or not fence.match(lines[0].rstrip("\r\n")):
+        return None, 1, text
+    for index in range(1, len(lines)):
+        if fence.match(lines[index].rstrip("\r\n")) or lines[index].rstrip("\r\n") == "...":
+            return "".join(lines[1:index]), index + 2, "".join(lines[index + 1:])
+    return "".join(lines[1:]), len(lines) + 1, ""
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["---", "--- ", "---\t", "----", "...", ".. .", "a: 1", "x", "", " ", "\n", "\n", "\n",
+                                 "\r\n", "\r", "\x85", "\u2028", "\x0c", "---\n", "...\n", "본문"]), max_size=12))
+def test_frontmatter_split_as_by_lines(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert split_frontmatter(text) == _split_by_lines(text)
