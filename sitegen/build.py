@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import hashlib
+import json
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from typing import Any, Callable, Mapping
 from . import feeds, heap, meta, offline, output, records, safety, sitemap, snapshot, unchanged
 from .cache import Cache, digest
 from .config import SiteConfig
+from .context import related_indexes
 from .options import BuildOptions
 from .diagrams import Mermaid
 from .documents import Memory, parse_documents, worker_count
@@ -151,6 +154,14 @@ class CachedPages:
             found = compute()
             self.cache.put(kind, key, found)
         return found
+
+    def related(self, tags: list[list[str]]) -> list[list[int]]:
+        """context.related_indexes(tags), remembered by the tags."""
+        return self.memo("related", related_key(tags), lambda: related_indexes(tags))
+
+
+def related_key(tags: list[list[str]]) -> str:
+    return hashlib.blake2b(json.dumps(tags).encode(), digest_size=20).hexdigest()
 
 
 def _stat(path: Path | None) -> str:
@@ -388,7 +399,7 @@ def build_site(options: BuildOptions, *, inputs: snapshot.Snapshot | None = None
                            config=same.config, summary=(same.pages, same.files))
     from . import resume as resuming  # it builds on sitegen.live, which builds on this module
 
-    previous = cache.get("output", key)
+    previous = ahead.manifest if ahead is not None else cache.get("output", key)
     # the output folder, checked once: what it holds is then known from the manifest alone
     intact = isinstance(previous, dict) and output.still_written(options.out.resolve(), previous,
                                                                  present() if present is not None else False)

@@ -53,6 +53,33 @@ def related_indexes(tags: list[list[str]]) -> list[list[int]]:
     return found
 
 
+def related_again(tags: list[list[str]], before_tags: list[list[str]], before: list[list[int]]) -> list[list[int]] | None:
+    """related_indexes(tags), from `before` = related_indexes(before_tags), when the posts are
+    the same ones in the same places and only some of their tags changed (None otherwise): a
+    post that shares no tag with a changed one, neither its old tags nor its new, counts the
+    same posts the same number of times, so only the changed posts and those sharing one of
+    their tags are ranked again (a title and tags edit at 5,000 posts: a fifth of them)."""
+    if len(tags) != len(before_tags) or len(before) != len(tags):
+        return None
+    changed = [index for index, (now, then) in enumerate(zip(tags, before_tags, strict=True)) if now != then]
+    if any(len(set(slugs)) != len(slugs) for slugs in tags) or len(changed) > RELATED:
+        return None  # (many changes: ranking them all is as quick)
+    by_tag = _index(tags, _single)
+    by_pair = _index(tags, _pairs)
+    again = set(changed)
+    for index in changed:
+        for slug in {*tags[index], *before_tags[index]}:
+            again.update(by_tag.get(slug, ()))  # (a post that had it then and not now is a changed one)
+    found = list(before)
+    for index in again:
+        slugs = tags[index]
+        shared = _shared(index, _pairs(slugs), by_pair)
+        if len(shared) < RELATED:
+            shared = _shared(index, slugs, by_tag)
+        found[index] = _most_shared(shared)
+    return found
+
+
 def _single(slugs: list[str]) -> list[str]:
     return slugs
 

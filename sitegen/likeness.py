@@ -27,6 +27,7 @@ from typing import Any
 from .content import Document
 
 _PLAIN = (str, int, float, bool, complex, bytes, type(None), dt.datetime, dt.date, dt.time, dt.timedelta, PurePath, enum.Enum)
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 class Likeness:
@@ -40,9 +41,12 @@ class Likeness:
     def same(self, a: Any, b: Any) -> bool:
         if a is b:
             return True
+        kind = type(a)
+        if kind in _SCALARS:  # most of what a context holds: told apart first, by exact type
+            return type(b) is kind and bool(a == b)
         if isinstance(a, Document):  # (a resting one's counterpart is a Document: sitegen.records)
             return self.counterparts.get(id(a)) is b  # else another object: another document
-        if type(a) is not type(b):
+        if kind is not type(b):
             return False
         if isinstance(a, _PLAIN):
             return bool(a == b)

@@ -47,10 +47,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Mapping
 
 from . import build, feeds, meta, output, safety
-from .build import BuildResult, CachedPages
+from .build import BuildResult, CachedPages, related_key
+from .context import related_again, related_indexes
 from .cache import Cache, unpack
 from .content import Document
 from .diagrams import Mermaid
+from .languages import sides
 from .documents import parse_documents, worker_count
 from .fingerprint import EVERYTHING
 from .markdown import render_markdown
@@ -59,7 +61,7 @@ from .reading import TEXT
 from .references import check_references
 from .render import Theme, page_paths, render_site
 from .likeness import Likeness
-from .site import AssetData, Post, Site, TagGroup, assemble
+from .site import Post, Site, TagGroup, assemble
 from .sources import Listing, SourceFile, ignored, read_file, relative
 
 
@@ -333,10 +335,13 @@ def _patch(last: Last, saved: Mapping[PurePosixPath, SourceFile], sources: Mappi
 
     llms_full = _llms_full(last, site, changed)
 
-    read = feeds.texts_read(site) if not reshaped else {}  # (after a reshape every feed is made again)
+    read = feeds.texts_read(site) if not reshaped else {}
+    same_feeds = _feeds_alike(last.site, site, [*new.values(), *(before[rel] for rel in new)]) if reshaped else set()
 
     def keep(path: str) -> Any:
         if not reshaped and (path in build.SETTLED or (path in read and read[path].isdisjoint(changed))):
+            return kept(path)
+        if path in same_feeds:
             return kept(path)
         return llms_full[0] if path == "llms-full.txt" and llms_full is not None else None
 
@@ -357,6 +362,29 @@ def _patch(last: Last, saved: Mapping[PurePosixPath, SourceFile], sources: Mappi
     lengths = llms_full[1] if llms_full is not None else remade
     assert lengths is not None
     return files, site, store, tuple(warnings), lengths
+
+
+def _feeds_alike(then: Site, now: Site, changed: Iterable[Document]) -> set[str]:
+    """The feeds of a reshaped site (titles, tags or dates changed) that show what they showed:
+    a side's feeds list its newest posts, each with its language versions, and the newest date
+    of the side. They are the same when those posts are the very same documents as in the last
+    site (an unchanged document is the same object in both), none of them a changed one or a
+    version of one, and the newest date is the same."""
+    limit = now.config.feed_limit
+    groups = {(document.kind, document.slug) for document in changed}
+    before = {side.prefix: side for side in sides(then)}
+    alike: set[str] = set()
+    for side in sides(now):
+        old = before.get(side.prefix)
+        if old is None or old.language != side.language:
+            continue
+        newest, was = side.documents[:limit], old.documents[:limit]
+        if len(newest) != len(was) or any(a is not b or (a.kind, a.slug) in groups for a, b in zip(newest, was, strict=True)):
+            continue
+        if max((d.date for d in side.documents), default=None) != max((d.date for d in old.documents), default=None):
+            continue
+        alike.update((f"{side.prefix}feed.xml", f"{side.prefix}rss.xml"))
+    return alike
 
 
 def _llms_full(last: Last, site: Site, changed: set[str]) -> tuple[output.Staged, tuple[int, ...]] | None:
@@ -407,11 +435,12 @@ def _reassembled(last: Last, new: Mapping[PurePosixPath, Document]) -> Site | No
     (None when it has problems: duplicate slugs ...). The drafts it left out stay out."""
     site = last.site
     documents = [new.get(document.source, document) for document in site.documents]
-    reassembled, problems = assemble(site.config, documents, site.asset_data.files
-                                     if isinstance(site.asset_data, AssetData) else {}, drafts=last.options.drafts)
-    if problems or [asset.url for asset in reassembled.assets] != [asset.url for asset in site.assets]:
+    # the copied files are the last build's (a patch changes Markdown files only): not listed again
+    reassembled, problems = assemble(site.config, documents, {}, drafts=last.options.drafts)
+    if problems:
         return None
-    return dataclasses.replace(reassembled, asset_data=site.asset_data, hidden_drafts=site.hidden_drafts + reassembled.hidden_drafts)
+    return dataclasses.replace(reassembled, assets=site.assets, asset_data=site.asset_data,
+                               hidden_drafts=site.hidden_drafts + reassembled.hidden_drafts)
 
 
 class _Shown(CachedPages):
@@ -426,6 +455,7 @@ class _Shown(CachedPages):
         self.env = env
         self.globals: dict[str, Any] | None = None
         self.pages: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.ranked: list[tuple[list[list[str]], list[list[int]]]] = []  # each side's tags and related posts
 
     def untouched(self, path: str) -> output.Kept | None:
         return self._NOTHING if path.endswith(".md") else None  # a post's Markdown: not read
@@ -435,6 +465,11 @@ class _Shown(CachedPages):
             self.globals = dict(self.env.globals)
         self.pages[path] = (template, context)
         return self._NOTHING
+
+    def related(self, tags: list[list[str]]) -> list[list[int]]:
+        found = super().related(tags)
+        self.ranked.append((tags, found))
+        return found
 
 
 class _Reshaped(_Untouched):
@@ -452,6 +487,21 @@ class _Reshaped(_Untouched):
 
     def untouched(self, path: str) -> output.Kept | None:
         return super().untouched(path) if path.endswith(".md") else None  # a page: by its context (below)
+
+    def related(self, tags: list[list[str]]) -> list[list[int]]:
+        """Ranked again only where the changed tags can change it (context.related_again),
+        from the same side's ranking in the last build."""
+        key = related_key(tags)
+        found = self.cache.get("related", key)
+        if found is None:
+            for then, ranked in self.shown.ranked:
+                found = related_again(tags, then, ranked)
+                if found is not None:
+                    break
+            else:
+                found = related_indexes(tags)
+            self.cache.put("related", key, found)
+        return found
 
     def settled(self, path: str, template: str, context: dict[str, Any]) -> output.Kept | None:
         if self.same_globals is None:

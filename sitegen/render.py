@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import gc
 import hashlib
-import json
 import multiprocessing
 import os
 import types
@@ -117,6 +116,8 @@ class PageStore(Protocol):
         ...
 
     def memo(self, kind: str, key: str, compute: Callable[[], Any]) -> Any: ...
+
+    def related(self, tags: list[list[str]]) -> list[list[int]]: ...  # context.related_indexes(tags), remembered
 
     def untouched(self, path: str) -> Kept | Staged | Copied | None:
         """The page as the last build left it, when nothing it reached changed (sitegen.live);
@@ -394,8 +395,7 @@ def _render_site(site: Site, theme: Theme, store: PageStore | None, *, stage: Pa
         tags = side_tags(side)
         if store is None:
             return related_indexes(tags)
-        return store.memo("related", hashlib.blake2b(json.dumps(tags).encode(), digest_size=20).hexdigest(),
-                          lambda: related_indexes(tags))
+        return store.related(tags)
 
     contexts: dict[str, dict[int, PostContext]] = {}  # by side, made when a page that is rendered needs it
 

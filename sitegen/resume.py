@@ -132,8 +132,19 @@ class Reaches(dict[str, tuple[frozenset[str], frozenset[str] | None]]):
     `state` takes again for the pages whose reach is still the one loaded."""
 
     def __init__(self, rows: Mapping[str, list[Any]], names: list[str]):
+        take = names.__getitem__
+        made: dict[tuple[int | str, ...], frozenset[str]] = {}  # the same numbers, the same set (most are one or two)
+
         def named(numbers: list[int | str]) -> frozenset[str]:
-            return frozenset(names[n] if isinstance(n, int) else n for n in numbers)
+            if len(numbers) > 8:
+                if type(numbers[-1]) is int:  # numbers only (they come first): mapped in C
+                    return frozenset(map(take, numbers))  # type: ignore[arg-type]
+                return frozenset(names[n] if isinstance(n, int) else n for n in numbers)
+            key = tuple(numbers)
+            found = made.get(key)
+            if found is None:
+                found = made[key] = frozenset(names[n] if isinstance(n, int) else n for n in numbers)
+            return found
 
         super().__init__()
         self.names = names

@@ -49,15 +49,17 @@ def inputs_snapshot(options: BuildOptions) -> snapshot.Snapshot:
 
 
 def check(options: BuildOptions, cache: Cache, key: str, inputs: snapshot.Snapshot,
-          present: "Callable[[], output.Present | None] | None" = None) -> Unchanged | None:
+          present: "Callable[[], output.Present | None] | None" = None, manifest: Any = None) -> Unchanged | None:
     """The last build's report when it can stand for this one (the cache is then closed:
     nothing is stored), else None. `key`: the output folder's key in the cache; `present`:
-    where the output folder's listing comes from, when the build has one (sitegen.survey)."""
+    where the output folder's listing comes from, when the build has one (sitegen.survey);
+    `manifest`: the last write's, when the caller has read it."""
     if cache.path is None or cache.warnings:
         return None
     record = cache.get("record", key)
     if not (isinstance(record, dict) and snapshot.same(record.get("inputs"), inputs)
-            and output.still_written(options.out.resolve(), cache.get("output", key), present() if present is not None else False)):
+            and output.still_written(options.out.resolve(), manifest if manifest is not None else cache.get("output", key),
+                                     present() if present is not None else False)):
         return None
     cache.close()  # nothing to store: the cache keeps every entry as it is
     config = SiteConfig.load(options.config, base_url=options.base_url)
@@ -68,10 +70,12 @@ def check(options: BuildOptions, cache: Cache, key: str, inputs: snapshot.Snapsh
 @dataclass
 class Ahead:
     """What a build that goes on was given by `check_build`: the cache, open, and the last
-    build's resume state (sitegen.resume), read while the survey's child walked the inputs."""
+    build's resume state (sitegen.resume) and output manifest, read while the survey's child
+    walked the inputs."""
 
     cache: Cache
     saved: Any
+    manifest: Any
 
 
 def check_build(options: BuildOptions, survey: "Survey") -> tuple[Unchanged | None, Ahead | None]:
@@ -83,14 +87,16 @@ def check_build(options: BuildOptions, survey: "Survey") -> tuple[Unchanged | No
     cache = options.open_cache()
     try:
         key = digest(str(options.out.resolve()))
-        # read while the child walks (the parent would wait idle): ~0.1 s at 5,000 posts,
+        # read while the child walks (the parent would wait idle): ~0.15 s at 5,000 posts,
         # which a build that goes on would spend after the walk
-        saved = cache.get(RESUME, key) if cache.path is not None and not cache.warnings else None
-        same = check(options, cache, key, survey.inputs(), survey.present)
+        usable = cache.path is not None and not cache.warnings
+        saved = cache.get(RESUME, key) if usable else None
+        manifest = cache.get("output", key) if usable else None
+        same = check(options, cache, key, survey.inputs(), survey.present, manifest)
     except BaseException:
         cache.close()
         raise
-    return (same, None) if same is not None else (None, Ahead(cache, saved))
+    return (same, None) if same is not None else (None, Ahead(cache, saved, manifest))
 
 
 __all__ = ["Unchanged", "Ahead", "inputs_snapshot", "check", "check_build", "RESUME"]

@@ -49,3 +49,27 @@ def test_related_posts_are_the_most_shared_tags_then_the_newest() -> None:
         assert related_indexes(tags) == by_definition(tags)
 
     check()
+
+
+def test_related_posts_ranked_again_after_some_tags_changed_are_ranked_as_from_nothing() -> None:
+    """related_again (a title and tags edit ranks only the posts the changed tags can move)
+    against related_indexes of the new tags, on random sides and random tag edits."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from sitegen.context import related_again, related_indexes
+
+    tag_lists = st.lists(st.sampled_from("abcdefg"), max_size=4, unique=True)
+
+    @settings(max_examples=300, derandomize=True, deadline=None)
+    @given(st.lists(tag_lists, min_size=1, max_size=25), st.data())
+    def check(before: list[list[str]], data: st.DataObject) -> None:
+        after = [list(slugs) for slugs in before]
+        for _ in range(data.draw(st.integers(1, 3))):
+            after[data.draw(st.integers(0, len(after) - 1))] = data.draw(tag_lists)
+        again = related_again(after, before, related_indexes(before))
+        assert again is not None and again == related_indexes(after)
+
+    check()
+    assert related_again([["a"], ["a"]], [["a"]], [[]]) is None  # not the same posts
+    assert related_again([["a", "a"], ["a"]], [["a"], ["a"]], [[1], [0]]) is None  # a tag twice: ranked from nothing

@@ -150,6 +150,44 @@ def test_a_post_older_than_the_feeds_leaves_them_and_llms_full_is_spliced(make_s
         assert tree(options.out) == tree(clean.out), number  # no temporary file left either
 
 
+@pytest.mark.parametrize("number, values, remade", [
+    (2, {"title": "Retitled"}, False),  # an old post: not in the feeds
+    (3, {"tags": "[t0, brand-new]"}, False),
+    (2, {"date": "2026-01-04"}, False),  # older still than the feeds' posts
+    (10, {"title": "Retitled"}, True),  # in the feeds
+    (2, {"date": "2026-02-01"}, True),  # now the newest
+    (8, {"title": "Retitled"}, True),  # its translation is in the English feeds (made again, the same)
+])
+def test_a_reshaped_site_leaves_the_feeds_that_show_none_of_it(make_site, monkeypatch, number: int,  # type: ignore[no-untyped-def]
+                                                                values: dict[str, str], remade: bool) -> None:
+    from sitegen import feeds as feeds_module
+
+    from .conftest import SITE_TOML
+    options = make_site({**POSTS, "blog/p8/en-GB.md": post(title="Post 8 in English", date="2026-01-09", tags="[t2]")},
+                        SITE_TOML + "feed_limit = 3\n")
+    last = start(options)
+    made: list[str] = []
+
+    def counted(name: str, make: Callable[..., bytes]) -> Callable[..., bytes]:
+        return lambda *args: made.append(name) or make(*args)
+
+    monkeypatch.setattr(feeds_module, "atom", counted("atom", feeds_module.atom))
+    monkeypatch.setattr(feeds_module, "rss", counted("rss", feeds_module.rss))
+    names = ("feed.xml", "rss.xml", "en-GB/feed.xml", "en-GB/rss.xml")
+    feeds = {name: (options.out / name).stat().st_ino for name in names}
+    saved = options.content / f"blog/p{number}/index.md"
+    saved.write_text(post(**{"title": f"Post {number}", "date": f"2026-01-{number + 1:02d}", "tags": f"[t{number % 3}]", **values},
+                          body=f"Text {number}.\n"), encoding="utf-8")
+    patched = live.patch(last, [saved])
+    assert patched is not None and patched[0].counts["pages rendered"] > 0
+    now = {name: (options.out / name).stat().st_ino for name in names}
+    assert bool(made) is remade, made
+    assert remade or now == feeds  # left: not even rewritten
+    clean = replace(options, out=options.out.parent / "clean", cache=False)
+    build_site(clean)
+    assert tree(options.out) == tree(clean.out)
+
+
 @pytest.mark.parametrize("edit", ["title", "tags", "date"])
 def test_a_title_tags_or_date_saved_redoes_the_pages_that_show_them(make_site, edit: str) -> None:  # type: ignore[no-untyped-def]
     options = make_site({**POSTS, "blog/p10/en-GB.md": post(title="Post 10 in English", date="2026-01-11", tags="[t1]")})
