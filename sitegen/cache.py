@@ -142,6 +142,12 @@ def unpack(blob: bytes) -> Any:
     return orjson.loads(_CODEC.unpack.decompress(blob))
 
 
+def unpacked_json(blob: bytes) -> bytes:
+    """What `pack` made, as the JSON it holds, not decoded (records.StoredRendered reads one
+    string of it)."""
+    return _CODEC.unpack.decompress(blob)
+
+
 # --- the store -------------------------------------------------------------------------------
 
 
@@ -435,4 +441,4 @@ class Cache:
             self.db = None
 
 
-__all__ = ["Cache", "Unstorable", "digest", "encode", "decode", "stamp", "FOLDER", "pack", "unpack"]
+__all__ = ["Cache", "Unstorable", "digest", "encode", "decode", "stamp", "FOLDER", "pack", "unpack", "unpacked_json"]
