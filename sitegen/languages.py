@@ -9,6 +9,7 @@ language L of a post gets `L/index.html`, `L/page/<n>/`, `L/tags/`, `L/tags/<slu
 
 from __future__ import annotations
 
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -57,7 +58,21 @@ def side_languages(site: Site) -> tuple[str, ...]:
                                + sorted(used - set(ordered))))
 
 
+# each live site's sides: a build asks for them from its pages, feeds, sitemap and llms files
+# (8 times), and a Site is frozen; by identity, each entry dropped when its site is collected
+_SIDES: dict[int, tuple[Side, ...]] = {}
+
+
 def sides(site: Site) -> tuple[Side, ...]:
+    """Each side of the site, the default language's first (the same objects for the same site)."""
+    found = _SIDES.get(id(site))
+    if found is None:
+        found = _SIDES[id(site)] = _sides(site)
+        weakref.finalize(site, _SIDES.pop, id(site), None)
+    return found
+
+
+def _sides(site: Site) -> tuple[Side, ...]:
     default = site.config.default_language
     out = [Side(default, "", site.listed(), site.tags)]
     for language in side_languages(site)[1:]:

@@ -53,3 +53,21 @@ def test_each_side_has_its_own_feeds(example) -> None:  # type: ignore[no-untype
     assert len(root.findall(f"{atom}entry")) == 4, "the root feed lists what the root index lists"
     page = (example / "en-GB/index.html").read_text(encoding="utf-8")
     assert '<link rel="alternate" type="application/atom+xml" title="오토마타 노트 · Automata Notes" href="/en-GB/feed.xml">' in page
+
+
+def test_a_sites_sides_are_made_once_and_let_go_with_it(make_site) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+    import gc
+
+    from sitegen import languages
+
+    site = build_files(make_site({"blog/a/index.md": post(), "blog/a/en-GB.md": post(title="A")})).site
+    assert site is not None
+    first = sides(site)
+    assert sides(site) is first  # asked for by pages, feeds, sitemap ...: made once
+    other = dataclasses.replace(site, posts=site.posts[:0])
+    assert sides(other) is not first and [s.documents for s in sides(other)] == [()]  # another site: its own
+    key = id(site)
+    del site, first
+    gc.collect()
+    assert key not in languages._SIDES  # nothing kept for a site that is gone
