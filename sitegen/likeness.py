@@ -65,14 +65,30 @@ class Likeness:
         return result
 
     def _walk(self, a: Any, b: Any) -> bool:
+        # (`x is y or ...` inline: most items of two contexts are the very same objects)
+        same = self.same
         if isinstance(a, (list, tuple)):
-            return len(a) == len(b) and all(self.same(x, y) for x, y in zip(a, b, strict=True))
+            if len(a) != len(b):
+                return False
+            for x, y in zip(a, b, strict=True):
+                if x is not y and not same(x, y):
+                    return False
+            return True
         if isinstance(a, dict):
-            return len(a) == len(b) and all(k == j and self.same(v, w) for (k, v), (j, w) in zip(a.items(), b.items(), strict=True))
+            if len(a) != len(b):
+                return False
+            for (k, v), (j, w) in zip(a.items(), b.items(), strict=True):
+                if k != j or (v is not w and not same(v, w)):
+                    return False
+            return True
         if isinstance(a, (set, frozenset)):
             return all(isinstance(item, _PLAIN) for item in a) and a == b
         if dataclasses.is_dataclass(a) and not isinstance(a, type):
-            return all(self.same(getattr(a, name), getattr(b, name)) for name in _field_names(type(a)))
+            for name in _field_names(type(a)):
+                x, y = getattr(a, name), getattr(b, name)
+                if x is not y and not same(x, y):
+                    return False
+            return True
         if isinstance(a, types.FunctionType):
             return (a.__code__ is b.__code__ and self.same(a.__defaults__, b.__defaults__)
                     and self.same(a.__kwdefaults__, b.__kwdefaults__)

@@ -122,3 +122,41 @@ def test_a_build_given_the_survey_of_a_touched_folder_writes_it_again(make_site:
     assert "vandalised" not in (out / "a" / "index.html").read_text()
     with survey.start(options) as again:
         assert result.manifest is not None and output.still_written(out, result.manifest, again.present())
+
+
+def test_the_command_takes_up_the_last_build_through_the_survey(make_site: Callable[..., BuildOptions],
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """`sitegen build` (the survey in a child, the cache read ahead and handed on): an edit is
+    patched, a removed output folder restored, an unchanged blog left alone, each the clean
+    build's output."""
+    import dataclasses
+    import shutil
+
+    from sitegen.cli import main
+
+    from .test_incremental import tree
+    from .test_resume import age
+
+    options = _site(make_site)
+    age(options.config.parent)
+    args = ["build", "--content", str(options.content), "--out", str(options.out), "--config", str(options.config),
+            "--theme", str(options.theme), "--timings"]
+
+    def clean() -> dict[str, bytes]:
+        other = dataclasses.replace(options, out=options.out.parent / "clean", cache=False)
+        shutil.rmtree(other.out, ignore_errors=True)
+        build_site(other)
+        return tree(other.out)
+
+    def built() -> str:
+        assert main(args) == 0
+        return capsys.readouterr().out
+
+    assert "built " in built()
+    assert "nothing changed" in built()
+    shutil.rmtree(options.out)
+    assert "restore " in built() and tree(options.out) == clean()
+    (options.content / "blog/a/index.md").write_text(post("A", body="Another text.\n"), encoding="utf-8")
+    assert "patch " in built() and tree(options.out) == clean()
+    (options.content / "blog/b/index.md").write_text(post("B, renamed", tags="[x]"), encoding="utf-8")
+    assert "patch " in built() and tree(options.out) == clean()
