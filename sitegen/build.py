@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from . import feeds, heap, meta, offline, output, records, safety, sitemap, snapshot, unchanged
-from .cache import Cache, digest
+from .cache import Cache, digest, pack_bytes
 from .config import SiteConfig
 from .context import related_indexes
 from .options import BuildOptions
@@ -112,12 +112,12 @@ class CachedPages:
         self.cache.used.update((("page", path), ("html", html_digest)))
         if self.out is not None and self.there(path, html_digest):
             return output.Kept(html_digest, f"{self.out}/{path}"), calls, reading
-        html = self.cache.get("html", html_digest)
-        if not isinstance(html, str):
+        html = self.cache.get_bytes("html", html_digest)
+        if html is None:
             return None
         if self.stage is not None:
-            return output.stage_file(self.stage, path, html.encode("utf-8"), html_digest, self.folders), calls, reading
-        return html.encode("utf-8"), calls, reading
+            return output.stage_file(self.stage, path, html, html_digest, self.folders), calls, reading
+        return html, calls, reading
 
     def there(self, path: str, digest: str) -> bool:
         """out/path is the file the last write made with this digest, untouched since."""
@@ -128,11 +128,11 @@ class CachedPages:
     def remember(self, path: str, inputs: str, data: bytes, calls: list[str], reading: frozenset[str]) -> None:
         html_digest = output.file_digest(data)
         self.cache.put("page", path, [inputs, calls, html_digest, sorted(reading)])
-        self.cache.put("html", html_digest, data.decode("utf-8"))
+        self.cache.put_packed("html", html_digest, pack_bytes(data))
 
     def remember_packed(self, path: str, inputs: str, html_digest: str, packed: bytes, calls: list[str],
                         reading: frozenset[str]) -> None:
-        """`remember`, the HTML's digest taken and the HTML packed (cache.pack) in a worker."""
+        """`remember`, the HTML's digest taken and the HTML packed (cache.pack_bytes) in a worker."""
         self.cache.put("page", path, [inputs, calls, html_digest, sorted(reading)])
         self.cache.put_packed("html", html_digest, packed)
 
@@ -310,6 +310,8 @@ def build_files(options: BuildOptions, cache: Cache | None = None, written: outp
         if path in files:
             problems.append(Problem(str(options.content), None, f"two files claim {path}: rename the content file"))
         files[path] = data
+        if isinstance(data, bytes) and not site.config.offline:  # (the feeds, sitemap ...: ~4 MB at 5,000 posts)
+            cache.put_packed("html", output.file_digest(data), pack_bytes(data))  # by digest, as pages: sitegen.live.restore
     if site.config.offline:
         files.update(offline.offline_files(files, site.config))
     files["_headers"] = meta.headers(site, files)

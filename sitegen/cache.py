@@ -37,7 +37,7 @@ import zstandard
 
 from .errors import Problem
 
-FORMAT = 2  # 2: zstd frames (1: zlib)
+FORMAT = 3  # 3: pages' HTML as bytes, not JSON (2: zstd frames; 1: zlib)
 FOLDER = ".sitegen-cache"
 FILE = "cache.sqlite3"
 _LIBRARIES = ("orjson", "markdown-it-py", "mdit-py-plugins", "pygments", "latex2mathml", "pyyaml", "jinja2", "imagesize", "zstandard")
@@ -142,9 +142,15 @@ def unpack(blob: bytes) -> Any:
     return orjson.loads(_CODEC.unpack.decompress(blob))
 
 
-def unpacked_json(blob: bytes) -> bytes:
-    """What `pack` made, as the JSON it holds, not decoded (records.StoredRendered reads one
-    string of it)."""
+def pack_bytes(data: bytes) -> bytes:
+    """Bytes as a Zstandard frame of themselves, not of a JSON string: a page's HTML, which
+    is written out as bytes. (Held as a JSON string, restoring 6,939 pages at 5,000 posts
+    spent 1.2 s of CPU making them str and 0.7 s making them UTF-8 again, beside 0.35 s
+    decompressing them.)"""
+    return bytes(memoryview(_CODEC.pack.compress(data)))
+
+
+def unpack_bytes(blob: bytes) -> bytes:
     return _CODEC.unpack.decompress(blob)
 
 
@@ -329,6 +335,14 @@ class Cache:
             self._discard(f"entry {kind}/{key[:12]} unreadable: {exc}")
             return None
 
+    def get_bytes(self, kind: str, key: str) -> bytes | None:
+        """An entry stored with `pack_bytes` (`put_packed`), as its bytes."""
+        blob = self._held((kind, key))
+        if blob is None:
+            blob = self.blobs(kind, [key]).get(key)
+        self.used.add((kind, key))
+        return self.unpacked_bytes(kind, key, blob) if blob is not None else None
+
     def get_many(self, kind: str, keys: Iterable[str]) -> dict[str, Any]:
         """Several entries at once (one query per 500 keys)."""
         found: dict[str, Any] = {}
@@ -340,13 +354,19 @@ class Cache:
                 return {}
         return found
 
-    def blobs(self, kind: str, keys: Iterable[str]) -> dict[str, bytes]:
-        """Several entries as stored (compressed), to be decoded later with `unpack`, if ever."""
+    def blobs(self, kind: str, keys: Iterable[str], *, most: bool = False) -> dict[str, bytes]:
+        """Several entries as stored (compressed), to be decoded later with `unpack`, if ever.
+        `most`: the keys are most of the kind's entries (every page's HTML): one scan of the
+        kind, in the file's order, and the others left out, rather than a lookup per key
+        (0.07 s rather than 0.27 s for 6,939 pages at 5,000 posts)."""
         wanted = list(dict.fromkeys(keys))
         self.used.update((kind, key) for key in wanted)
         found: dict[str, bytes] = {}
         if self.db is None:
             return found
+        if most:
+            every = self.stored(kind)
+            return {key: every[key] for key in wanted if key in every}
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
             marks = ",".join("?" * len(chunk))
@@ -396,6 +416,18 @@ class Cache:
             self._discard(f"entry {kind}/{key[:12]} unreadable: {exc}")
             return None
 
+    def unpacked_bytes(self, kind: str, key: str, blob: bytes) -> bytes | None:
+        """`unpacked` for an entry of `pack_bytes`."""
+        try:
+            return unpack_bytes(blob)
+        except Unreadable as exc:
+            self.damaged(kind, key, exc)
+            return None
+
+    def damaged(self, kind: str, key: str, error: object) -> None:
+        """An entry found unreadable (a torn write, a disk error): the cache is discarded."""
+        self._discard(f"entry {kind}/{key[:12]} unreadable: {error}")
+
     def entries(self, kind: str) -> Iterator[tuple[str, Any]]:
         if self.db is None:
             return
@@ -441,4 +473,4 @@ class Cache:
             self.db = None
 
 
-__all__ = ["Cache", "Unstorable", "digest", "encode", "decode", "stamp", "FOLDER", "pack", "unpack", "unpacked_json"]
+__all__ = ["Cache", "Unstorable", "digest", "encode", "decode", "stamp", "FOLDER", "pack", "unpack", "pack_bytes", "unpack_bytes"]

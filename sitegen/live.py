@@ -41,15 +41,14 @@ import dataclasses
 import os
 import shutil
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
-from . import build, feeds, meta, output, safety
+from . import build, feeds, meta, output, safety, staging
 from .build import BuildResult, CachedPages, related_key
 from .context import related_again, related_indexes
-from .cache import Cache, unpack
+from .cache import Cache
 from .content import Document
 from .diagrams import Mermaid
 from .languages import sides
@@ -61,8 +60,8 @@ from .reading import TEXT
 from .references import check_references
 from .render import Theme, page_paths, render_site
 from .likeness import Likeness
-from .site import Post, Site, TagGroup, assemble
-from .sources import Listing, SourceFile, ignored, read_file, relative
+from .site import AssetData, Post, Site, TagGroup, assemble
+from .sources import Contents, Listing, SourceFile, ignored, read_file, relative
 
 
 
@@ -172,9 +171,10 @@ def patch(last: Last, paths: Iterable[Path], cache: Cache | None = None) -> tupl
 def restore(last: Last, cache: Cache) -> tuple[BuildResult, Last] | None:
     """The output folder written again as the last build left it, when nothing it read has
     changed since but the folder is gone or was touched: each page from the build cache by the
-    digest the last write recorded, written into a staging folder as it comes; the rest made
-    again (copied files, feeds, sitemap, llms files ...); a page the cache no longer holds is
-    rendered. None when it has to be a full build. `cache`: open; the caller commits and
+    digest the last write recorded (the feeds, sitemap and llms.txt too), each copied file (an
+    image, a post's Markdown published as written) copied, and llms-full.txt made, all into a
+    staging folder by two forked processes (sitegen.staging) while this one renders what the
+    cache lacks; None when it has to be a full build. `cache`: open; the caller commits and
     closes it."""
     start = time.perf_counter()
     options, site = last.options, last.site
@@ -183,22 +183,36 @@ def restore(last: Last, cache: Cache) -> tuple[BuildResult, Last] | None:
         stage = output.new_stage(out)
     except OSError:
         return None  # the full build says why
+    writing = None
     try:
-        store = _Restored(cache, last.manifest, last.reaches, stage, {d.source_url: d.display for d in site.documents})
+        copied = _copied(site, last.manifest) or build.copied_files(site, cache)
+        store = _Restored(cache, last.manifest, last.reaches, stage, {**_published(last), **copied},
+                          also=lambda: output.stage_parts(stage, "llms-full.txt", meta.llms_full_parts(site)))
+        writing = store.writing  # pages and copies written by two processes while this one goes on
         try:
             files: dict[str, Any] = dict(render_site(site, last.theme, store))
         except Exception:  # noqa: BLE001 (a template failing now failed the last build too: the full build says where)
             return None
-        copied = build.copied_files(site, cache)
         for asset in site.assets:
-            files[asset.url] = copied.get(asset.url) or site.asset_data[asset.url]
-        made, lengths = build.generated(site, stage=stage)  # llms-full.txt streamed into the stage, not held
+            files[asset.url] = store.untouched(asset.url) or site.asset_data[asset.url]
+        # a generated file the last build left in the cache (by its digest, as pages) is
+        # written by the writers too, and so is llms-full.txt (every post's text, made by one
+        # of them from the site they forked with); any other is made here
+        made, _ = build.generated(site, keep=lambda path: store.untouched(path) or (LATER if path == "llms-full.txt" else None))
+        whole, damaged, llms_full = writing.finish()
+        if damaged:  # a damaged cache is discarded: the full build starts cold
+            cache.damaged("html", *damaged[0])
+        if not whole or llms_full is None:
+            return None
+        made["llms-full.txt"], lengths = llms_full
         files.update(made)
         files["_headers"] = meta.headers(site, files)
-        if set(files) != set(last.manifest) or lengths is None:
+        if set(files) != set(last.manifest):
             return None
         manifest = output.write_site(files, options.out, last.manifest, stage)
     finally:
+        if writing is not None:
+            writing.finish()  # (no writer left behind, whatever happened)
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
     key = build.digest(str(out))
@@ -209,58 +223,79 @@ def restore(last: Last, cache: Cache) -> tuple[BuildResult, Last] | None:
     return result, dataclasses.replace(last, reaches=store.reaches, manifest=manifest, llms_full=lengths)
 
 
+def _copied(site: Site, manifest: output.Manifest) -> dict[str, output.Copied]:
+    """The copied files (images ...) of a site restored from the state its last build left
+    (sitegen.resume: every content file has the metadata it had then), each with the digest
+    that build's write recorded: nothing looked up or made per file (build.copied_files
+    made 10,000 paths and cache keys and decoded as many entries at 5,000 posts, 0.6 s). A
+    file whose size is not the one written, or any other listing, is left to the caller."""
+    data = site.asset_data
+    if not isinstance(data, AssetData) or not isinstance(data.files, Contents) or not isinstance(data.files.files, Listing):
+        return {}
+    rows = data.files.files.rows
+    copied: dict[str, output.Copied] = {}
+    for url, rel in data.urls.items():
+        entry, row = manifest.get(url), rows.get(str(rel))
+        if isinstance(entry, list) and len(entry) == 4 and row is not None and row[1] == entry[1]:
+            copied[url] = output.Copied(entry[0], row[0])
+    return copied
+
+
+def _published(last: Last) -> dict[str, output.Copied]:
+    """Each post's Markdown, published as written: its file copied (in the kernel, not read
+    and decoded), when it is the one the last build published (unchanged since, sitegen.resume;
+    the same size: no byte-order mark left out; else the page store makes it)."""
+    rows = last.sources.rows if isinstance(last.sources, Listing) else {}
+    found: dict[str, output.Copied] = {}
+    for document in last.site.documents:
+        entry, row = last.manifest.get(document.source_url), rows.get(str(document.source))
+        if not isinstance(entry, list) or len(entry) != 4:
+            continue
+        try:
+            size = row[1] if row is not None else os.stat(document.display).st_size
+        except OSError:
+            continue
+        if size == entry[1]:
+            found[document.source_url] = output.Copied(entry[0], document.display)
+    return found
+
+
+LATER = output.Kept("", "")  # (what `build.generated` publishes for llms-full.txt until the writers have made it)
+
+
 class _Restored(CachedPages):
     """The page store of `restore`: a page the last build wrote comes from the build cache by
-    the digest its write recorded, staged at once; any other is made again."""
+    the digest its write recorded, a copied file from its content file, both written into the
+    staging folder by other processes (sitegen.staging) as this one goes on; any other page is
+    made again."""
 
     digests = False
 
     def __init__(self, cache: Any, manifest: output.Manifest,
                  before: Mapping[str, tuple[frozenset[str], frozenset[str] | None]], stage: Path,
-                 published: Mapping[str, str]):
-        """`published`: each post's published Markdown (output path) -> its content file."""
+                 copies: Mapping[str, output.Copied], also: Callable[[], Any] | None = None):
+        """`copies`: output path -> the content file it is a copy of; `also`: for a writer to
+        run too (sitegen.staging)."""
         super().__init__(cache, None, manifest, stage)
         self.before = before
-        self.published = published
-        wanted = {path: manifest[path][0] for path in before if path in manifest}
-        blobs = cache.blobs("html", wanted.values())
+        # every page whose reach is known, and the generated files (feeds, sitemap ...) the last build left in the cache
+        wanted = {path: entry[0] for path, entry in manifest.items()
+                  if (path in before or not path.endswith(".html")) and path not in copies and path != "llms-full.txt"  # (`also`)
+                  and isinstance(entry, list) and entry}
+        blobs = cache.blobs("html", wanted.values(), most=True)
+        pages = [(path, key, blobs[key]) for path, key in wanted.items() if key in blobs]  # any other: rendered again
+        # said staged now, written before the write (`writing.finish`)
+        # (plain strings, where write_site looks for them: 23,000 paths at 5,000 posts)
+        base = f"{stage}{os.sep}"
+        self.staged: dict[str, output.Staged] = {path: output.Staged(key, base + output.safe_path(path)) for path, key, _ in pages}
+        self.staged.update((path, output.Staged(copy.digest, base + output.safe_path(path))) for path, copy in copies.items())
+        self.writing = staging.start(stage, pages, sorted(copies.items()), workers=min(2, os.cpu_count() or 1), also=also)
 
-        def staged(paths: list[str]) -> list[tuple[str, output.Staged]]:
-            done = []
-            for path in paths:
-                blob = blobs.get(wanted[path])
-                html = unpack(blob) if blob is not None else None
-                if isinstance(html, str):
-                    done.append((path, output.stage_file(stage, path, html.encode("utf-8"), wanted[path], self.folders)))
-            return done
-
-        # decompressing (a zstd codec per thread: sitegen.cache) and writing let go of the GIL: two threads keep both cores busy
-        paths = list(wanted)
-        self.staged: dict[str, output.Staged] = {}
-        with ThreadPoolExecutor(2) as pool:
-            for done in pool.map(staged, [paths[start:start + 256] for start in range(0, len(paths), 256)]):
-                self.staged.update(done)
-
-    def untouched(self, path: str) -> output.Staged | output.Copied | None:
+    def untouched(self, path: str) -> output.Staged | None:
         found = self.staged.get(path)
-        if found is not None:
+        if found is not None and path in self.before:
             self.reaches[path] = self.before[path]
-            return found
-        return self._published(path)
-
-    def _published(self, path: str) -> output.Copied | None:
-        """A post's Markdown, published as written: its file copied (in the kernel, not read
-        and decoded), when it is the one the last build published (the caller knows the file
-        is unchanged since; the same size: no byte-order mark left out)."""
-        source, entry = self.published.get(path), self.manifest.get(path)
-        if source is None or not isinstance(entry, list) or len(entry) != 4:
-            return None
-        try:
-            if os.stat(source).st_size != entry[1]:
-                return None
-        except OSError:
-            return None
-        return output.Copied(entry[0], Path(source))
+        return found
 
 
 class _Untouched(CachedPages):

@@ -89,11 +89,13 @@ def llms_full_order(site: Site) -> list[Document]:
 
 
 def llms_full_part(config: SiteConfig, document: Document) -> bytes:
-    return (
+    return b"".join((
         f"\n---\n\n# {document.title}\n\nURL: {config.absolute(document.url)}\n"
         f"Source: {config.absolute(document.source_url)}\nLanguage: {document.language}\n"
-        f"Date: {document.date.isoformat()}\nRevision: {document.revision}\n\n{document.body.strip()}\n"
-    ).encode()
+        f"Date: {document.date.isoformat()}\nRevision: {document.revision}\n\n".encode(),
+        document.body_utf8,  # the text's bytes as they are: not made a str to be encoded again
+        b"\n",
+    ))
 
 
 def headers(site: Site, files: Mapping[str, object]) -> bytes:

@@ -70,10 +70,11 @@ class Copied:
     only if it must be written."""
 
     digest: str
-    path: Path
+    path: Path | str
 
     def read(self) -> bytes:
-        return self.path.read_bytes()
+        with open(self.path, "rb") as handle:
+            return handle.read()
 
 
 @dataclass(frozen=True)
@@ -82,25 +83,35 @@ class Staged:
     rendered, so that a large build never holds its pages: `path` is where it is."""
 
     digest: str
-    path: Path
+    path: Path | str
 
     def read(self) -> bytes:
-        return self.path.read_bytes()
+        with open(self.path, "rb") as handle:
+            return handle.read()
 
 
 def stage_file(stage: Path, path: str, data: bytes, digest: str, folders: set[str]) -> Staged:
-    """Write an output file into the staging folder now (`folders`: those made already)."""
-    target = stage / safe_path(path)
-    folder = str(target.parent)
+    """Write an output file into the staging folder now (`folders`: those made already).
+    (Plain strings and descriptors: a restored site at 5,000 posts stages 23,000 files.)"""
+    target = f"{stage}{os.sep}{safe_path(path)}"
     try:
-        if folder not in folders:
-            os.makedirs(folder, exist_ok=True)
-            folders.add(folder)
-        with open(target, "wb") as file:
-            file.write(data)
+        _made_folder(target, folders)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            _write_all(fd, data)
+        finally:
+            os.close(fd)
     except OSError as exc:
-        raise cannot_write(exc, target) from None
+        raise cannot_write(exc, Path(target)) from None
     return Staged(digest, target)
+
+
+def _made_folder(target: str, folders: set[str]) -> None:
+    """The folder of `target` made, unless `folders` has it already."""
+    folder = os.path.dirname(target)
+    if folder not in folders:
+        os.makedirs(folder, exist_ok=True)
+        folders.add(folder)
 
 
 def stage_parts(stage: Path, path: str, parts: Iterable[bytes]) -> tuple[Staged, tuple[int, ...]]:
@@ -287,7 +298,7 @@ def _write_site(files: Output, out: Path, previous: Manifest, stage: Path | None
         if len(changed) + len(extra) <= min(IN_PLACE_LIMIT, max(64, len(files) // 10)):
             return _switch_in_place(files, out, previous, digests, changed, extra)
     manifest: Manifest = {}
-    copies: list[tuple[str, Path, str]] = []  # (output path, content file, where it goes)
+    copies: list[tuple[str, Path | str, str]] = []  # (output path, content file, where it goes)
     with staged(out, stage) as staging:
         # plain strings and os calls: ~23,000 files at 5,000 posts, pathlib's objects cost more than the writes
         base, there = f"{staging}{os.sep}", f"{out}{os.sep}"
@@ -328,13 +339,51 @@ def _write_site(files: Output, out: Path, previous: Manifest, stage: Path | None
     return manifest
 
 
-def _copy(copies: list[tuple[str, Path, str]]) -> list[tuple[str, os.stat_result]]:
-    """Content files copied as they are (sendfile: their bytes never pass through Python)."""
-    done = []
-    for path, source, target in copies:
+def _copy(copies: list[tuple[str, Path | str, str]]) -> list[tuple[str, os.stat_result]]:
+    """Content files copied as they are (in the kernel: their bytes never pass through Python)."""
+    return [(path, copy_file(source, target)) for path, source, target in copies]
+
+
+def copy_file(source: Path | str, target: Path | str) -> os.stat_result:
+    """`source` copied to `target` in the kernel (copy_file_range, else sendfile through
+    shutil); the copy's metadata. Plain descriptors: shutil.copyfile's file objects and checks
+    (five stats, a terminal check) cost more than the copy of a 10 KB image, 16,250 times
+    when a site at 5,000 posts is written again from the cache."""
+    if not hasattr(os, "copy_file_range"):
         shutil.copyfile(source, target)
-        done.append((path, os.stat(target)))
-    return done
+        return os.stat(target)
+    src = os.open(source, os.O_RDONLY)
+    try:
+        dst = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            try:
+                copied = 0
+                while done := os.copy_file_range(src, dst, 1 << 30):  # to the end, as the file is now
+                    copied += done
+                if copied == 0 and os.fstat(src).st_size:  # a file system that says nothing is there (procfs ...)
+                    raise OSError("copy_file_range copied nothing")
+            except OSError:  # a file system or kernel without it: from the start, the usual way
+                os.lseek(src, 0, os.SEEK_SET)
+                os.ftruncate(dst, 0)
+                os.lseek(dst, 0, os.SEEK_SET)
+                with open(src, "rb", closefd=False) as reading, open(dst, "wb", closefd=False) as writing:
+                    shutil.copyfileobj(reading, writing)
+            return os.fstat(dst)
+        finally:
+            os.close(dst)
+    finally:
+        os.close(src)
+
+
+def stage_copy(stage: Path, path: str, value: Copied, folders: set[str]) -> Staged:
+    """`stage_file` for a content file published as it is: copied into the staging folder now."""
+    target = f"{stage}{os.sep}{safe_path(path)}"
+    try:
+        _made_folder(target, folders)
+        copy_file(value.path, target)
+    except OSError as exc:
+        raise cannot_write(exc, Path(target)) from None
+    return Staged(value.digest, target)
 
 
 def _switch_in_place(files: Output, out: Path, previous: Manifest, digests: Mapping[str, str],
@@ -352,7 +401,7 @@ def _switch_in_place(files: Output, out: Path, previous: Manifest, digests: Mapp
                 made.append(folder)
             temporary = in_place_temporary(target)
             value = files[path]
-            if not (isinstance(value, Staged) and (value.path == temporary  # already written there (splice)
+            if not (isinstance(value, Staged) and (str(value.path) == str(temporary)  # already written there (splice)
                                                    or _moved(value.path, temporary))):
                 temporary.write_bytes(data_of(value))
             written.append((temporary, target))
@@ -423,7 +472,7 @@ def _write_all(fd: int, data: bytes) -> int:
     return len(data)
 
 
-def _moved(staged: Path, temporary: Path) -> bool:
+def _moved(staged: Path | str, temporary: Path) -> bool:
     """A file of the staging folder renamed beside its target rather than copied there
     (llms-full.txt is 64 MB at 5,000 posts); False when it cannot be (another file system)."""
     try:

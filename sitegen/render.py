@@ -26,7 +26,7 @@ from .i18n import human_date, language_name, strings
 from .languages import Side, Version, side_of, sides
 from .mdplugins.highlight import pygments_css
 from .fingerprint import Calls, Fingerprints, templates_digest
-from .cache import pack
+from .cache import pack_bytes
 from .reading import ReadingEnvironment
 from .output import Copied, Kept, Staged, file_digest, safe_path
 from .site import Site
@@ -151,7 +151,7 @@ class _Batch:
     calls: Calls | None
     jobs: list[tuple[str, str, dict[str, Any]]]  # (template, output path, context)
     stage: Path
-    packed: bool  # also the HTML packed for the cache (cache.pack)
+    packed: bool  # also the HTML packed for the cache (cache.pack_bytes)
     made: frozenset[str] = frozenset()  # folders of the stage made already (a post's Markdown is in its page's)
 
 
@@ -204,7 +204,7 @@ def _render_into(indices: list[int]) -> list[Rendered] | None:
                 folders.add(folder)
             with open(target, "wb") as file:
                 file.write(data)
-            done.append((index, file_digest(data), pack(text) if batch.packed else b"", noted, reading, reach))
+            done.append((index, file_digest(data), pack_bytes(data) if batch.packed else b"", noted, reading, reach))
     except Exception:
         if multiprocessing.parent_process() is None:
             raise

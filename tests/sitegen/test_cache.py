@@ -22,7 +22,7 @@ import zstandard
 
 from sitegen.build import BuildOptions, build_site
 from sitegen import cache as cache_module
-from sitegen.cache import FOLDER, Cache, Unreadable, pack, unpack
+from sitegen.cache import FOLDER, Cache, Unreadable, pack, pack_bytes, unpack, unpack_bytes
 
 from .conftest import post
 
@@ -260,3 +260,23 @@ def test_a_build_whose_cache_entries_left_memory_is_exact_and_reused(make_site: 
     result = build_site(options)
     assert result.counts["markdown reused"] >= 4 and result.counts["markdown rendered"] == 1
     assert tree(options.out) == clean_tree(options, tmp_path)
+
+
+def test_a_page_is_a_zstd_frame_of_its_bytes_and_reads_back_exactly(tmp_path: Path) -> None:
+    """Pages' HTML is kept as the bytes written (no JSON string to make and unmake), read back
+    as they were, from memory before the commit and from the file after; a damaged one is an
+    error `Cache` catches."""
+    data = ("<p>" + "안녕 \"hello\"\n\\ " * 500 + "</p>").encode()
+    blob = pack_bytes(data)
+    assert zstandard.ZstdDecompressor().decompress(blob) == data and len(blob) < len(data) // 4
+    assert unpack_bytes(blob) == data
+    with pytest.raises(Unreadable):
+        unpack_bytes(blob[:-8])
+    cache = Cache.open(tmp_path)
+    cache.put_packed("html", "k", blob)
+    assert cache.get_bytes("html", "k") == data
+    cache.commit()
+    cache.close()
+    cache = Cache.open(tmp_path)
+    assert cache.get_bytes("html", "k") == data and cache.get_bytes("html", "other") is None
+    cache.close()

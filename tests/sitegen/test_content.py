@@ -6,11 +6,11 @@ import datetime as dt
 import re
 from pathlib import PurePosixPath
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sitegen.config import SiteConfig
-from sitegen.content import Located, parse_date, parse_document, split_frontmatter
+from sitegen.content import Located, parse_date, parse_document, split_frontmatter, stripped_tail
 from sitegen.slugs import slugify, tag_slug
 
 CONFIG = SiteConfig.parse('title = "T"\nbase_url = "https://blog.example/"\ndefault_language = "ko-KR"\n')
@@ -55,6 +55,21 @@ def test_slugs_keep_letters_of_every_script_and_are_never_empty() -> None:
     assert slugify("한국어 태그") == "한국어-태그"
     assert slugify("Ｆｕｌｌ width") == "full-width"
     assert tag_slug("!!!").startswith("tag-") and tag_slug("!!!") == tag_slug("!!!")
+
+
+_EDGES = st.sampled_from([" ", "\n", "\t", "\r\n", "\u00a0", "\u3000", "\x1c", "\x85", "\u2028", "é", "한", "😀", "x", "\ufeff"])
+
+
+@given(st.lists(_EDGES | st.text(max_size=8), max_size=12), st.integers(min_value=0, max_value=40))
+@example(["---\ntitle: 한\n---\n", "\u3000본문\u00a0 \n"], 18)
+def test_a_body_cut_and_stripped_on_the_bytes_is_the_one_cut_and_stripped_on_the_text(pieces: list[str], start: int) -> None:
+    """llms-full.txt takes each body as bytes (content.stripped_tail): the same bytes as the
+    text's, whatever the characters at the cut and at the ends; or None, and then the text's."""
+    text = "".join(pieces)
+    found = stripped_tail(text.encode(), start)
+    assert found is None or found == text[start:].strip().encode()
+    if len(text) >= start and text[start:].strip() == text[start:].strip(" \t\n\r\x0b\x0c"):
+        assert found == text[start:].strip().encode()  # what bytes.strip takes is all str.strip takes: no need of the text
 
 
 def _split_by_lines(text: str) -> tuple[str | None, int, str]:

@@ -7,7 +7,7 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from sitegen import live
+from sitegen import live, meta, records
 from sitegen.build import BuildOptions, generated, read_site
 from sitegen.cache import Cache, pack
 from sitegen.documents import Job, render_job
@@ -140,3 +140,26 @@ def test_a_render_held_packed_gives_its_html_as_it_went_in() -> None:
             stored = StoredRendered(pack({"rendered": data, "images": [], "diagrams": []}), ())
             assert stored.html == html
             assert stored.headings == ()
+
+
+def test_a_resting_documents_body_is_its_files_and_is_not_kept_until_its_text_is_asked_for(tmp_path: Path) -> None:
+    """A resting document (sitegen.resume) reads its body from its file each time, holding
+    nothing (restoring the output folder reads each body once, for llms-full.txt), until its
+    whole text is asked for: then that is kept and the body cut from it."""
+    _b, options = blog(tmp_path)
+    cache = options.open_cache()
+    try:
+        site = read_site(options, cache=cache)
+        cache.commit()
+        shelf = records.Shelf(cache.blobs)
+        for document in site.documents:
+            record = records.resting_record(document)
+            assert record is not None
+            resting = records.resting(record, shelf)
+            assert resting.body == document.body and resting.body_start == document.body_start
+            assert "_raw_packed" not in vars(resting) and "raw" not in vars(resting)
+            assert resting.raw == document.raw and "_raw_packed" in vars(resting)
+            assert resting.body == document.body
+            assert meta.llms_full_part(site.config, resting) == meta.llms_full_part(site.config, document)
+    finally:
+        cache.close()

@@ -7,16 +7,18 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 
-from sitegen import resume
+from sitegen import build, feeds, resume
 from sitegen.build import BuildOptions, BuildResult, build_site
-from sitegen.cache import digest
+from sitegen.cache import FILE, FOLDER, digest
 from sitegen.errors import BuildError
+from sitegen.output import file_digest
 
 from .conftest import post
 from .test_incremental import outcome, text_heavy, tree, two_post_blog
@@ -266,3 +268,55 @@ def test_serve_does_not_take_up_a_build_but_makes_a_whole_one_to_keep(site: Buil
     assert server.last is not None
     assert set(map(str, server.last.sources)) == {p.relative_to(site.content).as_posix() for p in site.content.rglob("*") if p.is_file()}
     assert tree(site.out) == clean_tree(site)
+
+
+def test_a_restore_that_finds_a_page_damaged_in_the_cache_drops_the_cache_with_one_warning(site: BuildOptions) -> None:
+    """Pages are restored from the cache as Zstandard frames of their bytes (cache.pack_bytes);
+    one that does not decompress is a damaged cache: discarded with one warning line, and the
+    folder is still the clean build's."""
+    want = tree(site.out)
+    with sqlite3.connect(site.config.parent / FOLDER / FILE) as db:
+        key = db.execute("SELECT key FROM entries WHERE kind = 'html' ORDER BY key LIMIT 1").fetchone()[0]
+        db.execute("UPDATE entries SET value = x'28b52ffd00ff' WHERE kind = 'html' AND key = ?", (key,))
+    shutil.rmtree(site.out)
+    result = build_site(site)
+    warnings = [w for w in result.warnings if "build cache" in w.message]
+    assert len(warnings) == 1 and "discarded" in warnings[0].message, result.warnings
+    assert tree(site.out) == want == clean_tree(site)
+
+
+def test_a_restored_folders_manifest_is_exact(site: BuildOptions) -> None:
+    """The manifest a restore leaves records each file as written: its digest (taken from the
+    last write for copied files and pages, sitegen.live._copied), size, mtime and inode."""
+    shutil.rmtree(site.out)
+    assert "restore" in build_site(site).timings
+    with sqlite3.connect(site.config.parent / FOLDER / FILE) as db:
+        keys = [key for (key,) in db.execute("SELECT key FROM entries WHERE kind = 'output'")]
+    cache = site.open_cache()
+    try:
+        manifest = cache.get("output", digest(str(site.out.resolve())))
+    finally:
+        cache.close()
+    assert len(keys) == 1 and isinstance(manifest, dict) and "p1/pic.png" in manifest and "p1/index.md" in manifest
+    assert set(manifest) == set(tree(site.out))
+    for path, (found, size, mtime, inode) in manifest.items():
+        st = os.stat(site.out / path)
+        assert (found, size, mtime, inode) == (file_digest((site.out / path).read_bytes()), st.st_size, st.st_mtime_ns, st.st_ino), path
+
+
+def test_a_restore_takes_the_generated_files_from_the_cache_too(site: BuildOptions, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The feeds, sitemap and llms.txt the last build made are in the cache by their digest, as
+    pages are: a restore writes them from there, making none of them again."""
+    want = tree(site.out)
+    shutil.rmtree(site.out)
+
+    def unmade(*_args: object) -> bytes:
+        raise AssertionError("made again")
+
+    monkeypatch.setattr(feeds, "atom", unmade)
+    monkeypatch.setattr(feeds, "rss", unmade)
+    for name in build.SETTLED:
+        monkeypatch.setitem(build.SETTLED, name, unmade)
+    result = build_site(site)
+    assert "restore" in result.timings, result.timings
+    assert tree(site.out) == want
