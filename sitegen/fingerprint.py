@@ -149,7 +149,7 @@ class Fingerprints:
         if names is not None:
             inputs = getattr(value, "inputs", None)
             if isinstance(inputs, str) and inputs:  # a Document: the digest of what it was parsed from
-                for name in names if self.digests else ():  # its small values, so template functions given them are checked
+                for name in _plain_fields(cls) if self.digests else ():  # its small values, so template functions given them are checked
                     small = getattr(value, name)
                     if isinstance(small, (dt.date, tuple)) and not dataclasses.is_dataclass(small):
                         of(small)
@@ -205,6 +205,17 @@ def _dataclass_fields(kind: type) -> tuple[str, ...] | None:
     if not dataclasses.is_dataclass(kind) or issubclass(kind, (list, tuple, set, frozenset, abc.Mapping)):
         return None
     return tuple(item.name for item in dataclasses.fields(kind))
+
+
+@functools.lru_cache(maxsize=None)
+def _plain_fields(kind: type) -> tuple[str, ...]:
+    """A dataclass's fields but those the class holds through a data descriptor (a Document's
+    `raw`, kept compressed: reading it decompresses the whole text, and it is never a date nor
+    a tuple, the values a Document's walk looks for)."""
+    def through_descriptor(name: str) -> bool:
+        held = next((base.__dict__[name] for base in kind.__mro__ if name in base.__dict__), None)
+        return hasattr(type(held), "__get__") and hasattr(type(held), "__set__")
+    return tuple(name for name in _dataclass_fields(kind) or () if not through_descriptor(name))
 
 
 def templates_digest(folders: tuple[Path, ...]) -> str:

@@ -18,11 +18,13 @@ import datetime as dt
 import enum
 import functools
 import types
+from collections import ChainMap
 from pathlib import PurePath
 from typing import Any, Callable
 
 import jinja2
 from jinja2.runtime import Context
+from jinja2.utils import _PassArg
 
 from .content import Document
 from .fingerprint import Calls, Fingerprints
@@ -39,6 +41,7 @@ SETTLED_FUNCTIONS = frozenset({"versions"})  # template globals that read only s
 _PLAIN = (str, int, float, complex, bytes, bytearray, dt.date, dt.time, dt.timedelta, PurePath, enum.Enum, types.ModuleType)
 # callables Jinja's Context.call gives nothing to (no `jinja_pass_arg` can be set on them): called directly
 _DIRECT = frozenset({types.BuiltinFunctionType, types.MethodWrapperType, types.WrapperDescriptorType})
+_DICT_NAMES = frozenset(dir(dict))  # what getattr finds on a dict before its keys
 _UNDEFINED_BY_STOP = "value was undefined because a callable raised a StopIteration exception"  # Context.call's words
 
 
@@ -50,6 +53,7 @@ class ReadingEnvironment(jinja2.Environment):
     calls: Calls | None = None  # the template functions' calls noted (render_site)
     settled_functions: frozenset[int] = frozenset()  # ids of the callables in SETTLED_FUNCTIONS
     plain_functions: frozenset[int] = frozenset()  # ids of the globals that are functions taking no context
+    loaded: dict[str, jinja2.Template] | None = None  # this build's templates by name (begin ... finish)
 
     def __init__(self, **options: Any) -> None:
         super().__init__(finalize=self._printed, extensions=[SharedExtension], **options)
@@ -63,9 +67,40 @@ class ReadingEnvironment(jinja2.Environment):
         template functions' calls noted, when they are."""
         self.walker = Fingerprints(digests=False)
         self.calls = calls
+        self.loaded = {}
         for extension in self.extensions.values():
             if isinstance(extension, SharedExtension):
                 extension.forget()
+
+    def finish(self) -> None:
+        """The build is over: templates are looked at on disk again when asked for."""
+        self.loaded = None
+
+    def _load_template(self, name: str, globals: Any) -> jinja2.Template:
+        """Within a build, a template found once is taken again without asking the disk whether
+        it changed (Jinja's auto_reload looks at the file's time for every page and include):
+        a build renders every page with the templates it started with."""
+        loaded = self.loaded
+        if loaded is None or globals:
+            return super()._load_template(name, globals)
+        found = loaded.get(name)
+        if found is None:
+            found = loaded[name] = super()._load_template(name, globals)
+        return found
+
+    def render(self, name: str, context: dict[str, Any]) -> str:
+        """get_template(name).render(**context), the template's globals and the context merged
+        into one dict without iterating Jinja's ChainMap in Python (once per page)."""
+        template = self.get_template(name)
+        namespace = template.globals
+        merged: dict[str, Any] = {}
+        for mapping in reversed(namespace.maps) if isinstance(namespace, ChainMap) else (namespace,):
+            merged.update(mapping)
+        merged.update(context)
+        try:
+            return self.concat(template.root_render_func(template.new_context(merged, shared=True)))
+        except Exception:
+            self.handle_exception()
 
     def settle(self, functions: dict[str, Any]) -> None:
         """Say which globals read settled fields only, and which are plain functions (taking no
@@ -83,7 +118,14 @@ class ReadingEnvironment(jinja2.Environment):
                 self.reading.update(self.walker.reach(*deep))
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        """jinja2.Environment.getattr, written out (it is the most frequent call of a render)."""
+        """jinja2.Environment.getattr, written out (it is the most frequent call of a render).
+        A plain dict's key (the catalog's `t.title`) is looked up first when no attribute of
+        dicts has its name: what getattr would find after raising AttributeError."""
+        if type(obj) is dict and attribute not in _DICT_NAMES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
         if self.reading is not None and isinstance(obj, Document) and attribute not in SETTLED_ATTRIBUTES:
             self.reading.add(str(obj.source))
         try:
@@ -127,6 +169,11 @@ class ReadingContext(Context):
         if type(__obj) in _DIRECT or id(__obj) in environment.plain_functions:
             try:
                 return __obj(*args, **kwargs)
+            except StopIteration:
+                return environment.undefined(_UNDEFINED_BY_STOP)
+        if type(__obj) is types.MethodType and getattr(__obj, "jinja_pass_arg", None) is _PassArg.eval_context:
+            try:  # a shared fragment (sitegen.fragments), on every page: what Context.call would do
+                return __obj(__self.eval_ctx, *args, **kwargs)
             except StopIteration:
                 return environment.undefined(_UNDEFINED_BY_STOP)
         if loop_vars is not None:

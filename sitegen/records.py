@@ -19,10 +19,11 @@ import bisect
 import functools
 import datetime as dt
 from dataclasses import fields
+from json.decoder import scanstring  # type: ignore[attr-defined]  # (the C scanner json.loads uses; not in typeshed)
 from pathlib import PurePosixPath
 from typing import Any, Callable, Mapping
 
-from .cache import Unstorable, decode, digest, encode, unpack
+from .cache import Unstorable, decode, digest, encode, unpack, unpack_bytes
 from .content import Document, Tag
 from .markdown import Reference, Rendered, rendered_from_json
 from .snapshot import RACY_NS
@@ -32,6 +33,11 @@ Stat = tuple[int, int, int]  # size, mtime_ns, inode
 HEAVY = {"raw", "rendered"}  # not in the record: the file and the render cache hold them
 _RAW_SLOT = vars(Document)["raw"].slot  # where a document holds its packed text (content.PackedText)
 _SMALL = tuple(item.name for item in fields(Document) if item.name not in HEAVY)  # what a record holds, in order
+
+
+# how a render's entry starts (documents.render_job packs {"rendered": {"html": ...}, ...}; orjson
+# keeps the keys' order and writes no space): its HTML is the JSON string that follows
+_HTML_FIRST = b'{"rendered":{"html":"'
 
 
 class StoredRendered(Rendered):
@@ -47,6 +53,13 @@ class StoredRendered(Rendered):
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name == "_blob":
             raise AttributeError(name)
+        if name == "html":  # once per page showing the post: its string alone decoded, not the headings and sections
+            text = unpack_bytes(self._blob)
+            if text.startswith(_HTML_FIRST):
+                try:
+                    return scanstring(text.decode("utf-8"), len(_HTML_FIRST))[0]
+                except (UnicodeDecodeError, ValueError):
+                    pass
         data = unpack(self._blob)["rendered"]
         if name == "html":
             return data["html"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sitegen import live, meta, records
 from sitegen.build import BuildOptions, generated, read_site
-from sitegen.cache import Cache
+from sitegen.cache import Cache, pack
 from sitegen.documents import Job, render_job
 from sitegen.markdown import Rendered, render_markdown, rendered_to_json
 from sitegen.records import StoredRendered
@@ -128,6 +128,18 @@ def test_a_render_held_packed_reads_as_the_render_itself() -> None:
     plain = render_markdown(body, site_host="example.org", line_offset=4, language="ko-KR", image_size=lambda src: None)
     for item in dataclasses.fields(Rendered):
         assert getattr(done.rendered, item.name) == getattr(plain, item.name), item.name
+
+
+def test_a_render_held_packed_gives_its_html_as_it_went_in() -> None:
+    """A page reads a document's HTML alone out of its entry (records.StoredRendered, by the
+    json module's string scanner, not the whole entry decoded): any text comes back the same,
+    and an entry of another shape is decoded whole."""
+    rendered = rendered_to_json(render_markdown("x"))
+    for html in ['<p class="a">\\"q\\"</p>', "tab\there\nline\x01\x1f\u2028 \u00e9 목차 😀 \\\\ \\u0041", "", '"', "\\"]:
+        for data in ({**rendered, "html": html}, {"minutes": 1, **{**rendered, "html": html}}):
+            stored = StoredRendered(pack({"rendered": data, "images": [], "diagrams": []}), ())
+            assert stored.html == html
+            assert stored.headings == ()
 
 
 def test_a_resting_documents_body_is_its_files_and_is_not_kept_until_its_text_is_asked_for(tmp_path: Path) -> None:
