@@ -5,6 +5,8 @@ listing it carries tells an untouched output folder from a touched one, as the s
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Callable
@@ -15,18 +17,30 @@ from sitegen import output, survey, unchanged
 from sitegen.build import build_site
 from sitegen.options import BuildOptions
 
-from .conftest import post
+from .conftest import REPO, post
 
 
 def _site(make_site: Callable[..., BuildOptions]) -> BuildOptions:
     return make_site({"blog/a/index.md": post("A"), "blog/a/img/x.png": b"\x89PNG x", "blog/b/index.md": post("B", tags="[x]")})
 
 
-def test_the_survey_a_child_takes_is_the_one_taken_here(make_site: Callable[..., BuildOptions]) -> None:
-    options = _site(make_site)
-    build_site(options)
+def _options(args: list[str]) -> BuildOptions:
+    content, out, config, theme = map(Path, args)
+    return BuildOptions(content=content, out=out, config=config, theme=theme)
+
+
+def _alone(check: Callable[[BuildOptions], None], options: BuildOptions) -> None:
+    """`check(options)` run in a new interpreter, with one thread as `sitegen build` has: a test
+    process may have threads other tests left running, and then nothing is forked (as wanted)."""
+    code = f"import sys; from tests.sitegen import test_survey as t; t.{check.__name__}(t._options(sys.argv[1:]))"
+    args = [str(options.content), str(options.out), str(options.config), str(options.theme)]
+    done = subprocess.run([sys.executable, "-c", code, *args], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-4000:]
+
+
+def _the_same_survey(options: BuildOptions) -> None:
     with survey.start(options) as surveying:
-        assert surveying.pid is not None  # (no other thread here: the child takes it)
+        assert surveying.pid is not None  # the child takes it
         inputs, present = surveying.inputs(), surveying.present()
     here = unchanged.inputs_snapshot(options)
     assert inputs.digest == here.digest and inputs.listing == here.listing and inputs.frame == here.frame
@@ -34,10 +48,13 @@ def test_the_survey_a_child_takes_is_the_one_taken_here(make_site: Callable[...,
     assert present is not None and set(present) >= {"a/index.html", "a/img/x.png", "a/index.md", "index.html"}
 
 
-def test_a_child_that_fails_leaves_the_survey_to_this_process(make_site: Callable[..., BuildOptions],
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_survey_a_child_takes_is_the_one_taken_here(make_site: Callable[..., BuildOptions]) -> None:
     options = _site(make_site)
     build_site(options)
+    _alone(_the_same_survey, options)
+
+
+def _a_failed_child(options: BuildOptions) -> None:
     parent = os.getpid()
     real = output.listing
     here: list[object] = []
@@ -48,7 +65,7 @@ def test_a_child_that_fails_leaves_the_survey_to_this_process(make_site: Callabl
         here.append(real(folder))
         return real(folder)
 
-    monkeypatch.setattr(output, "listing", fails_in_the_child)
+    output.listing = fails_in_the_child  # type: ignore[assignment]  # (a process of its own: nothing to restore)
     with survey.start(options) as surveying:
         assert surveying.pid is not None
         assert surveying.inputs().digest == unchanged.inputs_snapshot(options).digest  # the child's first answer
@@ -56,15 +73,28 @@ def test_a_child_that_fails_leaves_the_survey_to_this_process(make_site: Callabl
     assert here == [present] and present == real(options.out.resolve())  # listed here, after the child failed
 
 
-def test_a_child_left_unheard_is_stopped(make_site: Callable[..., BuildOptions]) -> None:
+def test_a_child_that_fails_leaves_the_survey_to_this_process(make_site: Callable[..., BuildOptions]) -> None:
     options = _site(make_site)
     build_site(options)
+    _alone(_a_failed_child, options)
+
+
+def _an_unheard_child(options: BuildOptions) -> None:
     with survey.start(options) as surveying:
         pid = surveying.pid
         surveying.inputs()
     assert pid is not None and surveying.pid is None
-    with pytest.raises(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)  # reaped
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return  # reaped
+    raise AssertionError("the child was not reaped")
+
+
+def test_a_child_left_unheard_is_stopped(make_site: Callable[..., BuildOptions]) -> None:
+    options = _site(make_site)
+    build_site(options)
+    _alone(_an_unheard_child, options)
 
 
 def test_with_other_threads_running_nothing_is_forked(make_site: Callable[..., BuildOptions]) -> None:
