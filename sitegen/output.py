@@ -202,24 +202,11 @@ def still_there(out: Path, path: str, entry: list[Any] | None, wanted: str) -> b
 
 def still_written(out: Path, manifest: Manifest | None, present: "Present | None | Literal[False]" = False) -> bool:
     """The folder holds exactly the files of `manifest`, each untouched since it was written.
-    (Plain strings and os.stat: this is most of the check that a build can be skipped.)
     `present`: the folder's `listing`, taken earlier in this build (sitegen.survey), which
     then stands for the folder; None when there was no folder then."""
-    if present is not False:
-        return isinstance(manifest, dict) and isinstance(present, dict) and listed_as(present, manifest)
-    if not isinstance(manifest, dict) or not out.is_dir():
-        return False
-    base = str(out) + os.sep
-    stat = os.stat
-    for path, entry in manifest.items():
-        try:
-            st = stat(base + path, follow_symlinks=False)
-        except OSError:
-            return False
-        if not (isinstance(entry, list) and len(entry) == 4 and entry[1] == st.st_size
-                and entry[2] == st.st_mtime_ns and entry[3] == st.st_ino):
-            return False
-    return _count_files(out) == len(manifest)
+    if present is False:
+        present = listing(out)
+    return isinstance(manifest, dict) and isinstance(present, dict) and listed_as(present, manifest)
 
 
 Present = dict[str, tuple[int, int, int]]  # output path -> (size, mtime_ns, inode)
@@ -252,19 +239,6 @@ def listed_as(present: Present, manifest: Manifest) -> bool:
         if not (isinstance(entry, list) and len(entry) == 4 and present.get(path) == (entry[1], entry[2], entry[3])):
             return False
     return True
-
-
-def _count_files(folder: Path) -> int:
-    """Files (anything but folders) under folder, symlinks not followed."""
-    count, stack = 0, [str(folder)]
-    while stack:
-        with os.scandir(stack.pop()) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
-                else:
-                    count += 1
-    return count
 
 
 def _present(folder: Path) -> set[str]:
