@@ -116,12 +116,10 @@ def test_a_saved_text_redoes_only_the_pages_that_show_it(make_site) -> None:  # 
     assert tree(options.out) == tree(clean.out)
 
 
-def test_a_post_older_than_the_feeds_leaves_them_and_llms_full_is_spliced(make_site, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def feeds_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The feeds made from now on, by kind ("atom", "rss"), each as it is made."""
     from sitegen import feeds as feeds_module
 
-    from .conftest import SITE_TOML
-    options = make_site(POSTS, SITE_TOML + "feed_limit = 3\n")
-    last = start(options)
     made: list[str] = []
 
     def counted(name: str, make: Callable[..., bytes]) -> Callable[..., bytes]:
@@ -129,6 +127,14 @@ def test_a_post_older_than_the_feeds_leaves_them_and_llms_full_is_spliced(make_s
 
     monkeypatch.setattr(feeds_module, "atom", counted("atom", feeds_module.atom))
     monkeypatch.setattr(feeds_module, "rss", counted("rss", feeds_module.rss))
+    return made
+
+
+def test_a_post_older_than_the_feeds_leaves_them_and_llms_full_is_spliced(make_site, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from .conftest import SITE_TOML
+    options = make_site(POSTS, SITE_TOML + "feed_limit = 3\n")
+    last = start(options)
+    made = feeds_made(monkeypatch)
     feeds = {name: (options.out / name).stat().st_ino for name in ("feed.xml", "rss.xml")}
     inode = (options.out / "llms-full.txt").stat().st_ino
     for number, newest in ((2, False), (11, True)):  # p11 is the newest post: in the feeds
@@ -160,19 +166,11 @@ def test_a_post_older_than_the_feeds_leaves_them_and_llms_full_is_spliced(make_s
 ])
 def test_a_reshaped_site_leaves_the_feeds_that_show_none_of_it(make_site, monkeypatch, number: int,  # type: ignore[no-untyped-def]
                                                                 values: dict[str, str], remade: bool) -> None:
-    from sitegen import feeds as feeds_module
-
     from .conftest import SITE_TOML
     options = make_site({**POSTS, "blog/p8/en-GB.md": post(title="Post 8 in English", date="2026-01-09", tags="[t2]")},
                         SITE_TOML + "feed_limit = 3\n")
     last = start(options)
-    made: list[str] = []
-
-    def counted(name: str, make: Callable[..., bytes]) -> Callable[..., bytes]:
-        return lambda *args: made.append(name) or make(*args)
-
-    monkeypatch.setattr(feeds_module, "atom", counted("atom", feeds_module.atom))
-    monkeypatch.setattr(feeds_module, "rss", counted("rss", feeds_module.rss))
+    made = feeds_made(monkeypatch)
     names = ("feed.xml", "rss.xml", "en-GB/feed.xml", "en-GB/rss.xml")
     feeds = {name: (options.out / name).stat().st_ino for name in names}
     saved = options.content / f"blog/p{number}/index.md"
