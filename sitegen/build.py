@@ -119,6 +119,12 @@ class CachedPages:
             return output.stage_file(self.stage, path, html, html_digest, self.folders), calls, reading
         return html, calls, reading
 
+    def empty(self) -> bool:
+        """No page is stored to be reused (a cold build)."""
+        if self.known is None:
+            self.known = self.cache.stored("page")
+        return not self.known
+
     def there(self, path: str, digest: str) -> bool:
         """out/path is the file the last write made with this digest, untouched since."""
         entry = self.manifest.get(path)
@@ -288,12 +294,22 @@ def build_files(options: BuildOptions, cache: Cache | None = None, written: outp
     if options.theme is not None and not options.theme.is_dir():
         raise missing_theme(options.theme)
     theme = Theme.load(options.theme_dir, options.compiled_templates())
+    early: list[tuple[dict[str, Any], tuple[int, ...] | None]] = []
+
+    def generate_early() -> None:
+        """The feeds, sitemap and llms files, made while the pages render in other processes."""
+        try:
+            early.append(generated(site, stage=None if site.config.offline else stage))
+        except Exception:  # made again below, where its error is raised as before
+            pass
+
     try:
         keep = written is not None and not site.config.offline
         store = CachedPages(cache, options.out.resolve() if keep else None, written if keep else None,
                             None if site.config.offline else stage, intact=keep and intact)
         files = render_site(site, theme, store if cache.path is not None else None,
-                            stage=None if site.config.offline else stage, workers=options.jobs or worker_count())
+                            stage=None if site.config.offline else stage, workers=options.jobs or worker_count(),
+                            meanwhile=generate_early)
     except Exception as error:  # a template the author wrote or edited: one line, never a traceback
         problem = template_problem(error, theme.folders)
         if problem is None:
@@ -305,7 +321,7 @@ def build_files(options: BuildOptions, cache: Cache | None = None, written: outp
             problems.append(Problem(str(options.content / asset.source), None, f"two files claim /{asset.url}: the build writes a page there; rename the file"))
         files[asset.url] = copied.get(asset.url) or site.asset_data[asset.url]
     lap("render")
-    made, lengths = generated(site, stage=None if site.config.offline else stage)
+    made, lengths = early[0] if early else generated(site, stage=None if site.config.offline else stage)
     for path, data in made.items():
         if path in files:
             problems.append(Problem(str(options.content), None, f"two files claim {path}: rename the content file"))
@@ -422,6 +438,7 @@ def build_site(options: BuildOptions, *, inputs: snapshot.Snapshot | None = None
         result = build_files(options, cache, previous if isinstance(previous, dict) else None, lazy=True, stage=stage,
                              intact=intact)
         start = time.perf_counter()
+        cache.store_ahead()  # the pages and renders stored while the output is written
         manifest = output.write_site(result.files, options.out, previous, stage, intact=intact)
         result = dataclasses.replace(result, manifest=manifest)
         cache.put(resuming.KIND, key, resuming.left(options, result, inputs))

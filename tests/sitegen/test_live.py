@@ -327,5 +327,5 @@ def test_a_patched_site_equals_a_clean_build_after_streamed_builds(tmp_path_fact
 
     stream = render._stream
     monkeypatch.setattr(render, "STREAM_AT", 1)
-    monkeypatch.setattr(render, "_stream", lambda batch, workers: stream(batch, 2))
+    monkeypatch.setattr(render, "_stream", lambda batch, workers, meanwhile=(): stream(batch, 2, meanwhile))
     test_a_patched_site_equals_a_clean_build_after_every_change(tmp_path_factory)
