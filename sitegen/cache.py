@@ -193,6 +193,7 @@ def _record_commit(path: Path) -> None:
         temporary.unlink(missing_ok=True)
 
 
+LOCK_WAIT = 10.0  # seconds to wait for another build storing into the cache before building without it
 SPILL_AT = 8 << 20  # bytes of pending entries from which they are moved out of memory (Cache.spilled)
 
 
@@ -236,7 +237,8 @@ class Cache:
         assert self.path is not None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fresh = not self.path.exists() or self.path.stat().st_size == 0
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)  # (store_ahead, one thread at a time)
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,  # (store_ahead, one thread at a time)
+                             timeout=LOCK_WAIT)
         self.db = db
         db.execute("PRAGMA journal_mode=DELETE")
         db.execute("PRAGMA synchronous=NORMAL")
@@ -261,6 +263,14 @@ class Cache:
     def _discard(self, reason: str) -> None:
         assert self.path is not None
         self._settle()
+        if "locked" in reason:  # another build is storing into it: theirs, not to be deleted
+            if self.db is not None:
+                self.db.close()
+                self.db = None
+            self.warnings = [Problem(str(self.path), None, f"the build cache is in use by another build ({reason}); "
+                                                           "building without it")]
+            self.path = None
+            return
         if self.db is not None:
             self.db.close()
             self.db = None
@@ -449,8 +459,10 @@ class Cache:
         writing its output (SQLite works without Python's lock): `commit` stores the rest in
         the same transaction. Until then nothing else may use the database: every method
         that reads it waits for the thread first (`_settle`). At 5,000 posts the ~130 MB of
-        pages and renders a cold build puts took ~0.5 s to store after the output was written."""
-        if self.db is None or self.ahead is not None or not (self.pending or self.spilled):
+        pages and renders a cold build puts took ~0.5 s to store after the output was written.
+        Called again, it waits for the last thread and stores what was put since."""
+        self._settle()  # (one thread at a time: the next goes on with the same transaction)
+        if self.db is None or not (self.pending or self.spilled):
             return
         taken: dict[tuple[str, str], Any] = {**self.spilled, **self.pending}  # each entry as it is now
         spilled = sorted(self.spilled.items(), key=lambda pair: pair[1][0])
@@ -467,7 +479,8 @@ class Cache:
 
         def store() -> None:
             try:
-                db.execute("BEGIN IMMEDIATE")
+                if not db.in_transaction:
+                    db.execute("BEGIN IMMEDIATE")
                 db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows())
             except BaseException as exc:  # noqa: B036 (handed to commit, which stores it all again)
                 failed.append(exc)

@@ -497,7 +497,7 @@ def _rendered(
             for rel, text, start, _data, offset, prefix, language in requests]
     hits = cache.get_many("markdown", keys)
     renders = Renders(cache)
-    missing: list[tuple[Slot, Request, str]] = []
+    missing: list[tuple[Slot, Request, str] | None] = []
     for request, key in zip(requests, keys, strict=True):
         rel, _text, _start, _data, offset, prefix, language = request
         slot = (rel, offset, prefix, language)
@@ -518,7 +518,10 @@ def _rendered(
 
     def jobs() -> Iterator[tuple[Slot, Job]]:
         under = Subtree(by_rel.names())
-        for slot, (rel, text, start, data, offset, prefix, language), key in missing:
+        for index, entry in enumerate(missing):
+            missing[index] = None  # (its text let go of as its job is made)
+            assert entry is not None
+            slot, (rel, text, start, data, offset, prefix, language), key = entry
             folder = rel.parent
             sizes = {str(path): images.at(path) for path in under.get(folder, [])}
             if data is None:
@@ -527,7 +530,8 @@ def _rendered(
                 start += 1
             yield slot, Job(key, data, start, config.host, offset, prefix, language, str(folder), {k: v for k, v in sizes.items() if v})
 
-    renders.start([slot for slot, _request, _key in missing], jobs() if missing else iter(()), workers, figures)
+    renders.start([entry[0] for entry in missing if entry is not None], jobs() if missing else iter(()), workers, figures)
+    del requests
     return renders
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import gc
 import hashlib
+import itertools
 import multiprocessing
 import os
 import types
@@ -212,10 +213,11 @@ def _render_into(indices: list[int]) -> list[Rendered] | None:
     return done
 
 
-def _stream(batch: _Batch, workers: int, meanwhile: Iterable[Callable[[], None]] = ()) -> Iterator[Rendered]:
+def _stream(batch: _Batch, workers: int, meanwhile: Iterable[Iterable[None]] = ()) -> Iterator[Rendered]:
     """Every page of the batch rendered into its staging folder, over `workers` forked
-    processes (they inherit the site, the templates and the calls noted so far); each of
-    `meanwhile` is called once the workers are under way, before their pages are taken."""
+    processes (they inherit the site, the templates and the calls noted so far). `meanwhile`:
+    work for this process while the workers render, run piece by piece (each iterable to its
+    end), the pages that came taken between two pieces."""
     global _BATCH
     chunks = [list(range(start, min(start + 64, len(batch.jobs)))) for start in range(0, len(batch.jobs), 64)]
     _BATCH = batch
@@ -226,16 +228,24 @@ def _stream(batch: _Batch, workers: int, meanwhile: Iterable[Callable[[], None]]
             try:
                 with multiprocessing.get_context("fork").Pool(workers) as pool:
                     arriving = pool.imap(_render_into, chunks)
-                    for step in meanwhile:
-                        step()
-                    for chunk, done in zip(chunks, arriving, strict=True):
-                        rows = _render_into(chunk) if done is None else done  # None: raises here
+                    taken = 0
+                    for _piece in itertools.chain.from_iterable(meanwhile):
+                        while taken < len(chunks):
+                            try:
+                                done = arriving.next(timeout=0)
+                            except multiprocessing.TimeoutError:
+                                break
+                            rows = _render_into(chunks[taken]) if done is None else done  # None: raises here
+                            taken += 1
+                            yield from rows or ()
+                    for chunk, done in zip(chunks[taken:], arriving, strict=True):
+                        rows = _render_into(chunk) if done is None else done
                         yield from rows or ()
             finally:
                 gc.unfreeze()
         else:
-            for step in meanwhile:
-                step()
+            for _piece in itertools.chain.from_iterable(meanwhile):
+                pass
             for chunk in chunks:
                 yield from _render_into(chunk) or ()
     finally:
@@ -256,15 +266,16 @@ def page_paths(site: Site) -> set[str]:
 
 
 def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, stage: Path | None = None,
-                workers: int = 1, meanwhile: Callable[[], None] = lambda: None) -> dict[str, bytes | Kept | Copied | Staged]:
+                workers: int = 1, meanwhile: Callable[[], Iterable[None]] = lambda: ()) -> dict[str, bytes | Kept | Copied | Staged]:
     """With a `store`, a page whose template context, globals and templates digest the same as
     when the store saw it is taken from there instead of rendered (sitegen.fingerprint).
     With a `stage` (output.new_stage) and at least STREAM_AT pages to render, they are rendered
     in `workers` processes and written there as they come (`Staged`): never all held at once.
     The cyclic collector is off meanwhile: a render at 5,000 posts leaves no cyclic garbage
     and keeps ~300,000 new objects to its end, which the collector walked (with the site) ~650
-    times for nothing (~0.7 s of CPU). `meanwhile()` is called once, while the pages are
-    rendered in other processes if they are (the build makes its feeds then)."""
+    times for nothing (~0.7 s of CPU). `meanwhile()` is a generator run to its end once,
+    while the pages are rendered in other processes if they are (the build makes its feeds
+    then); the pages that came are taken each time it yields (not held until it ends)."""
     if not gc.isenabled():
         return _render_site(site, theme, store, stage=stage, workers=workers, meanwhile=meanwhile)
     gc.disable()
@@ -275,7 +286,7 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
 
 
 def _render_site(site: Site, theme: Theme, store: PageStore | None, *, stage: Path | None,
-                 workers: int, meanwhile: Callable[[], None]) -> dict[str, bytes | Kept | Copied | Staged]:
+                 workers: int, meanwhile: Callable[[], Iterable[None]]) -> dict[str, bytes | Kept | Copied | Staged]:
     config = site.config
     files: dict[str, bytes | Kept | Copied | Staged] = {}
     # with a stage: (template, path, context, inputs, reached, what); `what` (the page's inputs
@@ -425,11 +436,13 @@ def _render_site(site: Site, theme: Theme, store: PageStore | None, *, stage: Pa
     staging = store is not None and stage is not None and getattr(store, "stage", None) == stage
     sources: list[Document] = []
 
-    def publish_sources() -> None:
+    def publish_sources() -> Iterator[None]:
         if store is None:
             return
-        for document in sources:
+        for index, document in enumerate(sources, 1):
             files[document.source_url] = store.publish(document.source_url, document.raw_utf8)
+            if index % 64 == 0:
+                yield  # (the workers' pages taken meanwhile: _stream)
         sources.clear()
 
     by_language = {side.language: side for side in all_sides}
@@ -487,7 +500,7 @@ def _render_site(site: Site, theme: Theme, store: PageStore | None, *, stage: Pa
     if stage is not None and len(deferred) >= STREAM_AT:
         batch = _Batch(env, calls, [job[:3] for job in deferred], stage, store is not None,
                        frozenset(getattr(store, "folders", ()) if getattr(store, "stage", None) == stage else ()))
-        for index, html_digest, packed, noted, reading, reach in _stream(batch, workers, (publish_sources, meanwhile)):
+        for index, html_digest, packed, noted, reading, reach in _stream(batch, workers, (publish_sources(), meanwhile())):
             _template, path, _context, inputs, reached, what = deferred[index]
             if what is not None:
                 inputs, reached = prints.of(what), prints.reach(what) | shared_reach
@@ -496,8 +509,8 @@ def _render_site(site: Site, theme: Theme, store: PageStore | None, *, stage: Pa
                 store.remember_packed(path, inputs, html_digest, packed, noted, reading)
                 store.reached(path, reached | reach, reading)
     else:
-        publish_sources()
-        meanwhile()
+        for _piece in itertools.chain(publish_sources(), meanwhile()):
+            pass
         for template, path, context, inputs, reached, what in deferred:  # a few: rendered here, as without a stage
             if what is not None:
                 inputs, reached = prints.of(what), prints.reach(what) | shared_reach

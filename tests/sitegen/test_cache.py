@@ -280,3 +280,71 @@ def test_a_page_is_a_zstd_frame_of_its_bytes_and_reads_back_exactly(tmp_path: Pa
     cache = Cache.open(tmp_path)
     assert cache.get_bytes("html", "k") == data and cache.get_bytes("html", "other") is None
     cache.close()
+
+
+def test_entries_stored_ahead_in_another_thread_and_those_put_since_are_all_committed(tmp_path: Path,
+                                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cache.store_ahead stores what was put so far while the build goes on: an entry put
+    again since keeps its last value, one put since is stored too, a read meanwhile waits for
+    the thread and sees everything, and it is all one commit."""
+    monkeypatch.setattr(cache_module, "SPILL_AT", 2000)
+    cache = Cache.open(tmp_path / FOLDER)
+    values: dict[str, object] = {f"k{i}": {"html": "본문 " * i, "n": i} for i in range(200)}
+    for key, value in values.items():
+        cache.put("page", key, value)
+    assert cache.spilled and cache.pending  # some in the spill file, some in memory
+    cache.store_ahead()
+    assert cache.ahead is not None
+    for key in ("k3", "k199", "new"):  # one spilled, one held, one new: put while the thread stores
+        cache.put("page", key, f"again {key}")
+        values[key] = f"again {key}"
+    assert cache.get("page", "k10") == values["k10"] and cache.ahead is None  # waited for the thread
+    assert set(cache.pending) | set(cache.spilled) == {("page", "k3"), ("page", "k199"), ("page", "new")}
+    with sqlite3.connect(cache_file_in(tmp_path)) as other:  # nothing committed yet
+        assert other.execute("SELECT count(*) FROM entries").fetchone()[0] == 0
+    cache.commit()
+    cache.close()
+    again = Cache.open(tmp_path / FOLDER)
+    assert again.get_many("page", values) == values and again.warnings == []
+
+
+def test_a_failed_store_ahead_is_stored_again_by_the_commit(tmp_path: Path) -> None:
+    cache = Cache.open(tmp_path / FOLDER)
+    cache.put("page", "a", 1)
+    cache.db.execute("DROP TABLE entries")  # type: ignore[union-attr]  # the thread's inserts fail
+    cache.store_ahead()
+    cache.db.execute("CREATE TABLE entries (kind TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID")  # type: ignore[union-attr]
+    cache.commit()
+    cache.close()
+    assert Cache.open(tmp_path / FOLDER).get("page", "a") == 1
+
+
+def test_a_cache_another_build_is_storing_into_is_left_to_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another build holds the cache's lock: this one builds without the cache, with one
+    warning, and neither deletes nor changes it."""
+    monkeypatch.setattr(cache_module, "LOCK_WAIT", 0.2)
+    first = Cache.open(tmp_path / FOLDER)
+    first.put("page", "a", 1)
+    first.commit()
+    first.put("page", "b", 2)
+    first.store_ahead()  # holds the write lock until its commit
+    first._settle()
+    first.db.execute("INSERT INTO entries VALUES ('page', 'c', x'00')")  # type: ignore[union-attr]  # pages spilled: exclusive
+    first.db.execute("PRAGMA cache_spill=1")  # type: ignore[union-attr]
+    first.db.execute("PRAGMA cache_size=1")  # type: ignore[union-attr]
+    first.db.executemany("INSERT INTO entries VALUES ('page', ?, ?)", [(f"x{i}", b"y" * 5000) for i in range(50)])  # type: ignore[union-attr]
+    cache_module._CHECKED.clear()
+    second = Cache.open(tmp_path / FOLDER)
+    assert second.get("page", "a") is None
+    assert len(second.warnings) == 1 and "in use by another build" in second.warnings[0].message
+    second.put("page", "d", 4)
+    second.commit()
+    second.close()
+    first.commit()
+    first.close()
+    again = Cache.open(tmp_path / FOLDER)
+    assert again.get("page", "a") == 1 and again.get("page", "b") == 2 and again.get("page", "d") is None
+
+
+def cache_file_in(tmp_path: Path) -> Path:
+    return tmp_path / FOLDER / "cache.sqlite3"
