@@ -100,10 +100,11 @@ class Job:
     language: str
     folder: str
     sizes: dict[str, Size]  # the files under the folder that have a size
+    held: int = -1  # >= 0: `data` is empty and the bytes are _HELD[held], inherited by a forked worker
 
     @property
     def body(self) -> str:
-        return self.data.decode("utf-8")[self.start:]
+        return (self.data if self.held < 0 else _HELD[self.held]).decode("utf-8")[self.start:]
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,10 @@ class Done:
 
 
 _FIGURES: Mapping[str, str] = {}  # the build's mermaid drawings; set before the workers fork
+# the files' bytes of the bodies to render, set before the workers fork: a job names its file
+# by its place here instead of carrying it through a pipe (~70 MB pickled, written and read at
+# 5,000 posts)
+_HELD: list[bytes] = []
 
 
 class Asked(Mapping[str, str]):
@@ -219,7 +224,7 @@ class Renders:
         _FIGURES = figures
         self.coming = set(missing)
         self.jobs = jobs
-        if workers > 1 and len(missing) >= 16:
+        if self.forks(workers, len(missing)):
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else None)
             self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
@@ -227,6 +232,15 @@ class Renders:
         else:
             self.ahead = 1
         self._send()
+
+    @staticmethod
+    def forks(workers: int, jobs: int) -> bool:
+        """Whether `start` renders in worker processes; forked ones inherit _HELD."""
+        return workers > 1 and jobs >= 16
+
+    @staticmethod
+    def inherits() -> bool:
+        return "fork" in multiprocessing.get_all_start_methods()
 
     def _send(self) -> None:
         while len(self.flight) < self.ahead:
@@ -278,6 +292,7 @@ class Renders:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
         self.flight.clear()
+        _HELD.clear()
 
 
 @dataclass
@@ -516,6 +531,10 @@ def _rendered(
     cache.count("markdown reused", len(requests) - len(missing))
     cache.count("markdown rendered", len(missing))
 
+    held = Renders.forks(workers, len(missing)) and Renders.inherits()
+    if held:  # (before the workers fork: they inherit it)
+        _HELD[:] = [entry[1][3] or b"" for entry in missing if entry is not None]
+
     def jobs() -> Iterator[tuple[Slot, Job]]:
         under = Subtree(by_rel.names())
         for index, entry in enumerate(missing):
@@ -524,11 +543,13 @@ def _rendered(
             slot, (rel, text, start, data, offset, prefix, language), key = entry
             folder = rel.parent
             sizes = {str(path): images.at(path) for path in under.get(folder, [])}
+            inherited = held and data is not None
             if data is None:
                 data, start = text[start:].encode("utf-8"), 0
             elif data.startswith(b"\xef\xbb\xbf"):  # the text is the file's without its BOM
                 start += 1
-            yield slot, Job(key, data, start, config.host, offset, prefix, language, str(folder), {k: v for k, v in sizes.items() if v})
+            yield slot, Job(key, b"" if inherited else data, start, config.host, offset, prefix, language, str(folder),
+                            {k: v for k, v in sizes.items() if v}, index if inherited else -1)
 
     renders.start([entry[0] for entry in missing if entry is not None], jobs() if missing else iter(()), workers, figures)
     del requests
