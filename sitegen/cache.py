@@ -22,15 +22,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import itertools
-import os
 import sqlite3
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 import orjson
 import zstandard
@@ -194,27 +191,28 @@ def _record_commit(path: Path) -> None:
 
 
 LOCK_WAIT = 10.0  # seconds to wait for another build storing into the cache before building without it
-SPILL_AT = 8 << 20  # bytes of pending entries from which they are moved out of memory (Cache.spilled)
+SPILL_AT = 8 << 20  # bytes of pending entries from which they are stored ahead (Cache.store_ahead)
 
 
 @dataclass
 class Cache:
-    """A table of (kind, key) -> JSON value, read lazily, written in one transaction at the end.
-    What a build puts is held until then; beyond SPILL_AT bytes it waits in an unnamed
-    temporary file beside the database instead of in memory (`spilled`: a cold build at 5,000
-    posts puts ~120 MB of packed pages and renders, which the build held to its end)."""
+    """A table of (kind, key) -> JSON value, read lazily, written in one transaction that
+    `commit` ends. What a build puts is held in memory up to SPILL_AT bytes, then stored into
+    the open transaction by another thread while the build goes on (`store_ahead`): a cold
+    build at 5,000 posts puts ~130 MB of packed pages and renders, which it used to hold to
+    its end, then to write into a temporary file and read back at the commit (~0.5 s)."""
 
     path: Path | None  # None: a cache that remembers nothing (--no-cache)
     db: sqlite3.Connection | None = None
     pending: dict[tuple[str, str], bytes] = field(default_factory=dict)
-    spilled: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)  # -> (offset, length) in `spill`
-    spill: IO[bytes] | None = None
     pending_size: int = 0
+    dropped: set[tuple[str, str]] = field(default_factory=set)  # put, then found beyond JSON: deleted at the commit
+    holding: bool = False  # a store_ahead failed: the rest is held in memory until the commit
     used: set[tuple[str, str]] = field(default_factory=set)
     warnings: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)  # "markdown rendered": 3 ... (for --timings)
-    # store_ahead: the thread storing what was put so far, and what it stores (blob or spill place)
-    ahead: tuple[threading.Thread, dict[tuple[str, str], Any], list[BaseException]] | None = None
+    # store_ahead: the thread storing what was put so far, what it stores, and its failure if any
+    ahead: tuple[threading.Thread, list[tuple[tuple[str, str], bytes]], list[BaseException]] | None = None
 
     def count(self, what: str, n: int = 1) -> None:
         self.counts[what] = self.counts.get(what, 0) + n
@@ -284,51 +282,16 @@ class Cache:
             self.db = None
 
     def _held(self, item: tuple[str, str]) -> bytes | None:
-        """An entry put in this build and not committed yet, in memory or spilled."""
-        blob = self.pending.get(item)
-        if blob is None and item in self.spilled and self.spill is not None:
-            offset, length = self.spilled[item]
-            blob = os.pread(self.spill.fileno(), length, offset)
-        return blob
+        """An entry put in this build and still in memory (one stored ahead is read from the
+        database, in the open transaction)."""
+        return self.pending.get(item)
 
     def _hold(self, item: tuple[str, str], blob: bytes) -> None:
-        self.spilled.pop(item, None)
+        self.dropped.discard(item)
         self.pending_size += len(blob) - len(self.pending.get(item, b""))
         self.pending[item] = blob
-        if self.pending_size >= SPILL_AT:
-            self._spill()
-
-    def _spill(self) -> None:
-        """Move the pending entries into the spill file (made at the first spill)."""
-        try:
-            if self.spill is None:
-                assert self.path is not None
-                self.spill = tempfile.TemporaryFile(dir=self.path.parent, prefix=".spill-")
-            offset = self.spill.seek(0, os.SEEK_END)
-            self.spill.write(b"".join(self.pending.values()))
-            self.spill.flush()
-        except OSError:  # no room on disk: they stay in memory
-            self.pending_size = 0
-            return
-        for item, blob in self.pending.items():
-            self.spilled[item] = (offset, len(blob))
-            offset += len(blob)
-        self.pending.clear()
-        self.pending_size = 0
-
-    def _unspilled(self) -> Iterator[tuple[tuple[str, str], bytes]]:
-        """The spilled entries, read back in the order they were written."""
-        if self.spill is None:
-            return
-        fd = self.spill.fileno()
-        for item, (offset, length) in sorted(self.spilled.items(), key=lambda pair: pair[1][0]):
-            yield item, os.pread(fd, length, offset)
-
-    def _drop_spill(self) -> None:
-        self.spilled.clear()
-        if self.spill is not None:
-            self.spill.close()
-            self.spill = None
+        if self.pending_size >= SPILL_AT and not self.holding:
+            self.store_ahead()
 
     def get(self, kind: str, key: str) -> Any | None:
         self.used.add((kind, key))
@@ -401,7 +364,7 @@ class Cache:
             blob = pack(value)
         except (TypeError, ValueError):  # beyond JSON (a 70-bit integer in YAML ...): simply not cached
             self.pending_size -= len(self.pending.pop((kind, key), b""))
-            self.spilled.pop((kind, key), None)
+            self.dropped.add((kind, key))  # (an earlier value may be stored ahead already)
             return
         self._hold((kind, key), blob)
 
@@ -455,62 +418,49 @@ class Cache:
             self._discard(str(exc))
 
     def store_ahead(self) -> None:
-        """Begin storing what was put so far, in another thread, while the build goes on
-        writing its output (SQLite works without Python's lock): `commit` stores the rest in
-        the same transaction. Until then nothing else may use the database: every method
-        that reads it waits for the thread first (`_settle`). At 5,000 posts the ~130 MB of
-        pages and renders a cold build puts took ~0.5 s to store after the output was written.
-        Called again, it waits for the last thread and stores what was put since."""
-        self._settle()  # (one thread at a time: the next goes on with the same transaction)
-        if self.db is None or not (self.pending or self.spilled):
+        """Store what was put so far into the open transaction (begun here if need be) in
+        another thread, while the build goes on: SQLite works without Python's lock, and the
+        entries leave memory. Until that thread is done nothing else may use the database:
+        every method that reads it waits for it first (`_settle`); `commit` stores the rest and
+        ends the transaction. A build killed meanwhile leaves the last commit's cache (SQLite's
+        journal undoes the rest when the file is next opened)."""
+        self._settle()  # (one thread at a time, each going on with the same transaction)
+        if self.db is None or not self.pending:
             return
-        taken: dict[tuple[str, str], Any] = {**self.spilled, **self.pending}  # each entry as it is now
-        spilled = sorted(self.spilled.items(), key=lambda pair: pair[1][0])
-        pending = list(self.pending.items())
-        fd = self.spill.fileno() if self.spill is not None else -1
+        batch = list(self.pending.items())
+        self.pending.clear()
+        self.pending_size = 0
         failed: list[BaseException] = []
         db = self.db
-
-        def rows() -> Iterator[tuple[str, str, bytes]]:
-            for (kind, key), (offset, length) in spilled:  # (the file only grows meanwhile)
-                yield kind, key, os.pread(fd, length, offset)
-            for (kind, key), blob in pending:
-                yield kind, key, blob
 
         def store() -> None:
             try:
                 if not db.in_transaction:
                     db.execute("BEGIN IMMEDIATE")
-                db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows())
-            except BaseException as exc:  # noqa: B036 (handed to commit, which stores it all again)
+                db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
+                               ((kind, key, blob) for (kind, key), blob in batch))
+            except BaseException as exc:  # noqa: B036 (handed to _settle: the batch is held again)
                 failed.append(exc)
 
         thread = threading.Thread(target=store, name="sitegen-cache", daemon=True)
-        self.ahead = (thread, taken, failed)
+        self.ahead = (thread, batch, failed)
         thread.start()
 
     def _settle(self) -> None:
-        """store_ahead's thread done: what it stored is no longer pending (what was put again
-        since stays); on its failure, everything is stored again by commit."""
+        """store_ahead's thread done. On its failure (a full disk ...), its entries are held
+        again (unless put again since) and the rest of the build's are held in memory, for
+        the commit to try once more."""
         if self.ahead is None:
             return
-        thread, taken, failed = self.ahead
+        thread, batch, failed = self.ahead
         thread.join()
         self.ahead = None
         if failed:
-            if self.db is not None and self.db.in_transaction:
-                try:
-                    self.db.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
-            return
-        for item, held in taken.items():
-            if isinstance(held, bytes):
-                if self.pending.get(item) is held:
-                    del self.pending[item]
-                    self.pending_size -= len(held)
-            elif self.spilled.get(item) == held:
-                del self.spilled[item]
+            self.holding = True
+            for item, blob in batch:
+                if item not in self.pending and item not in self.dropped:
+                    self.pending[item] = blob
+                    self.pending_size += len(blob)
 
     def commit(self, *, prune: bool = True) -> None:
         """Store what this build made and drop what it no longer used, in one transaction
@@ -521,10 +471,9 @@ class Cache:
         try:
             if not self.db.in_transaction:  # (store_ahead began it)
                 self.db.execute("BEGIN IMMEDIATE")
-            self.db.executemany(
-                "INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
-                ((kind, key, blob) for (kind, key), blob in itertools.chain(self._unspilled(), self.pending.items())),
-            )
+            self.db.executemany("DELETE FROM entries WHERE kind = ? AND key = ?", self.dropped)
+            self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
+                                ((kind, key, blob) for (kind, key), blob in self.pending.items()))
             total = self.db.execute("SELECT count(*) FROM entries").fetchone()[0]
             if prune and total > 2 * len(self.used) + 100:
                 self.db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (kind TEXT, key TEXT, PRIMARY KEY (kind, key))")
@@ -534,7 +483,8 @@ class Cache:
             self.db.execute("COMMIT")
             self.pending.clear()
             self.pending_size = 0
-            self._drop_spill()
+            self.dropped.clear()
+            self.holding = False
             _record_commit(self.path)  # type: ignore[arg-type]
         except sqlite3.Error as exc:
             try:
@@ -545,7 +495,6 @@ class Cache:
 
     def close(self) -> None:
         self._settle()
-        self._drop_spill()
         if self.db is not None:
             self.db.close()
             self.db = None

@@ -230,22 +230,45 @@ def test_an_entry_is_a_zstd_frame_of_its_json_and_reads_back_exactly() -> None:
 
 
 
-def test_entries_moved_out_of_memory_read_back_and_are_stored_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A build's entries beyond SPILL_AT wait in a temporary file, not in memory, until the commit."""
+def test_entries_beyond_spill_at_leave_memory_read_back_and_are_stored_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build's entries beyond SPILL_AT are stored into the open transaction by another
+    thread (Cache.store_ahead), not held in memory, and read back exactly; nothing is
+    committed before the commit, and no file is left beside the database."""
     monkeypatch.setattr(cache_module, "SPILL_AT", 2000)
     cache = Cache.open(tmp_path / FOLDER)
     values: dict[str, object] = {f"k{i}": {"html": "본문 " * i, "n": i} for i in range(300)}
     for key, value in values.items():
         cache.put("page", key, value)
-    assert cache.spilled  # most of them left memory
+    assert cache.pending_size < 2000 + 3000 and len(cache.pending) < 20  # most left memory
     cache.put("page", "k3", "again")  # an entry put again: the last value stands
     values["k3"] = "again"
     assert all(cache.get("page", key) == value for key, value in values.items())
+    assert cache.db is not None and cache.db.in_transaction  # stored, not committed
     cache.commit()
     cache.close()
     again = Cache.open(tmp_path / FOLDER)
     assert again.get_many("page", values) == values
     assert sorted(p.name for p in (tmp_path / FOLDER).iterdir() if not p.name.startswith(".committed")) == ["cache.sqlite3", "committed.json"]
+
+
+def test_a_build_killed_while_entries_are_stored_ahead_leaves_the_last_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The transaction store_ahead opened is undone when a process dies in it: the cache
+    reads as its last commit left it."""
+    monkeypatch.setattr(cache_module, "SPILL_AT", 2000)
+    first = Cache.open(tmp_path / FOLDER)
+    first.put("page", "kept", 1)
+    first.commit()
+    first.close()
+    script = (f"import sys; sys.path.insert(0, {str(Path(cache_module.__file__).parents[1])!r})\n"
+              "from pathlib import Path\nimport os\nfrom sitegen import cache\ncache.SPILL_AT = 2000\n"
+              f"c = cache.Cache.open(Path({str(tmp_path / FOLDER)!r}))\n"
+              "for i in range(2000): c.put('page', f'k{i}', {'html': 'x' * 500, 'n': i})\n"
+              "c.put('page', 'kept', 2)\nc._settle()\nassert c.db.in_transaction\nos.kill(os.getpid(), 9)\n")
+    killed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    cache_module._CHECKED.clear()
+    again = Cache.open(tmp_path / FOLDER)
+    assert again.warnings == [] and again.get("page", "kept") == 1 and again.get("page", "k5") is None
 
 
 def test_a_build_whose_cache_entries_left_memory_is_exact_and_reused(make_site: Callable[..., BuildOptions], tmp_path: Path,
@@ -282,26 +305,21 @@ def test_a_page_is_a_zstd_frame_of_its_bytes_and_reads_back_exactly(tmp_path: Pa
     cache.close()
 
 
-def test_entries_stored_ahead_in_another_thread_and_those_put_since_are_all_committed(tmp_path: Path,
-                                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_entries_stored_ahead_in_another_thread_and_those_put_since_are_all_committed(tmp_path: Path) -> None:
     """Cache.store_ahead stores what was put so far while the build goes on: an entry put
     again since keeps its last value, one put since is stored too, a read meanwhile waits for
     the thread and sees everything, and it is all one commit."""
-    monkeypatch.setattr(cache_module, "SPILL_AT", 2000)
     cache = Cache.open(tmp_path / FOLDER)
     values: dict[str, object] = {f"k{i}": {"html": "본문 " * i, "n": i} for i in range(200)}
     for key, value in values.items():
         cache.put("page", key, value)
-    assert cache.spilled and cache.pending  # some in the spill file, some in memory
     cache.store_ahead()
-    assert cache.ahead is not None
-    for key in ("k3", "k199", "new"):  # one spilled, one held, one new: put while the thread stores
+    assert cache.ahead is not None and cache.pending == {}
+    for key in ("k3", "new"):  # one being stored, one new: put while the thread stores
         cache.put("page", key, f"again {key}")
         values[key] = f"again {key}"
     assert cache.get("page", "k10") == values["k10"] and cache.ahead is None  # waited for the thread
-    assert set(cache.pending) | set(cache.spilled) == {("page", "k3"), ("page", "k199"), ("page", "new")}
-    with sqlite3.connect(cache_file_in(tmp_path)) as other:  # nothing committed yet
-        assert other.execute("SELECT count(*) FROM entries").fetchone()[0] == 0
+    assert set(cache.pending) == {("page", "k3"), ("page", "new")}
     cache.commit()
     cache.close()
     again = Cache.open(tmp_path / FOLDER)
@@ -311,12 +329,25 @@ def test_entries_stored_ahead_in_another_thread_and_those_put_since_are_all_comm
 def test_a_failed_store_ahead_is_stored_again_by_the_commit(tmp_path: Path) -> None:
     cache = Cache.open(tmp_path / FOLDER)
     cache.put("page", "a", 1)
-    cache.db.execute("DROP TABLE entries")  # type: ignore[union-attr]  # the thread's inserts fail
+    assert cache.db is not None
+    cache.db.execute("DROP TABLE entries")  # the thread's inserts fail
     cache.store_ahead()
-    cache.db.execute("CREATE TABLE entries (kind TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID")  # type: ignore[union-attr]
+    cache._settle()
+    assert cache.holding and ("page", "a") in cache.pending  # held again, and the rest held in memory
+    cache.db.execute("CREATE TABLE entries (kind TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID")
     cache.commit()
     cache.close()
     assert Cache.open(tmp_path / FOLDER).get("page", "a") == 1
+
+
+def test_an_entry_put_again_beyond_json_is_not_left_stored_ahead(tmp_path: Path) -> None:
+    cache = Cache.open(tmp_path / FOLDER)
+    cache.put("yaml", "a", {"n": 1})
+    cache.store_ahead()
+    cache.put("yaml", "a", {"n": 2 ** 70})  # beyond JSON: not cached at all
+    cache.commit()
+    cache.close()
+    assert Cache.open(tmp_path / FOLDER).get("yaml", "a") is None
 
 
 def test_a_cache_another_build_is_storing_into_is_left_to_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -326,13 +357,14 @@ def test_a_cache_another_build_is_storing_into_is_left_to_it(tmp_path: Path, mon
     first = Cache.open(tmp_path / FOLDER)
     first.put("page", "a", 1)
     first.commit()
+    assert first.db is not None
+    first.db.execute("PRAGMA cache_size=1")  # its pages go to the file at once: the lock is exclusive
+    for i in range(50):
+        first.put("page", f"x{i}", os.urandom(4000).hex())  # (little to compress)
     first.put("page", "b", 2)
-    first.store_ahead()  # holds the write lock until its commit
+    first.store_ahead()
     first._settle()
-    first.db.execute("INSERT INTO entries VALUES ('page', 'c', x'00')")  # type: ignore[union-attr]  # pages spilled: exclusive
-    first.db.execute("PRAGMA cache_spill=1")  # type: ignore[union-attr]
-    first.db.execute("PRAGMA cache_size=1")  # type: ignore[union-attr]
-    first.db.executemany("INSERT INTO entries VALUES ('page', ?, ?)", [(f"x{i}", b"y" * 5000) for i in range(50)])  # type: ignore[union-attr]
+    assert first.db.in_transaction
     cache_module._CHECKED.clear()
     second = Cache.open(tmp_path / FOLDER)
     assert second.get("page", "a") is None
@@ -345,6 +377,3 @@ def test_a_cache_another_build_is_storing_into_is_left_to_it(tmp_path: Path, mon
     again = Cache.open(tmp_path / FOLDER)
     assert again.get("page", "a") == 1 and again.get("page", "b") == 2 and again.get("page", "d") is None
 
-
-def cache_file_in(tmp_path: Path) -> Path:
-    return tmp_path / FOLDER / "cache.sqlite3"
