@@ -4,6 +4,7 @@ the build's one process, and reach the workers without their bytes going through
 from __future__ import annotations
 
 import dataclasses
+import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from typing import Any, Callable
@@ -54,3 +55,26 @@ def test_bodies_rendered_by_forked_workers_are_those_rendered_here_and_go_withou
     assert len(here) == 30 and forked == here
     assert len(sent) == 30 and all(job.data == b"" and job.held >= 0 for job in sent)  # the workers read what they inherited
     assert documents._HELD == []  # let go of once the parse is over
+
+
+def test_a_worker_that_fails_fails_the_parse_and_leaves_no_worker_behind(make_site: Callable[..., BuildOptions],
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A render that raises in a worker is raised by the parse (not waited for forever), and
+    the workers and what they inherited are gone afterwards."""
+    import multiprocessing
+
+    from sitegen import markdown
+
+    render = markdown.render_markdown
+
+    def failing(body: str, **options: Any) -> Any:
+        if "본문 13," in body:
+            raise RuntimeError(f"a render failed in process {os.getpid()}")
+        return render(body, **options)
+
+    monkeypatch.setattr(documents, "render_markdown", failing)  # (set before the workers fork: theirs too)
+    options = make_site(blog())
+    with pytest.raises(RuntimeError, match="a render failed") as raised:
+        read_site(replace(options, cache=False, jobs=2))
+    assert str(raised.value) != f"a render failed in process {os.getpid()}"  # in a worker
+    assert multiprocessing.active_children() == [] and documents._HELD == []
