@@ -316,7 +316,7 @@ def build_files(options: BuildOptions, cache: Cache | None = None, written: outp
                         copied[url] = output.stage_copy(stage, url, item, folders)
                     if index % 256 == 0:
                         yield
-        if stage is not None:  # the parse's renders stored while the pages render (nothing here reads the cache now)
+        if stage is not None:  # what was put so far stored while the pages render
             cache.store_ahead()
 
     try:

@@ -210,12 +210,13 @@ class Renders:
         self.inputs: dict[Slot, str] = {}
         self.minutes: dict[Slot, int] = {}
         self.quiet: set[Slot] = set()
-        self.keys: dict[Slot, str] = {}  # the markdown cache's key of each predicted body (markdown_key)
+        self.keys: dict[Slot, tuple[str, int]] = {}  # each predicted body's markdown cache key and length
         self.coming: set[Slot] = set()  # made now, not arrived yet
         self.jobs: Iterator[tuple[Slot, Job]] = iter(())
         self.flight: collections.deque[tuple[list[tuple[Slot, Job]], Future[list[Done]] | None]] = collections.deque()
         self.pool: ProcessPoolExecutor | None = None
         self.ahead = 1
+        self.holds = False  # _HELD was set for this parse's workers (let go of in close)
 
     def start(self, missing: list[Slot], jobs: Iterator[tuple[Slot, Job]], workers: int, figures: Mapping[str, str]) -> None:
         """Render `jobs` (made lazily, in the order of `missing`): in `workers` processes when
@@ -292,7 +293,9 @@ class Renders:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
         self.flight.clear()
-        _HELD.clear()
+        if self.holds:
+            _HELD.clear()
+            self.holds = False
 
 
 @dataclass
@@ -437,8 +440,9 @@ def _parsed(texts: list[tuple[SourceFile, Any, str] | None], config: SiteConfig,
             if slot in renders.quiet:
                 clean.add(rel)
             reading[rel] = renders.minutes[slot]
-            # (the body is the one predicted for this slot: its key is known)
-            markdown[rel] = renders.keys.get(slot) or markdown_key(body, config.host, offset, prefix, language, rel.parent)
+            known = renders.keys.get(slot)  # the body predicted for this slot: its key is known
+            markdown[rel] = known[0] if known is not None and known[1] == len(body) else \
+                markdown_key(body, config.host, offset, prefix, language, rel.parent)
             return renders.result[slot]
         return render
 
@@ -516,7 +520,7 @@ def _rendered(
     for request, key in zip(requests, keys, strict=True):
         rel, _text, _start, _data, offset, prefix, language = request
         slot = (rel, offset, prefix, language)
-        renders.keys[slot] = key
+        renders.keys[slot] = (key, len(_text) - _start)
         hit = hits.get(key)
         if hit is not None:
             measure = images.lookup(rel.parent)
@@ -534,6 +538,7 @@ def _rendered(
     held = Renders.forks(workers, len(missing)) and Renders.inherits()
     if held:  # (before the workers fork: they inherit it)
         _HELD[:] = [entry[1][3] or b"" for entry in missing if entry is not None]
+        renders.holds = True
 
     def jobs() -> Iterator[tuple[Slot, Job]]:
         under = Subtree(by_rel.names())
