@@ -168,17 +168,13 @@ def test_a_title_tags_or_date_edit_is_taken_up_too_and_redoes_only_what_shows_it
     assert tree(site.out) == clean_tree(site)
 
 
-@pytest.mark.parametrize("change", ["unpublished", "tag gone", "new file", "removed", "image", "template", "site.toml",
+@pytest.mark.parametrize("change", ["unpublished", "new file", "removed", "image", "template", "site.toml",
                                     "page tampered", "state garbled", "state missing", "broken"])
 def test_anything_else_is_a_full_build(site: BuildOptions, change: str) -> None:
     body = edit(site, "blog/p2/index.md", post(title="Post 2", date="2026-01-03", tags="[t2]", body="Two, edited.\n"))
     key = digest(str(site.out.resolve()))
     if change == "unpublished":  # its page goes: a link to it would break, the full build says so
         edit(site, "blog/p2/index.md", post(title="Post 2", date="2026-01-03", tags="[t2]", body="Two, edited.\n", publish="0"))
-    elif change == "tag gone":  # the last post of tag t2 leaves it: its page goes
-        for number in (2, 5, 8, 11):
-            edit(site, f"blog/p{number}/index.md", post(title=f"Post {number}", date=f"2026-01-{number + 1:02d}", tags="[t0]",
-                                                        body=f"Text {number}.\n"))
     elif change == "new file":
         (site.content / "blog/new").mkdir()
         edit(site, "blog/new/index.md", post(title="New"))
@@ -214,6 +210,36 @@ def test_anything_else_is_a_full_build(site: BuildOptions, change: str) -> None:
     result = build_site(site)
     assert not resumed(result), (change, result.timings)
     assert tree(site.out) == clean_tree(site)
+
+
+def test_a_tag_page_that_goes_is_taken_away_by_the_resumed_build(site: BuildOptions) -> None:
+    """The last posts of tag t2 leave it: its page goes, and nothing else (no document links to
+    it): the build is resumed, not redone, and its output is the clean build's."""
+    assert (site.out / "tags/t2/index.html").exists()
+    for number in (2, 5, 8, 11):
+        edit(site, f"blog/p{number}/index.md", post(title=f"Post {number}", date=f"2026-01-{number + 1:02d}", tags="[t0]",
+                                                    body=f"Text {number}.\n"))
+    result = build_site(site)
+    assert resumed(result), result.timings
+    assert not (site.out / "tags/t2").exists()
+    assert tree(site.out) == clean_tree(site)
+    edit(site, "blog/p2/index.md", post(title="Post 2", date="2026-01-03", tags="[t2]", body="Text 2.\n"))  # and back
+    again = build_site(site)
+    assert resumed(again), again.timings
+    assert tree(site.out) == clean_tree(site)
+
+
+def test_a_link_to_a_tag_page_that_goes_is_reported_by_the_full_build(site: BuildOptions) -> None:
+    edit(site, "about/index.md", post(title="About", body="Me, and [posts on t2](../tags/t2/).\n"))
+    build_site(site)
+    for number in (2, 5, 8, 11):
+        edit(site, f"blog/p{number}/index.md", post(title=f"Post {number}", date=f"2026-01-{number + 1:02d}", tags="[t0]",
+                                                    body=f"Text {number}.\n"))
+    before = tree(site.out)
+    with pytest.raises(BuildError) as raised:
+        build_site(site)
+    assert "broken link '../tags/t2/'" in str(raised.value) and "about" in str(raised.value)
+    assert tree(site.out) == before  # a failed build changes nothing
 
 
 RESUMED: list[tuple] = []  # type: ignore[type-arg]  # the changes the test below resumed, which changed the site
