@@ -265,6 +265,8 @@ class Renders:
                 self.quiet.add(slot)
             if finished.entry is not None:
                 self.cache.put_packed("markdown", job.key, finished.entry)
+                # its links and images alone, for a rebuild that takes a page away (sitegen.live)
+                self.cache.put("links", job.key, [r.target for r in finished.rendered.references])
 
     def has(self, slot: Slot) -> bool:
         """Whether the slot's render is here or coming (then it is waited for)."""

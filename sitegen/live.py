@@ -57,7 +57,7 @@ from .fingerprint import EVERYTHING
 from .markdown import render_markdown
 from .options import BuildOptions
 from .reading import TEXT
-from .references import check_references
+from .references import broken, check_references
 from .render import Theme, page_paths, render_site
 from .likeness import Likeness
 from .site import AssetData, Post, Site, TagGroup, assemble
@@ -393,15 +393,32 @@ def _patch(last: Last, saved: Mapping[PurePosixPath, SourceFile], sources: Mappi
     if not gone <= going or (paths != before_paths and not reshaped):
         return None  # a file gone that no edit of titles or tags takes away, or not the same files: a full build decides
     # the other documents' links were checked by the last build, against the same files or
-    # more; when pages go, every document's links are checked against what is left (~0.06 s
-    # at 5,000 posts: the links are known without decoding any render) and one that breaks
-    # leaves it to the full build, which says where
+    # more; when pages go, theirs are checked against what is left (_links_stand), and one
+    # that breaks leaves it to the full build, which says where
     errors, warnings = check_references(site, files, strict_alt=options.strict_alt, documents=list(new.values()))
-    if errors or (gone and check_references(site, files)[0]):
+    if errors or (gone and not _links_stand(site, files, new, cache)):
         return None
     lengths = llms_full[1] if llms_full is not None else remade
     assert lengths is not None
     return files, site, store, tuple(warnings), lengths
+
+
+def _links_stand(site: Site, files: Mapping[str, Any], new: Mapping[PurePosixPath, Document], cache: Any) -> bool:
+    """Whether every link and image of the documents not parsed again still points at a file
+    of `files`, from the targets each render left in the build cache beside it ("links"): no
+    render is decoded (all of them, to read their references, took ~1 s and ~300 MB at 5,000
+    posts). False when one breaks or a render's targets are not there."""
+    others = [document for document in site.documents if document.source not in new]
+    keys = [document.markdown for document in others]
+    if not all(keys):
+        return False
+    found = cache.get_many("links", keys)
+    base = site.config.base_path
+    for document in others:
+        targets = found.get(document.markdown)
+        if not isinstance(targets, list) or any(broken(document, target, base, files) for target in targets):
+            return False
+    return True
 
 
 def _feeds_alike(then: Site, now: Site, changed: Iterable[Document]) -> set[str]:

@@ -35,6 +35,17 @@ def exists(path: str, files: Mapping[str, object]) -> bool:
     return folder + "index.html" in files
 
 
+def broken(document: Document, target: str, base_path: str, files: Mapping[str, object]) -> bool:
+    """Whether a link or image of `document` to `target` points at nothing the site has."""
+    if target.startswith(("https://", "http://", "mailto:", "#")):
+        return False  # what urlsplit would find leaving the page or the site, without it
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path:
+        return False
+    resolved = resolve(document, target, base_path)
+    return resolved is None or not exists(resolved, files)
+
+
 def check_references(site: Site, files: Mapping[str, object], *, strict_alt: bool = False,
                      documents: Iterable[Document] | None = None) -> tuple[list[Problem], list[Problem]]:
     """(errors, warnings) of the site's documents' links and images, or only of `documents`."""
@@ -45,13 +56,7 @@ def check_references(site: Site, files: Mapping[str, object], *, strict_alt: boo
             if ref.kind == "image" and ref.alt == "":
                 problem = Problem(document.display, ref.line, f"image '{ref.target}' has no alt text: describe it, as in ![a red bicycle]({ref.target})")
                 (errors if strict_alt else warnings).append(problem)
-            if ref.target.startswith(("https://", "http://", "mailto:", "#")):
-                continue  # what urlsplit would find leaving the page or the site, without it
-            parts = urlsplit(ref.target)
-            if parts.scheme or parts.netloc or not parts.path:
-                continue
-            resolved = resolve(document, ref.target, site.config.base_path)
-            if resolved is None or not exists(resolved, files):
+            if broken(document, ref.target, site.config.base_path, files):
                 what = "image" if ref.kind == "image" else "link"
                 errors.append(Problem(document.display, ref.line, f"broken {what} '{ref.target}': nothing in the site at that path; fix the path or add the file"))
     return errors, warnings

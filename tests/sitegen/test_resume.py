@@ -229,6 +229,19 @@ def test_a_tag_page_that_goes_is_taken_away_by_the_resumed_build(site: BuildOpti
     assert tree(site.out) == clean_tree(site)
 
 
+def test_without_the_renders_links_a_tag_page_that_goes_is_left_to_the_full_build(site: BuildOptions) -> None:
+    """The links each render left beside it in the cache are what tells that nothing links to
+    the page that goes: without them, the full build decides (and its output is the same)."""
+    with sqlite3.connect(site.config.parent / FOLDER / FILE) as db:
+        assert db.execute("DELETE FROM entries WHERE kind = 'links'").rowcount >= 12
+    for number in (2, 5, 8, 11):
+        edit(site, f"blog/p{number}/index.md", post(title=f"Post {number}", date=f"2026-01-{number + 1:02d}", tags="[t0]",
+                                                    body=f"Text {number}.\n"))
+    result = build_site(site)
+    assert not resumed(result), result.timings
+    assert tree(site.out) == clean_tree(site)
+
+
 def test_a_link_to_a_tag_page_that_goes_is_reported_by_the_full_build(site: BuildOptions) -> None:
     edit(site, "about/index.md", post(title="About", body="Me, and [posts on t2](../tags/t2/).\n"))
     build_site(site)
