@@ -121,6 +121,8 @@ def measure(timeit: Any, command: list[str], prepare: Callable[[int], None], run
     try:
         for run in range(runs):
             prepare(run)
+            os.sync()  # what the preparation removed or wrote is on disk before the clock starts (it
+            time.sleep(1)  # slowed the timed run: removing a 10,000-post site frees ~1 GB)
             loads.append(os.getloadavg()[0])
             result = timeit.run_once(command, time.monotonic() + 900)
             if result is None or result["rc"] != 0:
