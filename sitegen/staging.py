@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import os
 import pickle
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, BinaryIO, Callable, Sequence
 
-from . import output
+from . import forking, output
 from .cache import Unreadable, unpack_bytes
 from .errors import BuildError
 
@@ -80,7 +79,7 @@ def start(stage: Path, pages: Sequence[tuple[str, str, bytes]], copies: Sequence
     the first also runs `also` (a file made from the site: llms-full.txt) and answers with
     what it returns (picklable)."""
     writing = Writing()
-    if not hasattr(os, "fork") or threading.active_count() > 1 or workers < 1:
+    if not forking.can_fork() or workers < 1:
         try:
             writing.made = also() if also is not None else None
             _write(stage, pages, copies, writing.damaged)
@@ -91,32 +90,23 @@ def start(stage: Path, pages: Sequence[tuple[str, str, bytes]], copies: Sequence
         part_pages = pages[len(pages) * index // workers:len(pages) * (index + 1) // workers]
         part_copies = copies[len(copies) * index // workers:len(copies) * (index + 1) // workers]
         task = also if index == 0 else None
-        read, write = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(read)
-            os.close(write)
+
+        def answer(pipe: BinaryIO, task: Callable[[], Any] | None = task, part_pages: Sequence[tuple[str, str, bytes]] = part_pages,
+                   part_copies: Sequence[tuple[str, output.Copied]] = part_copies) -> None:  # (in the child)
+            made = task() if task is not None else None
+            damaged: list[tuple[str, Exception]] = []
+            _write(stage, part_pages, part_copies, damaged)
+            pickle.dump(([(key, str(error)) for key, error in damaged], made), pipe, protocol=pickle.HIGHEST_PROTOCOL)
+
+        child = forking.answering(answer)
+        if child is None:  # no process to be had: this part is written here
             try:
                 writing.made = task() if task is not None else writing.made
                 _write(stage, part_pages, part_copies, writing.damaged)
             except BuildError:
                 writing.failed = True
             continue
-        if pid == 0:  # the child: write its part, answer, leave without running anything of the parent's
-            code = 1
-            try:
-                os.close(read)
-                made = task() if task is not None else None
-                damaged: list[tuple[str, Exception]] = []
-                _write(stage, part_pages, part_copies, damaged)
-                with open(write, "wb", closefd=True) as pipe:
-                    pickle.dump(([(key, str(error)) for key, error in damaged], made), pipe, protocol=pickle.HIGHEST_PROTOCOL)
-                code = 0
-            finally:
-                os._exit(code)  # no buffers flushed twice, no atexit handlers, whatever happened
-        os.close(write)
-        writing.children.append((pid, read))
+        writing.children.append(child)
     return writing
 
 

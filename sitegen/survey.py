@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import os
 import pickle
-import threading
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
-from . import output, snapshot
+from . import forking, output, snapshot
 from .cache import stamp
 from .options import BuildOptions
 from .unchanged import inputs_snapshot
@@ -83,29 +82,18 @@ class Survey:
 def start(options: BuildOptions) -> Survey:
     """The survey of a build about to start: taken by a child process when one can be forked
     safely, else here (when asked for)."""
-    if not hasattr(os, "fork") or threading.active_count() > 1:
+    if not forking.can_fork():
         return Survey(options)
     stamp()  # (found once, before the fork: both processes need it)
-    read, write = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read)
-        os.close(write)
-        return Survey(options)
-    if pid == 0:  # the child: survey, answer, leave without running anything of the parent's
-        code = 1
-        try:
-            os.close(read)
-            with open(write, "wb", closefd=True) as pipe:
-                pickle.dump(inputs_snapshot(options), pipe, protocol=pickle.HIGHEST_PROTOCOL)
-                pipe.flush()
-                pickle.dump(output.listing(Path(options.out).resolve()), pipe, protocol=pickle.HIGHEST_PROTOCOL)
-            code = 0
-        finally:
-            os._exit(code)  # no buffers flushed twice, no atexit handlers, whatever happened
-    os.close(write)
-    return Survey(options, pid, open(read, "rb", closefd=True))
 
+    def answer(pipe: BinaryIO) -> None:  # (in the child)
+        pickle.dump(inputs_snapshot(options), pipe, protocol=pickle.HIGHEST_PROTOCOL)
+        pipe.flush()
+        pickle.dump(output.listing(Path(options.out).resolve()), pipe, protocol=pickle.HIGHEST_PROTOCOL)
+
+    child = forking.answering(answer)
+    if child is None:
+        return Survey(options)
+    return Survey(options, child[0], open(child[1], "rb", closefd=True))
 
 __all__ = ["Survey", "start"]
