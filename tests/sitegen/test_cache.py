@@ -22,7 +22,7 @@ import zstandard
 
 from sitegen.build import BuildOptions, build_site
 from sitegen import cache as cache_module
-from sitegen.cache import FOLDER, Cache, Unreadable, pack, pack_bytes, unpack, unpack_bytes
+from sitegen.cache import ENTRIES, FOLDER, Cache, Unreadable, pack, pack_bytes, unpack, unpack_bytes
 
 from .conftest import post
 
@@ -334,7 +334,7 @@ def test_a_failed_store_ahead_is_stored_again_by_the_commit(tmp_path: Path) -> N
     cache.store_ahead()
     cache._settle()
     assert cache.holding and ("page", "a") in cache.pending  # held again, and the rest held in memory
-    cache.db.execute("CREATE TABLE entries (kind TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID")
+    cache.db.execute(ENTRIES)
     cache.commit()
     cache.close()
     assert Cache.open(tmp_path / FOLDER).get("page", "a") == 1
