@@ -211,33 +211,37 @@ class Renders:
         self.minutes: dict[Slot, int] = {}
         self.quiet: set[Slot] = set()
         self.keys: dict[Slot, tuple[str, int]] = {}  # each predicted body's markdown cache key and length
-        self.coming: set[Slot] = set()  # made now, not arrived yet
+        self.coming: set[Slot] = set()  # sent to be rendered, not arrived yet
+        self.passed: set[PurePosixPath] = set()  # the files the requests have gone past (predicted or not)
+        self.exhausted = False  # every request gone through
         self.jobs: Iterator[tuple[Slot, Job]] = iter(())
         self.flight: collections.deque[tuple[list[tuple[Slot, Job]], Future[list[Done]] | None]] = collections.deque()
         self.pool: ProcessPoolExecutor | None = None
+        self.workers = 1
+        self.decided = False  # whether the bodies go to worker processes
         self.ahead = 1
-        self.holds = False  # _HELD was set for this parse's workers (let go of in close)
+        self.holds = False  # _HELD was set for this parse (let go of in close)
+        self.made = [0, 0]  # renders reused, made now
 
-    def start(self, missing: list[Slot], jobs: Iterator[tuple[Slot, Job]], workers: int, figures: Mapping[str, str]) -> None:
-        """Render `jobs` (made lazily, in the order of `missing`): in `workers` processes when
-        there are enough of them, else here, as they are asked for."""
+    def start(self, jobs: Iterator[tuple[Slot, Job]], workers: int, figures: Mapping[str, str],
+              held: list[bytes] | None = None) -> None:
+        """Render `jobs`, made lazily as they are sent (going through the requests: those the
+        cache has are taken as they are passed): in `workers` processes once a first chunk
+        of them is full, else here, as they are asked for. `held`: the bytes the jobs name
+        by their place (Job.held), kept in _HELD for the workers to inherit."""
         global _FIGURES
         _FIGURES = figures
-        self.coming = set(missing)
         self.jobs = jobs
-        if self.forks(workers, len(missing)):
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("fork" if "fork" in methods else None)
-            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-            self.ahead = self.AHEAD * workers
-        else:
-            self.ahead = 1
+        self.workers = workers
+        if held is not None:  # (before a worker forks: they inherit it)
+            _HELD[:] = held
+            self.holds = True
         self._send()
 
     @staticmethod
     def forks(workers: int, jobs: int) -> bool:
         """Whether `start` renders in worker processes; forked ones inherit _HELD."""
-        return workers > 1 and jobs >= 16
+        return workers > 1 and jobs >= Renders.CHUNK
 
     @staticmethod
     def inherits() -> bool:
@@ -246,10 +250,28 @@ class Renders:
     def _send(self) -> None:
         while len(self.flight) < self.ahead:
             chunk = list(itertools.islice(self.jobs, self.CHUNK))
+            if not self.decided:
+                self.decided = True
+                if self.forks(self.workers, len(chunk)):
+                    methods = multiprocessing.get_all_start_methods()
+                    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+                    self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+                    self.ahead = self.AHEAD * self.workers
             if not chunk:
+                self.exhausted = True
                 return
             future = self.pool.submit(_render_chunk, [job for _slot, job in chunk]) if self.pool is not None else None
             self.flight.append((chunk, future))
+
+    def _pull(self) -> bool:
+        """Go on through the requests: the oldest chunk taken (its place given to the next),
+        or the next sent. False when there is nothing left to go through."""
+        if self.flight:
+            self._arrive()
+            return True
+        if not self.exhausted:
+            self._send()
+        return bool(self.flight)
 
     def _arrive(self) -> None:
         """The oldest chunk's renders, stored."""
@@ -270,9 +292,17 @@ class Renders:
 
     def has(self, slot: Slot) -> bool:
         """Whether the slot's render is here or coming (then it is waited for)."""
-        while slot in self.coming and self.flight:
-            self._arrive()
-        return slot in self.result
+        while slot not in self.result:
+            if slot not in self.coming and (slot[0] in self.passed or self.exhausted):
+                return False  # not asked for as this (a wrong guess): the caller renders it
+            if not self._pull():
+                return False
+        return True
+
+    def passing(self, rel: PurePosixPath) -> None:
+        """The requests gone past `rel` (its frontmatter read ahead, kept for the parse)."""
+        while rel not in self.passed and not self.exhausted and self._pull():
+            pass
 
     def update(self, other: "Renders") -> None:
         other.finish()
@@ -285,10 +315,12 @@ class Renders:
     def finish(self) -> None:
         """Every render arrived and stored (those the parse did not ask for too), the workers gone."""
         try:
-            while self.flight:
-                self._arrive()
+            while self._pull():
+                pass
         finally:
             self.close()
+        self.cache.count("markdown reused", self.made[0])
+        self.cache.count("markdown rendered", self.made[1])
 
     def close(self) -> None:
         if self.pool is not None:
@@ -410,9 +442,10 @@ def parse_documents(
             pass
         return meta
 
-    requests = _predict([entry for entry in texts if entry], config, peek_yaml)
-    renders = _rendered(requests, config, cache, images, by_rel, workers, figures)
-    del requests
+    going: list[tuple[SourceFile, Any, str] | None] = [entry for entry in texts if entry]
+    held = [entry[0].data for entry in going if entry is not None]
+    renders = _rendered(_predict(going, config, peek_yaml), config, cache, images, by_rel, workers, figures, held)
+    del going, held
     try:
         documents = _parsed(texts, config, settings, renders, by_rel, cache, images, figures, load_yaml, memory, keys, problems)
     finally:
@@ -437,7 +470,8 @@ def _parsed(texts: list[tuple[SourceFile, Any, str] | None], config: SiteConfig,
         def render(body: str, offset: int, prefix: str, language: str) -> Rendered:
             slot = (rel, offset, prefix, language)
             if not renders.has(slot):  # only when parse_document chose otherwise than predicted
-                renders.update(_rendered([(rel, body, 0, None, offset, prefix, language)], config, cache, images, by_rel, 1, figures))
+                renders.update(_rendered([(rel, (rel, body, 0, None, offset, prefix, language, -1))], config, cache, images, by_rel, 1,
+                                         figures))
             used[rel] = renders.inputs[slot]
             if slot in renders.quiet:
                 clean.add(rel)
@@ -455,6 +489,7 @@ def _parsed(texts: list[tuple[SourceFile, Any, str] | None], config: SiteConfig,
     documents: list[Document] = []
     for index, (source, where, text) in enumerate(texts):  # type: ignore[misc]
         texts[index] = None
+        renders.passing(source.rel)  # (its frontmatter read ahead: read once)
         document, found = parse_document(
             source.rel, text, config, where, display=source.display,
             asset_exists=beside(source.rel.parent), render=reuse(source.rel), load_yaml=load_yaml,
@@ -482,84 +517,103 @@ def _amended(document: Document, **changes: Any) -> Document:
 
 
 # source, its text, where the body starts in it, the file's bytes (None: the text's UTF-8), line
-# offset, link prefix, language: the body is not cut out of the text (a copy) until it is read
-Request = tuple[PurePosixPath, str, int, bytes | None, int, str, str]
+# offset, link prefix, language, the bytes' place in the parse's `held` list (-1: none): the
+# body is not cut out of the text (a copy) until it is read
+Request = tuple[PurePosixPath, str, int, bytes | None, int, str, str, int]
 Slot = tuple[PurePosixPath, int, str, str]
 
 
-def _predict(texts: list[tuple[SourceFile, Any, str]], config: SiteConfig, load_yaml: Callable[[str], Any]) -> list[Request]:
-    """What parse_document will ask to render, so that all of it can go to the workers at once
-    (a wrong guess costs only time: parse_document's request is rendered then). `load_yaml`'s
-    values are read, never changed."""
-    requests: list[Request] = []
-    for source, where, text in texts:
+def _predict(texts: list[tuple[SourceFile, Any, str] | None], config: SiteConfig,
+             load_yaml: Callable[[str], Any]) -> Iterator[tuple[PurePosixPath, Request | None]]:
+    """What parse_document will ask to render, file by file (None: nothing), so that the
+    bodies can go to the workers ahead of it (a wrong guess costs only time: parse_document's
+    request is rendered then). `load_yaml`'s values are read, never changed. Each text is let
+    go of here once its request is made (the parse holds it too, until it is parsed)."""
+    for index, entry in enumerate(texts):
+        texts[index] = None
+        assert entry is not None
+        source, where, text = entry
         yaml_text, body_line, body = split_frontmatter(text)
         if yaml_text is None:
+            yield source.rel, None
             continue
         try:
             meta = load_yaml(yaml_text) if yaml_text.strip() else {}
         except Exception:
+            yield source.rel, None
             continue
         language = meta.get("language", where.language_from_name or config.default_language) if isinstance(meta, dict) else None
         language = language if isinstance(language, str) and is_language_tag(language) else config.default_language
-        requests.append((source.rel, text, len(text) - len(body), source.data, body_line - 1, "../" if where.language_from_name else "",
-                         language))
-    return requests
+        yield source.rel, (source.rel, text, len(text) - len(body), source.data, body_line - 1,
+                           "../" if where.language_from_name else "", language, index)
 
 
 def _rendered(
-    requests: list[Request], config: SiteConfig, cache: Cache, images: Images,
-    by_rel: Contents, workers: int, figures: Mapping[str, str],
+    requests: Iterable[tuple[PurePosixPath, Request | None]], config: SiteConfig, cache: Cache, images: Images,
+    by_rel: Contents, workers: int, figures: Mapping[str, str], held: list[bytes] | None = None,
 ) -> Renders:
     """Every body's Rendered (from the cache when its input, images and drawings are unchanged,
     else rendered), a digest of what each render read, its reading time in minutes, and the
-    renders made now whose HTML has nothing the safety screen looks for: see Renders."""
-    keys = [markdown_key(text[start:], config.host, offset, prefix, language, rel.parent)
-            for rel, text, start, _data, offset, prefix, language in requests]
-    hits = cache.get_many("markdown", keys)
+    renders made now whose HTML has nothing the safety screen looks for: see Renders.
+    The requests are gone through as the renders are asked for: the first bodies go to the
+    workers while this process reads the next files' frontmatter (at 5,000 posts the workers
+    started ~0.5 s later when every request was made and looked up first). `held`: the files'
+    bytes, a request's by its place (when the workers can inherit them)."""
     renders = Renders(cache)
-    missing: list[tuple[Slot, Request, str] | None] = []
-    for request, key in zip(requests, keys, strict=True):
-        rel, _text, _start, _data, offset, prefix, language = request
-        slot = (rel, offset, prefix, language)
-        renders.keys[slot] = (key, len(_text) - _start)
-        hit = hits.get(key)
-        if hit is not None:
-            measure = images.lookup(rel.parent)
-            if all(measure(src) == (tuple(size) if size else None) for src, size in hit["images"]) and all(
-                figures.get(source) == figure for source, figure in hit["diagrams"]
-            ):
-                renders.result[slot] = rendered_from_json(hit["rendered"])
-                renders.inputs[slot] = digest(key, json.dumps([hit["images"], hit["diagrams"]]))
-                renders.minutes[slot] = int(hit["rendered"]["minutes"])
-                continue
-        missing.append((slot, request, key))
-    cache.count("markdown reused", len(requests) - len(missing))
-    cache.count("markdown rendered", len(missing))
+    held = held if held is not None and workers > 1 and Renders.inherits() else None
 
-    held = Renders.forks(workers, len(missing)) and Renders.inherits()
-    if held:  # (before the workers fork: they inherit it)
-        _HELD[:] = [entry[1][3] or b"" for entry in missing if entry is not None]
-        renders.holds = True
+    under: Subtree | None = None
 
     def jobs() -> Iterator[tuple[Slot, Job]]:
-        under = Subtree(by_rel.names())
-        for index, entry in enumerate(missing):
-            missing[index] = None  # (its text let go of as its job is made)
-            assert entry is not None
-            slot, (rel, text, start, data, offset, prefix, language), key = entry
+        window: list[tuple[PurePosixPath, Request | None]] = []
+        for item in requests:
+            window.append(item)
+            if len(window) < 64:  # looked up in the cache 64 at a time
+                continue
+            yield from missing(window)
+            window = []
+        yield from missing(window)
+
+    def missing(window: list[tuple[PurePosixPath, Request | None]]) -> Iterator[tuple[Slot, Job]]:
+        nonlocal under
+        keys = [markdown_key(r[1][r[2]:], config.host, r[4], r[5], r[6], r[0].parent) if r is not None else ""
+                for _rel, r in window]
+        hits = cache.get_many("markdown", [key for key in keys if key])
+        for (passed, request), key in zip(window, keys, strict=True):
+            if request is None:
+                renders.passed.add(passed)
+                continue
+            rel, text, start, data, offset, prefix, language, index = request
+            slot = (rel, offset, prefix, language)
+            renders.keys[slot] = (key, len(text) - start)
+            hit = hits.get(key)
+            if hit is not None:
+                measure = images.lookup(rel.parent)
+                if all(measure(src) == (tuple(size) if size else None) for src, size in hit["images"]) and all(
+                    figures.get(source) == figure for source, figure in hit["diagrams"]
+                ):
+                    renders.result[slot] = rendered_from_json(hit["rendered"])
+                    renders.inputs[slot] = digest(key, json.dumps([hit["images"], hit["diagrams"]]))
+                    renders.minutes[slot] = int(hit["rendered"]["minutes"])
+                    renders.made[0] += 1
+                    renders.passed.add(rel)
+                    continue
+            if under is None:
+                under = Subtree(by_rel.names())
             folder = rel.parent
             sizes = {str(path): images.at(path) for path in under.get(folder, [])}
-            inherited = held and data is not None
+            inherited = held is not None and data is not None and index >= 0
             if data is None:
                 data, start = text[start:].encode("utf-8"), 0
             elif data.startswith(b"\xef\xbb\xbf"):  # the text is the file's without its BOM
                 start += 1
+            renders.made[1] += 1
+            renders.coming.add(slot)
+            renders.passed.add(rel)
             yield slot, Job(key, b"" if inherited else data, start, config.host, offset, prefix, language, str(folder),
                             {k: v for k, v in sizes.items() if v}, index if inherited else -1)
 
-    renders.start([entry[0] for entry in missing if entry is not None], jobs() if missing else iter(()), workers, figures)
-    del requests
+    renders.start(jobs(), workers, figures, held)
     return renders
 
 
