@@ -1,4 +1,4 @@
-"""sitegen.survey: the build's first look at the disk, taken by a forked child while the
+"""sitegen.survey: the build's first look at the disk, taken by two forked children while the
 build imports the rest of sitegen, is the look the build would take itself; and the output
 listing it carries tells an untouched output folder from a touched one, as the stat walk does."""
 
@@ -40,7 +40,8 @@ def _alone(check: Callable[[BuildOptions], None], options: BuildOptions) -> None
 
 def _the_same_survey(options: BuildOptions) -> None:
     with survey.start(options) as surveying:
-        assert surveying.pid is not None  # the child takes it
+        assert surveying.pid is not None  # the children take it, one walk each
+        assert surveying.listing is not None and surveying.listing.pid not in (None, surveying.pid)
         inputs, present = surveying.inputs(), surveying.present()
     here = unchanged.inputs_snapshot(options)
     assert inputs.digest == here.digest and inputs.listing == here.listing and inputs.frame == here.frame
