@@ -12,7 +12,7 @@ from typing import Any, Callable
 import pytest
 
 from sitegen import documents
-from sitegen.build import BuildOptions, read_site
+from sitegen.build import BuildOptions, build_site, read_site
 from sitegen.markdown import rendered_to_json
 
 from .conftest import post
@@ -21,7 +21,7 @@ from .conftest import post
 def blog() -> dict[str, str | bytes]:
     files: dict[str, str | bytes] = {}
     for i in range(24):
-        body = f"## 제목 {i}\n\n본문 {i}, `code`, [link](../p{(i + 1) % 24}/).\n\n```python\nprint({i})\n```\n\n| a | b |\n|---|---|\n| {i} | x |\n"
+        body = f"## 제목 {i}\n\n본문 {i}, `code`, [link](../p{(i + 1) % 24:02d}/).\n\n```python\nprint({i})\n```\n\n| a | b |\n|---|---|\n| {i} | x |\n"
         files[f"blog/p{i:02d}/index.md"] = post(title=f"Post {i}", date=f"2026-01-{i % 28 + 1:02d}", tags=f"[t{i % 3}]", body=body)
         if i % 4 == 0:
             files[f"blog/p{i:02d}/en-GB.md"] = post(title=f"Post {i} in English", date=f"2026-01-{i % 28 + 1:02d}", body=f"Text {i}.\n")
@@ -79,3 +79,61 @@ def test_a_worker_that_fails_fails_the_parse_and_leaves_no_worker_behind(make_si
         read_site(replace(options, cache=False, jobs=2))
     assert str(raised.value) != f"a render failed in process {os.getpid()}"  # in a worker
     assert set(multiprocessing.active_children()) <= others and documents._HELD == []
+
+
+def test_a_body_asked_for_otherwise_than_predicted_is_rendered_then_without_waiting_for_the_rest(
+        make_site: Callable[..., BuildOptions], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bodies go to the workers as the files are gone through, before the parse asks for
+    them; one asked for otherwise than predicted (its language guessed wrong here) is rendered
+    when asked for, the others still coming are not waited for first, and the documents are
+    those made here."""
+    options = make_site(blog())
+    here = parsed(replace(options, jobs=1))
+    predict = documents._predict
+
+    def guessing_wrong(*args: Any) -> Any:
+        for rel, request in predict(*args):
+            if request is not None and rel.as_posix() == "blog/p07/index.md":
+                request = (*request[:6], "fr-FR", request[7])
+            yield rel, request
+
+    monkeypatch.setattr(documents, "_predict", guessing_wrong)
+    asked: list[tuple[bool, int, int]] = []
+    has = documents.Renders.has
+
+    def noting(self: documents.Renders, slot: documents.Slot) -> bool:
+        before = len(self.flight)
+        found = has(self, slot)
+        if slot[0].as_posix() == "blog/p07/index.md":
+            asked.append((found, before, len(self.flight)))
+        return found
+
+    monkeypatch.setattr(documents.Renders, "has", noting)
+    assert parsed(replace(options, jobs=2)) == here
+    assert asked[0][0] is False and asked[0][1] == asked[0][2] > 0  # none of the renders still coming taken for it
+
+
+def test_a_rebuild_sends_only_the_bodies_that_changed(make_site: Callable[..., BuildOptions]) -> None:
+    """Going through the files, the bodies the cache has are taken and the others sent: to the
+    workers when there are at least a chunk of them, else rendered here; either way the site is
+    the one a clean build makes."""
+    files = blog()
+    options = make_site(files)
+    build_site(replace(options, jobs=2))
+    for changed in (20, 3):
+        for i in range(changed):
+            name = f"blog/p{i:02d}/index.md"
+            text = files[name]
+            if isinstance(text, str):  # (blog/p05, with its BOM, is bytes: left as it is)
+                files[name] = text.replace("본문", f"고친 본문 {changed}")
+                (options.content / name).write_text(files[name], encoding="utf-8")
+        result = build_site(replace(options, jobs=2))
+        bom = 1 if changed > 5 else 0
+        assert result.counts["markdown rendered"] == changed - bom
+        clean = options.out.with_name(f"clean-{changed}")
+        build_site(replace(options, out=clean, cache=False))
+        assert _tree(clean) == _tree(options.out)
+
+
+def _tree(folder: Any) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
