@@ -213,20 +213,20 @@ def _render_into(indices: list[int]) -> list[Rendered] | None:
     return done
 
 
-def _stream(batch: _Batch, workers: int, meanwhile: Iterable[Iterable[None]] = ()) -> Iterator[Rendered]:
-    """Every page of the batch rendered into its staging folder, over `workers` forked
-    processes (they inherit the site, the templates and the calls noted so far). `meanwhile`:
-    work for this process while the workers render, run piece by piece (each iterable to its
-    end), the pages that came taken between two pieces."""
+def _stream(batch: _Batch, processes: int, meanwhile: Iterable[Iterable[None]] = ()) -> Iterator[Rendered]:
+    """Every page of the batch rendered into its staging folder, over `processes` forked
+    workers (they inherit the site, the templates and the calls noted so far; 0: here).
+    `meanwhile`: work for this process while the workers render, run piece by piece (each
+    iterable to its end), the pages that came taken between two pieces."""
     global _BATCH
     chunks = [list(range(start, min(start + 64, len(batch.jobs)))) for start in range(0, len(batch.jobs), 64)]
     _BATCH = batch
     try:
-        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        if processes > 0:
             gc.freeze()  # the workers' collector leaves the inherited objects alone (copied pages)
             heap.give_back()  # nor do they start with this process's free heap (sitegen.heap)
             try:
-                with multiprocessing.get_context("fork").Pool(workers) as pool:
+                with multiprocessing.get_context("fork").Pool(processes) as pool:
                     arriving = pool.imap(_render_into, chunks)
                     taken = 0
                     for _piece in itertools.chain.from_iterable(meanwhile):
@@ -270,7 +270,8 @@ def render_site(site: Site, theme: Theme, store: PageStore | None = None, *, sta
     """With a `store`, a page whose template context, globals and templates digest the same as
     when the store saw it is taken from there instead of rendered (sitegen.fingerprint).
     With a `stage` (output.new_stage) and at least STREAM_AT pages to render, they are rendered
-    in `workers` processes and written there as they come (`Staged`): never all held at once.
+    in forked processes (`workers`, one fewer in a cold build: see below) and written there as
+    they come (`Staged`): never all held at once.
     The cyclic collector is off meanwhile: a render at 5,000 posts leaves no cyclic garbage
     and keeps ~300,000 new objects to its end, which the collector walked (with the site) ~650
     times for nothing (~0.7 s of CPU). `meanwhile()` is a generator run to its end once,
@@ -500,7 +501,14 @@ def _render_site(site: Site, theme: Theme, store: PageStore | None, *, stage: Pa
     if stage is not None and len(deferred) >= STREAM_AT:
         batch = _Batch(env, calls, [job[:3] for job in deferred], stage, store is not None,
                        frozenset(getattr(store, "folders", ()) if getattr(store, "stage", None) == stage else ()))
-        for index, html_digest, packed, noted, reading, reach in _stream(batch, workers, (publish_sources(), meanwhile())):
+        # in a cold build this process has about a core's worth of its own while the pages
+        # render (every page's digest and reach, the posts' Markdown staged, the feeds made, the
+        # images copied): one worker fewer than the cores (at 5,000 posts on two cores, a
+        # second worker made the render ~0.8 s slower: three busy processes on two cores, and
+        # one more copy of the site's pages touched); else one per core
+        forks = workers > 1 and "fork" in multiprocessing.get_all_start_methods()
+        processes = (workers - 1 if fresh else workers) if forks else 0
+        for index, html_digest, packed, noted, reading, reach in _stream(batch, processes, (publish_sources(), meanwhile())):
             _template, path, _context, inputs, reached, what = deferred[index]
             if what is not None:
                 inputs, reached = prints.of(what), prints.reach(what) | shared_reach

@@ -162,7 +162,7 @@ def _blog() -> dict[str, str | bytes]:
     return files
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("jobs", [1, 2, 3])
 def test_pages_streamed_into_the_staging_folder_are_the_pages_of_a_plain_build(make_site, monkeypatch, jobs) -> None:  # type: ignore[no-untyped-def]
     """A large render writes its pages into the staging folder as they come (over forked
     workers): the site is byte for byte the one rendered in memory, and so is the site the
