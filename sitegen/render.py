@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import collections
 import functools
 import gc
 import hashlib
@@ -142,6 +143,7 @@ class PageStore(Protocol):
 
 
 STREAM_AT = 500  # pages to render from which, given a staging folder, they are streamed into it
+CHUNK = 64  # pages a worker renders at a time
 
 
 @dataclass
@@ -213,13 +215,15 @@ def _render_into(indices: list[int]) -> list[Rendered] | None:
     return done
 
 
-def _stream(batch: _Batch, processes: int, meanwhile: Iterable[Iterable[None]] = ()) -> Iterator[Rendered]:
+def _stream(batch: _Batch, processes: int, meanwhile: Iterable[Iterable[None]] = (), *,
+            helping: bool = False) -> Iterator[Rendered]:
     """Every page of the batch rendered into its staging folder, over `processes` forked
     workers (they inherit the site, the templates and the calls noted so far; 0: here).
     `meanwhile`: work for this process while the workers render, run piece by piece (each
-    iterable to its end), the pages that came taken between two pieces."""
+    iterable to its end), the pages that came taken between two pieces. `helping`: once that
+    work is done, this process renders the pages no worker has taken yet (see _shared)."""
     global _BATCH
-    chunks = [list(range(start, min(start + 64, len(batch.jobs)))) for start in range(0, len(batch.jobs), 64)]
+    chunks = [list(range(start, min(start + CHUNK, len(batch.jobs)))) for start in range(0, len(batch.jobs), CHUNK)]
     _BATCH = batch
     try:
         if processes > 0:
@@ -227,6 +231,9 @@ def _stream(batch: _Batch, processes: int, meanwhile: Iterable[Iterable[None]] =
             heap.give_back()  # nor do they start with this process's free heap (sitegen.heap)
             try:
                 with multiprocessing.get_context("fork").Pool(processes) as pool:
+                    if helping:
+                        yield from _shared(pool, processes, chunks, meanwhile)
+                        return
                     arriving = pool.imap(_render_into, chunks)
                     taken = 0
                     for _piece in itertools.chain.from_iterable(meanwhile):
@@ -250,6 +257,40 @@ def _stream(batch: _Batch, processes: int, meanwhile: Iterable[Iterable[None]] =
                 yield from _render_into(chunk) or ()
     finally:
         _BATCH = None
+
+
+def _shared(pool: Any, processes: int, chunks: list[list[int]], meanwhile: Iterable[Iterable[None]]) -> Iterator[Rendered]:
+    """The chunks rendered by the pool's workers (two queued for each, taken in order) and,
+    once this process has done its own work (`meanwhile`), by this process too, from the last
+    chunk back: neither waits while the other still has pages to render (a cold build at
+    5,000 posts: this process's own work ends ~1 s before the worker's)."""
+    # the pages listing posts (home pages, tags: last in the batch) go to the workers first, which
+    # render each post's entry in a list once and use it on every list page after; this process
+    # takes the posts' own pages, from the first, which need none of those entries
+    left = collections.deque(reversed(chunks))
+    sent: collections.deque[tuple[list[int], Any]] = collections.deque()
+
+    def send() -> None:
+        while left and len(sent) < 2 * processes:
+            chunk = left.popleft()
+            sent.append((chunk, pool.apply_async(_render_into, (chunk,))))
+
+    def take() -> Iterator[Rendered]:
+        chunk, result = sent.popleft()
+        done = result.get()
+        send()
+        yield from (_render_into(chunk) if done is None else done) or ()  # None: raises here
+
+    send()
+    for _piece in itertools.chain.from_iterable(meanwhile):
+        while sent and sent[0][1].ready():
+            yield from take()
+    while left:
+        yield from _render_into(left.pop()) or ()
+        while sent and sent[0][1].ready():
+            yield from take()
+    while sent:
+        yield from take()
 
 
 def page_paths(site: Site) -> set[str]:
@@ -505,10 +546,12 @@ def _render_site(site: Site, theme: Theme, store: PageStore | None, *, stage: Pa
         # render (every page's digest and reach, the posts' Markdown staged, the feeds made, the
         # images copied): one worker fewer than the cores (at 5,000 posts on two cores, a
         # second worker made the render ~0.8 s slower: three busy processes on two cores, and
-        # one more copy of the site's pages touched); else one per core
+        # one more copy of the site's pages touched), and this process renders pages too once
+        # its own work is done; else one worker per core
         forks = workers > 1 and "fork" in multiprocessing.get_all_start_methods()
         processes = (workers - 1 if fresh else workers) if forks else 0
-        for index, html_digest, packed, noted, reading, reach in _stream(batch, processes, (publish_sources(), meanwhile())):
+        for index, html_digest, packed, noted, reading, reach in _stream(batch, processes, (publish_sources(), meanwhile()),
+                                                                         helping=fresh):
             _template, path, _context, inputs, reached, what = deferred[index]
             if what is not None:
                 inputs, reached = prints.of(what), prints.reach(what) | shared_reach

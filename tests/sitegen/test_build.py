@@ -176,6 +176,7 @@ def test_pages_streamed_into_the_staging_folder_are_the_pages_of_a_plain_build(m
     build_site(plain)  # fewer pages than render.STREAM_AT: rendered in memory
     expected = _tree(plain.out)
     monkeypatch.setattr(render, "STREAM_AT", 1)
+    monkeypatch.setattr(render, "CHUNK", 1)  # more chunks than the workers hold: this process renders some too (a cold build)
     result = build_site(options)
     assert result.counts["pages rendered"] == result.pages > 20
     assert _tree(options.out) == expected
@@ -209,6 +210,34 @@ def test_a_template_error_in_a_streamed_render_keeps_the_old_site(make_site, mon
         build_site(options)
     assert "post.html" in str(caught.value.problems[0]), caught.value.problems
     assert _tree(options.out) == before
+    assert sorted(p.name for p in options.out.parent.iterdir() if p.name.startswith(".public.")) == [], "no staging folder left"
+
+
+@pytest.mark.parametrize(("template", "failing"), [("post.html", 'doc.slug == "p0"'), ("post.html", 'doc.slug == "p11"'),
+                                                    ("404.html", 'root != ""')])  # the last page: the worker's first
+def test_a_template_error_in_a_cold_streamed_render_writes_nothing(make_site, monkeypatch, tmp_path, template, failing) -> None:  # type: ignore[no-untyped-def]
+    """A cold build's pages are rendered by a worker (the lists first) and by the build's own
+    process once its own work is done (the posts' pages: sitegen.render._shared): a page that
+    fails in either fails the build with the template's name, and no output folder or staging
+    folder is left."""
+    from dataclasses import replace
+
+    from sitegen import render
+
+    import shutil
+
+    options = make_site(_blog())
+    assert options.theme is not None
+    shutil.copytree(options.theme, tmp_path / "mytheme")
+    path = tmp_path / "mytheme" / "templates" / template
+    path.write_text(f"{{% if {failing} %}}{{{{ doc.no_such_field }}}}{{% endif %}}" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    options = replace(options, jobs=2, theme=tmp_path / "mytheme")
+    monkeypatch.setattr(render, "STREAM_AT", 1)
+    monkeypatch.setattr(render, "CHUNK", 1)
+    with pytest.raises(BuildError) as caught:
+        build_site(options)
+    assert template in str(caught.value.problems[0]), caught.value.problems
+    assert not options.out.exists()
     assert sorted(p.name for p in options.out.parent.iterdir() if p.name.startswith(".public.")) == [], "no staging folder left"
 
 
