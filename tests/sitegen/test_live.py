@@ -322,10 +322,12 @@ def test_a_list_that_shows_the_text_is_made_again(make_site, shown: str) -> None
 def test_a_patched_site_equals_a_clean_build_after_streamed_builds(tmp_path_factory: pytest.TempPathFactory,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The same, with every full build's pages rendered by two forked workers into the staging
-    folder (as at 5,000 posts): the pages' reach comes back from the workers."""
+    folder (as at 5,000 posts), and by the build's process too in a cold build (a few pages
+    at a time): the pages' reach comes back from the workers."""
     from sitegen import render
 
     stream = render._stream
     monkeypatch.setattr(render, "STREAM_AT", 1)
-    monkeypatch.setattr(render, "_stream", lambda batch, workers, meanwhile=(): stream(batch, 2, meanwhile))
+    monkeypatch.setattr(render, "CHUNK", 3)
+    monkeypatch.setattr(render, "_stream", lambda batch, processes, meanwhile=(), helping=False: stream(batch, 2, meanwhile, helping=helping))
     test_a_patched_site_equals_a_clean_build_after_every_change(tmp_path_factory)
