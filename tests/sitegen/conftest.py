@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import pytest
 
@@ -19,6 +20,19 @@ default_language = "ko-KR"
 author = "Tester"
 languages = { "ko-KR" = "한국어", "en-GB" = "English" }
 """
+
+
+def pinned(files: Iterable[Path], where: Path) -> dict[Path, int]:
+    """Each file's inode number, the file kept alive by a hard link in `where` (outside the
+    output folder): while the link stands, a file written anew in its place cannot be given
+    the same number (a freed number may go to the next new file, which made tests comparing
+    numbers to tell a rewritten file flaky)."""
+    where.mkdir(parents=True, exist_ok=True)
+    numbers = {}
+    for index, path in enumerate(files):
+        os.link(path, where / str(index))
+        numbers[path] = path.stat().st_ino
+    return numbers
 
 
 def post(title: str = "안녕", date: str = "2026-03-14T09:30:00+09:00", body: str = "본문.\n", **meta: str) -> str:

@@ -24,7 +24,7 @@ from sitegen.build import BuildOptions, build_site
 from sitegen import cache as cache_module
 from sitegen.cache import ENTRIES, FOLDER, Cache, Unreadable, pack, pack_bytes, unpack, unpack_bytes
 
-from .conftest import post
+from .conftest import pinned, post
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -134,7 +134,7 @@ def test_no_cache_neither_reads_nor_writes_the_cache(make_site: Callable[..., Bu
 def test_an_unchanged_site_writes_nothing_and_an_edit_rewrites_only_what_changed(make_site: Callable[..., BuildOptions], tmp_path: Path) -> None:
     options = make_site(small_blog(4))
     build_site(options)
-    before = {p: p.stat().st_ino for p in options.out.rglob("*") if p.is_file()}
+    before = pinned([p for p in options.out.rglob("*") if p.is_file()], options.out.parent / "pinned")
     result = build_site(options)
     assert result.counts.get("pages rendered", 0) == 0 and result.counts.get("markdown rendered") == 0
     assert {p: p.stat().st_ino for p in options.out.rglob("*") if p.is_file()} == before  # not even relinked

@@ -19,7 +19,7 @@ from sitegen.errors import BuildError
 from sitegen.fingerprint import EVERYTHING, Fingerprints
 from sitegen.markdown import Rendered
 
-from .conftest import post
+from .conftest import pinned, post
 from .test_incremental import outcome, text_heavy, tree, two_post_blog
 
 
@@ -95,7 +95,8 @@ def test_a_saved_text_redoes_only_the_pages_that_show_it(make_site) -> None:  # 
     options = make_site({**POSTS, "blog/p10/en-GB.md": post(title="Post 10 in English", date="2026-01-11", tags="[t1]"),
                          "about/index.md": post(title="About", body="Me.\n")})
     last = start(options)
-    inode = {name: (options.out / name).stat().st_ino for name in ("p8/index.html", "p10/index.html", "p10/index.md")}
+    names = ("p8/index.html", "p10/index.html", "p10/index.md")
+    inode = dict(zip(names, pinned([options.out / name for name in names], options.out.parent / "pinned").values(), strict=True))
     saved = options.content / "blog/p10/index.md"
     saved.write_text(post(title="Post 10", date="2026-01-11", tags="[t1]", body="A *new* sentence.\n"), encoding="utf-8")
     patched = live.patch(last, [saved])
@@ -139,6 +140,7 @@ def test_a_post_older_than_the_feeds_leaves_them_and_llms_full_is_spliced(make_s
     inode = (options.out / "llms-full.txt").stat().st_ino
     for number, newest in ((2, False), (11, True)):  # p11 is the newest post: in the feeds
         made.clear()
+        pinned([options.out / name for name in (*feeds, "llms-full.txt")], options.out.parent / f"pinned-{number}")
         saved = options.content / f"blog/p{number}/index.md"
         saved.write_text(post(title=f"Post {number}", date=f"2026-01-{number + 1:02d}", tags=f"[t{number % 3}]",
                               body=f"Post {number}, *rewritten*.\n"), encoding="utf-8")
