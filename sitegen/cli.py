@@ -148,7 +148,7 @@ def _rare_collections() -> Iterator[None]:
 def _importing(name: str) -> threading.Thread:
     """A thread (not started) importing the module `name`, for a build that may not need it:
     a build that goes on has it ~0.1 s sooner (imported while this process waits for the
-    survey's child), one that finds nothing changed leaves without waiting for it."""
+    survey's children), one that finds nothing changed leaves without waiting for it."""
     return threading.Thread(target=importlib.import_module, args=(name,), name="sitegen-import", daemon=True)
 
 
