@@ -221,7 +221,8 @@ class Renders:
         self.decided = False  # whether the bodies go to worker processes
         self.ahead = 1
         self.holds = False  # _HELD was set for this parse (let go of in close)
-        self.made = [0, 0]  # renders reused, made now
+        self.reused = 0  # renders taken from the cache
+        self.rendered = 0  # renders sent to be made now
 
     def start(self, jobs: Iterator[tuple[Slot, Job]], workers: int, figures: Mapping[str, str],
               held: list[bytes] | None = None) -> None:
@@ -319,8 +320,8 @@ class Renders:
                 pass
         finally:
             self.close()
-        self.cache.count("markdown reused", self.made[0])
-        self.cache.count("markdown rendered", self.made[1])
+        self.cache.count("markdown reused", self.reused)
+        self.cache.count("markdown rendered", self.rendered)
 
     def close(self) -> None:
         if self.pool is not None:
@@ -595,7 +596,7 @@ def _rendered(
                     renders.result[slot] = rendered_from_json(hit["rendered"])
                     renders.inputs[slot] = digest(key, json.dumps([hit["images"], hit["diagrams"]]))
                     renders.minutes[slot] = int(hit["rendered"]["minutes"])
-                    renders.made[0] += 1
+                    renders.reused += 1
                     renders.passed.add(rel)
                     continue
             if under is None:
@@ -607,7 +608,7 @@ def _rendered(
                 data, start = text[start:].encode("utf-8"), 0
             elif data.startswith(b"\xef\xbb\xbf"):  # the text is the file's without its BOM
                 start += 1
-            renders.made[1] += 1
+            renders.rendered += 1
             renders.coming.add(slot)
             renders.passed.add(rel)
             yield slot, Job(key, b"" if inherited else data, start, config.host, offset, prefix, language, str(folder),

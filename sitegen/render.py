@@ -260,13 +260,13 @@ def _stream(batch: _Batch, processes: int, meanwhile: Iterable[Iterable[None]] =
 
 
 def _shared(pool: Any, processes: int, chunks: list[list[int]], meanwhile: Iterable[Iterable[None]]) -> Iterator[Rendered]:
-    """The chunks rendered by the pool's workers (two queued for each, taken in order) and,
-    once this process has done its own work (`meanwhile`), by this process too, from the last
-    chunk back: neither waits while the other still has pages to render (a cold build at
-    5,000 posts: this process's own work ends ~1 s before the worker's)."""
-    # the pages listing posts (home pages, tags: last in the batch) go to the workers first, which
-    # render each post's entry in a list once and use it on every list page after; this process
-    # takes the posts' own pages, from the first, which need none of those entries
+    """The chunks rendered by the pool's workers (two queued for each) from the last chunk
+    back and, once this process has done its own work (`meanwhile`), by this process too from
+    the first: neither waits while the other still has pages to render (a cold build at 5,000
+    posts: this process's own work ends ~1 s before the worker's). The pages listing posts
+    (home pages, tags: last in the batch) so go to the workers, which render each post's entry
+    in a list once and use it on every list page after; this process takes the posts' own
+    pages, which need none of those entries."""
     left = collections.deque(reversed(chunks))
     sent: collections.deque[tuple[list[int], Any]] = collections.deque()
 

@@ -63,7 +63,6 @@ class Survey:
 
     def __init__(self, options: BuildOptions, snapshotting: _Child | None = None, listing: _Child | None = None):
         self.options = options
-        self.children = [child for child in (snapshotting, listing) if child is not None]
         self.snapshotting, self.listing = snapshotting, listing
         self._inputs: Any = _MISSING
         self._present: Any = _MISSING
@@ -98,8 +97,9 @@ class Survey:
 
     def close(self) -> None:
         """Stop listening to the children and reap them."""
-        for child in self.children:
-            child.close()
+        for child in (self.snapshotting, self.listing):
+            if child is not None:
+                child.close()
 
     def __enter__(self) -> "Survey":
         return self
