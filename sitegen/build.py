@@ -29,7 +29,7 @@ from .errors import BuildError, Problem
 from .references import check_references
 from .render import Theme, render_site
 from .site import AssetData, Site, assemble
-from .sources import Contents, SourceFile, read_sources
+from .sources import Contents, SourceFile, read_listed, read_sources
 from .theme import missing_theme, template_problem
 
 
@@ -206,13 +206,16 @@ def copied_files(site: Site, cache: Cache) -> dict[str, output.Copied]:
 
 def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage: None, cache: Cache | None = None, *,
               diagrams: Mermaid | None = None, warnings: list[Problem] | None = None,
-              read: list[SourceFile] | None = None) -> Site:
+              read: list[SourceFile] | None = None, inputs: snapshot.Snapshot | None = None) -> Site:
     """The content graph of options.content, or BuildError naming every problem in it.
     With `diagrams`, mermaid fences become the SVG it draws (its warnings stay on it).
     Raw HTML that would run a script is refused here (or, with unsafe_html = "warn", added
-    to `warnings` and published as text): see safety.py. `read` gets every content file read."""
+    to `warnings` and published as text): see safety.py. `read` gets every content file read.
+    `inputs`: the build's snapshot, taken just before; its listing of the content folder
+    spares the walk when it is whole (Snapshot.plain)."""
     config = SiteConfig.load(options.config, base_url=options.base_url)
-    sources, problems = read_sources(options.content)
+    listed = inputs.listing if inputs is not None and inputs.plain else None
+    sources, problems = read_sources(options.content) if listed is None else read_listed(options.content, listed)
     if read is not None:
         read.extend(sources)
     lap("read")
@@ -261,7 +264,8 @@ def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage:
 
 
 def build_files(options: BuildOptions, cache: Cache | None = None, written: output.Manifest | None = None,
-                *, lazy: bool = False, stage: Path | None = None, intact: bool = False) -> BuildResult:
+                *, lazy: bool = False, stage: Path | None = None, intact: bool = False,
+                inputs: snapshot.Snapshot | None = None) -> BuildResult:
     """Everything but the write: the whole site as {output path: bytes}, or BuildError.
     `written`: the manifest of what the last build wrote into options.out; pages still there
     as they were are then `Kept` instead of loaded (not for offline sites, whose worker digests
@@ -269,11 +273,12 @@ def build_files(options: BuildOptions, cache: Cache | None = None, written: outp
     when written, instead of bytes. `stage`: a staging folder (output.new_stage) that a large
     render writes its pages into as they come, over the cores (`Staged`; not for offline
     sites, whose pages are rewritten after). `intact`: options.out was found to hold exactly
-    what `written` lists, untouched (output.still_written): a page is kept by its digest alone."""
+    what `written` lists, untouched (output.still_written): a page is kept by its digest alone.
+    `inputs`: the build's snapshot (read_site)."""
     if cache is None:
         cache = options.open_cache()
         try:
-            return build_files(options, cache, written, lazy=lazy, stage=stage, intact=intact)
+            return build_files(options, cache, written, lazy=lazy, stage=stage, intact=intact, inputs=inputs)
         finally:
             cache.commit()
             cache.close()
@@ -289,7 +294,7 @@ def build_files(options: BuildOptions, cache: Cache | None = None, written: outp
     diagrams = Mermaid.beside(options.config)
     unsafe: list[Problem] = []
     sources: list[SourceFile] = []
-    site = read_site(options, lap, cache, diagrams=diagrams, warnings=unsafe, read=sources)
+    site = read_site(options, lap, cache, diagrams=diagrams, warnings=unsafe, read=sources, inputs=inputs)
     problems: list[Problem] = []
     if options.theme is not None and not options.theme.is_dir():
         raise missing_theme(options.theme)
@@ -453,7 +458,7 @@ def build_site(options: BuildOptions, *, inputs: snapshot.Snapshot | None = None
         stage = None
     try:
         result = build_files(options, cache, previous if isinstance(previous, dict) else None, lazy=True, stage=stage,
-                             intact=intact)
+                             intact=intact, inputs=inputs)
         start = time.perf_counter()
         cache.store_ahead()  # the pages and renders stored while the output is written
         manifest = output.write_site(result.files, options.out, previous, stage, intact=intact)

@@ -34,7 +34,7 @@ import zstandard
 
 from .errors import Problem
 
-FORMAT = 4  # 4: entries in a rowid table (3: pages' HTML as bytes, not JSON; 2: zstd frames; 1: zlib)
+FORMAT = 5  # 5: renders without their sections (sitegen.markdown.sections); 4: entries in a rowid table (3: pages' HTML as bytes, not JSON; 2: zstd frames; 1: zlib)
 FOLDER = ".sitegen-cache"
 # a rowid table, its key in an index of its own: entries of ~10 KB in a WITHOUT ROWID table
 # put their first KB in every interior page of its tree too (a fan-out of ~4: ~460,000 page

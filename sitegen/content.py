@@ -20,7 +20,7 @@ import zstandard
 from .config import SiteConfig, is_language_tag
 from .errors import Problem
 from . import plainyaml
-from .markdown import Rendered, render_markdown
+from .markdown import Rendered, Section, render_markdown, sections as split_sections
 from .slugs import tag_slug
 
 KNOWN_KEYS = {"title", "date", "language", "author", "desc", "img", "tags", "revision", "publish", "revised", "series"}
@@ -137,6 +137,12 @@ class Document:
     def body(self) -> str:
         """The text after the frontmatter: cut from `raw` when read, not held twice."""
         return self.raw[self.body_start:]
+
+    @property
+    def sections(self) -> tuple[Section, ...]:
+        """The body split at its headings, each with the path of headings above it (the
+        dataset's posts)."""
+        return split_sections(self.body, self.rendered.headings, self.body_line - 1)
 
     @property
     def body_utf8(self) -> bytes:

@@ -55,12 +55,11 @@ class Rendered:
     html: str
     headings: tuple[Heading, ...]
     references: tuple[Reference, ...]
-    sections: tuple[Section, ...]
     has_math: bool
     has_code: bool
 
 
-_NESTED: dict[str, type] = {"headings": Heading, "references": Reference, "sections": Section}
+_NESTED: dict[str, type] = {"headings": Heading, "references": Reference}
 _NESTED_FIELDS = {name: tuple(item.name for item in fields(kind)) for name, kind in _NESTED.items()}
 
 
@@ -119,27 +118,30 @@ def _direct(md: MarkdownIt) -> bool:
     return "text_join" in names and set(names[names.index("text_join") + 1:]) <= _DIRECT
 
 
-def _sections(body: str, headings: list[dict[str, Any]], line_offset: int) -> tuple[Section, ...]:
-    """Split the source at its headings; each section keeps the path of enclosing headings."""
+def sections(body: str, headings: tuple[Heading, ...], line_offset: int = 0) -> tuple[Section, ...]:
+    """`body` (a document's text after its frontmatter, which starts at file line
+    `line_offset` + 1) split at its headings (its render's); each section keeps the path of
+    enclosing headings. Made when asked (the dataset's posts), not kept with the render: it
+    was a third of every render's cache entry, packed and stored for nothing by most builds."""
     lines = body.splitlines()
-    cuts = sorted(headings, key=lambda h: h["line"])
-    sections: list[Section] = []
+    cuts = sorted((h for h in headings if h.line - line_offset), key=lambda h: h.line)
+    found: list[Section] = []
     path: list[tuple[int, str]] = []
     start = 0
     current_path: tuple[str, ...] = ()
-    for heading in cuts + [None]:
-        end = heading["line"] - 1 if heading else len(lines)
+    for heading in [*cuts, None]:
+        end = heading.line - line_offset - 1 if heading else len(lines)
         text = "\n".join(lines[start:end]).strip()
         if text:
-            sections.append(Section(current_path, text, start + 1 + line_offset))
+            found.append(Section(current_path, text, start + 1 + line_offset))
         if heading is None:
             break
-        while path and path[-1][0] >= heading["level"]:
+        while path and path[-1][0] >= heading.level:
             path.pop()
-        path.append((heading["level"], heading["text"]))
+        path.append((heading.level, heading.text))
         current_path = tuple(t for _, t in path)
-        start = heading["line"]  # skip the heading line itself
-    return tuple(sections)
+        start = heading.line - line_offset  # skip the heading line itself
+    return tuple(found)
 
 
 def render_markdown(
@@ -175,7 +177,6 @@ def render_markdown(
         references=tuple(
             Reference(r["kind"], r["target"], r["line"] + line_offset, r["alt"]) for r in env.get("targets", [])
         ),
-        sections=_sections(text, [h for h in heads if h["line"]], line_offset),
         has_math=has_math,
         has_code=has_code,
     )

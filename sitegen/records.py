@@ -53,7 +53,7 @@ class StoredRendered(Rendered):
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name == "_blob":
             raise AttributeError(name)
-        if name == "html":  # once per page showing the post: its string alone decoded, not the headings and sections
+        if name == "html":  # once per page showing the post: its string alone decoded, not the headings and references
             text = unpack_bytes(self._blob)
             if text.startswith(_HTML_FIRST):
                 try:

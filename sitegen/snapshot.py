@@ -37,6 +37,10 @@ class Snapshot:
     listing: dict[str, tuple[int, int, int]] | None = field(default=None, compare=False, repr=False)
     frame: str = ""
     frame_newest_ns: int = 0
+    # the listing holds every file under that folder and nothing but plain files and folders
+    # were met there (no link, no folder that could not be read): it is then what
+    # sitegen.sources would find walking the folder again (read_listed)
+    plain: bool = field(default=False, compare=False, repr=False)
 
     @property
     def trusted(self) -> bool:
@@ -47,9 +51,10 @@ class Snapshot:
         return [self.digest, self.taken_ns, self.newest_ns]
 
 
-def _walk(root: Path, h: Any, listing: dict[str, tuple[int, int, int]] | None = None) -> int:
+def _walk(root: Path, h: Any, listing: dict[str, tuple[int, int, int]] | None = None, odd: list[str] | None = None) -> int:
     """Feed every entry under root (sorted, recursively, symlinks not followed) into h; the
-    newest mtime seen. `listing` gets every file but a folder, by its path under root."""
+    newest mtime seen. `listing` gets every file but a folder, by its path under root; `odd`,
+    each link and each folder that could not be read."""
     newest = 0
     skip = len(str(root)) + 1
     stack = [str(root)]
@@ -59,6 +64,8 @@ def _walk(root: Path, h: Any, listing: dict[str, tuple[int, int, int]] | None = 
             entries = sorted(os.scandir(folder), key=_NAME)
         except OSError as exc:
             h.update(f"!{folder}:{exc.errno}\n".encode("utf-8", "surrogateescape"))
+            if odd is not None:
+                odd.append(folder)
             continue
         subfolders = []
         lines = []  # one update per folder: the same digest as one per entry, with less overhead
@@ -70,6 +77,8 @@ def _walk(root: Path, h: Any, listing: dict[str, tuple[int, int, int]] | None = 
             lines.append(f"{entry.path}\0{st.st_mode}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\n")
             if st.st_mtime_ns > newest:
                 newest = st.st_mtime_ns
+            if odd is not None and entry.is_symlink():
+                odd.append(entry.path)
             if entry.is_dir(follow_symlinks=False):
                 subfolders.append(entry.path)
             elif listing is not None:
@@ -109,6 +118,7 @@ def take(folders: Iterable[Path], files: Iterable[Path], facts: Iterable[str], *
     frame = hashlib.blake2b(digest_size=20)
     newest = frame_newest = 0
     listing: dict[str, tuple[int, int, int]] | None = None
+    odd: list[str] = []
     for fact in facts:
         line = f"fact\0{fact}\n".encode("utf-8", "surrogateescape")
         h.update(line)
@@ -119,14 +129,14 @@ def take(folders: Iterable[Path], files: Iterable[Path], facts: Iterable[str], *
         frame.update(line)
         if folder == listed:
             listing = {}
-            newest = max(newest, _walk(folder.resolve(), h, listing) if folder.is_dir() else 0)
+            newest = max(newest, _walk(folder.resolve(), h, listing, odd) if folder.is_dir() else 0)
             continue
         found = _walk(folder.resolve(), _Both(h, frame)) if folder.is_dir() else 0
         newest, frame_newest = max(newest, found), max(frame_newest, found)
     for path in files:
         found = _one(path.resolve(), _Both(h, frame))
         newest, frame_newest = max(newest, found), max(frame_newest, found)
-    return Snapshot(h.hexdigest(), taken, newest, listing, frame.hexdigest(), frame_newest)
+    return Snapshot(h.hexdigest(), taken, newest, listing, frame.hexdigest(), frame_newest, plain=listing is not None and not odd)
 
 
 def options_facts(options: Any) -> list[str]:

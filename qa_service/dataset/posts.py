@@ -105,7 +105,7 @@ def post_rows(site: Site, *, max_chars: int = MAX_CHARS) -> Iterator[Row]:
                 continue
             anchors = {heading.line: heading.id for heading in document.rendered.headings if heading.id}
             page = config.absolute(document.url)
-            found = document.rendered.sections
+            found = document.sections
             for part, (index, markdown) in enumerate(sections([s.markdown for s in found], max_chars=max_chars)):
                 section = found[index]
                 anchor = anchors.get(section.line - 1)  # the heading just above the section

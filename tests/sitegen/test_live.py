@@ -262,7 +262,7 @@ def test_generated_files_said_to_read_settled_fields_alone_do(make_site) -> None
     """build.SETTLED's claim: a site whose documents differ only in their text gives the same files."""
     options = make_site({**POSTS, "blog/p3/en-GB.md": post(title="P3", date="2026-01-04"), "about/index.md": post(title="About")})
     site = read_site(options)
-    other = Rendered(html="<p>other</p>", headings=(), references=(), sections=(), has_math=True, has_code=True)
+    other = Rendered(html="<p>other</p>", headings=(), references=(), has_math=True, has_code=True)
     new = {}
     for document in site.documents:
         text = document.raw + "\nMore text, a [link](https://example.org/) and more.\n"

@@ -10,7 +10,7 @@ import pytest
 
 from markdown_it.utils import read_fixture_file
 
-from sitegen.markdown import render_markdown
+from sitegen.markdown import render_markdown, sections
 from sitegen.mdplugins.highlight import pygments_css
 
 FIXTURES = Path(__file__).parent / "fixtures" / "markdown"
@@ -99,9 +99,12 @@ def test_raw_html_passes_through_and_translations_point_up() -> None:
 
 
 def test_sections_carry_heading_paths() -> None:
-    rendered = render_markdown("Intro.\n\n## A\n\nText a.\n\n### B\n\nText b.\n\n## C\n\nText c.\n")
-    assert [(s.heading_path, s.markdown) for s in rendered.sections] == [
-        ((), "Intro."), (("A",), "Text a."), (("A", "B"), "Text b."), (("C",), "Text c.")]
+    body = "Intro.\n\n## A\n\nText a.\n\n### B\n\nText b.\n\n## C\n\nText c.\n"
+    for offset in (0, 4):  # the body starts on the file's first line, or under 4 lines of frontmatter
+        found = sections(body, render_markdown(body, line_offset=offset).headings, offset)
+        assert [(s.heading_path, s.markdown, s.line) for s in found] == [
+            ((), "Intro.", 1 + offset), (("A",), "Text a.", 4 + offset), (("A", "B"), "Text b.", 8 + offset),
+            (("C",), "Text c.", 12 + offset)]
 
 
 def test_output_is_deterministic() -> None:

@@ -110,7 +110,7 @@ def test_a_render_held_packed_is_published_as_the_plain_render_would_be(tmp_path
         for document in site.documents:
             assert isinstance(document.rendered, StoredRendered)
             assert document.html.startswith("<")
-            assert "html" not in vars(document.rendered) and "sections" not in vars(document.rendered)
+            assert "html" not in vars(document.rendered) and "headings" not in vars(document.rendered)
         plain = {d.source: replace(d, rendered=Rendered(**{f.name: getattr(d.rendered, f.name) for f in dataclasses.fields(Rendered)}))
                  for d in site.documents}
         unpacked = live._swapped(site, plain)
