@@ -49,6 +49,7 @@ class BuildResult:
     reaches: Mapping[str, tuple[frozenset[str], frozenset[str] | None]] = field(default_factory=dict)
     manifest: output.Manifest | None = None
     llms_full: tuple[int, ...] = ()  # the length of each piece of llms-full.txt (meta.llms_full_parts)
+    recording: records.Recording | None = None  # the documents' records it stored (sitegen.resume takes them again)
 
     @property
     def pages(self) -> int:
@@ -206,13 +207,16 @@ def copied_files(site: Site, cache: Cache) -> dict[str, output.Copied]:
 
 def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage: None, cache: Cache | None = None, *,
               diagrams: Mermaid | None = None, warnings: list[Problem] | None = None,
-              read: list[SourceFile] | None = None, inputs: snapshot.Snapshot | None = None) -> Site:
+              read: list[SourceFile] | None = None, inputs: snapshot.Snapshot | None = None,
+              recording: records.Recording | None = None) -> Site:
     """The content graph of options.content, or BuildError naming every problem in it.
     With `diagrams`, mermaid fences become the SVG it draws (its warnings stay on it).
     Raw HTML that would run a script is refused here (or, with unsafe_html = "warn", added
     to `warnings` and published as text): see safety.py. `read` gets every content file read.
     `inputs`: the build's snapshot, taken just before; its listing of the content folder
-    spares the walk when it is whole (Snapshot.plain)."""
+    spares the walk when it is whole (Snapshot.plain). `recording`: where the storing of the
+    documents' records (sitegen.records) is left for the caller to run, once the site stands
+    (build_files: while the pages render), rather than done here."""
     config = SiteConfig.load(options.config, base_url=options.base_url)
     listed = inputs.listing if inputs is not None and inputs.plain else None
     sources, problems = read_sources(options.content) if listed is None else read_listed(options.content, listed)
@@ -243,12 +247,11 @@ def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage:
         elif warnings is not None:
             warnings += found
         troubled = {problem.path for problem in (*problems, *found)}
-        for document in (by_display.get(document.display, document) for document in fresh):
-            keys = memory.recordable.get(document.display)
-            if keys is not None and document.display not in troubled:
-                record = records.to_record(document, keys[1])
-                if record is not None:
-                    cache.put("doc", keys[0], record)
+        later = recording if recording is not None and not problems else records.Recording()
+        later.pending.extend((document, keys) for document in (by_display.get(document.display, document) for document in fresh)
+                             if (keys := memory.recordable.get(document.display)) is not None and document.display not in troubled)
+        if later is not recording:
+            later.store(cache)
     finally:
         if own:
             cache.commit()
@@ -294,7 +297,8 @@ def build_files(options: BuildOptions, cache: Cache | None = None, written: outp
     diagrams = Mermaid.beside(options.config)
     unsafe: list[Problem] = []
     sources: list[SourceFile] = []
-    site = read_site(options, lap, cache, diagrams=diagrams, warnings=unsafe, read=sources, inputs=inputs)
+    recording = records.Recording()
+    site = read_site(options, lap, cache, diagrams=diagrams, warnings=unsafe, read=sources, inputs=inputs, recording=recording)
     problems: list[Problem] = []
     if options.theme is not None and not options.theme.is_dir():
         raise missing_theme(options.theme)
@@ -305,7 +309,10 @@ def build_files(options: BuildOptions, cache: Cache | None = None, written: outp
     def meanwhile() -> Iterator[None]:
         """While the pages render in other processes: the feeds, sitemap and llms files made,
         and, when there is no output folder to link unchanged files from (a cold build), the
-        copied files (images ...) copied into the staging folder (~0.4 s at 5,000 posts)."""
+        copied files (images ...) copied into the staging folder (~0.4 s at 5,000 posts). First,
+        the documents' records stored."""
+        recording.store(cache)
+        yield
         try:
             early.append(generated(site, stage=None if site.config.offline else stage))
         except Exception:  # made again below, where its error is raised as before
@@ -336,6 +343,7 @@ def build_files(options: BuildOptions, cache: Cache | None = None, written: outp
         if problem is None:
             raise
         raise BuildError([problem]) from None
+    recording.store(cache)  # (when there was no `meanwhile`)
     if lazy and not copied:
         copied.update(copied_files(site, cache))
     for asset in site.assets:
@@ -361,7 +369,7 @@ def build_files(options: BuildOptions, cache: Cache | None = None, written: outp
     if problems:
         raise BuildError(problems)
     return BuildResult(site, files, (*cache.warnings, *warnings), timings, cache.counts,
-                       sources=tuple(sources), theme=theme, reaches=store.reaches, llms_full=lengths or ())
+                       sources=tuple(sources), theme=theme, reaches=store.reaches, llms_full=lengths or (), recording=recording)
 
 
 # Generated files that read only what `sitegen.live` calls a document's settled fields (its

@@ -379,6 +379,19 @@ class Cache:
         self.used.add((kind, key))
         self._hold((kind, key), blob)
 
+    def holds(self, kind: str) -> bool:
+        """Whether any entry of a kind is here (False in a cold build: nothing to look up)."""
+        if any(item[0] == kind for item in self.pending):
+            return True
+        self._settle()
+        if self.db is None:
+            return False
+        try:
+            return self.db.execute("SELECT 1 FROM entries WHERE kind = ? LIMIT 1", (kind,)).fetchone() is not None
+        except sqlite3.Error as exc:
+            self._discard(str(exc))
+            return False
+
     def stored(self, kind: str) -> dict[str, bytes]:
         """Every entry of a kind as stored (compressed), each decoded with `unpacked` when it
         is wanted: 6,940 page entries decoded at once held ~55 MB at 5,000 posts."""

@@ -393,24 +393,26 @@ def parse_documents(
 
     settings = Fingerprints().of(config)
     remembered: dict[PurePosixPath, Document] = {}
-    keys: dict[PurePosixPath, str] = {}
+    keys: Mapping[PurePosixPath, str] = {}
     if memory is not None and cache.path is not None and all(source.stat is not None for source in sources):
-        signatures = records.folder_signatures({source.rel: source.stat for source in sources if source.stat}, time.time_ns())
-        for source, _where, _text in texts:  # type: ignore[misc]
-            key = records.record_key(source.rel, source.display, signatures.get(source.rel.parent), settings, renderer)
-            if key is not None:
-                keys[source.rel] = key
-        found_records = cache.get_many("doc", keys.values())
-        blobs = cache.blobs("markdown", [str(r["markdown"]) for r in found_records.values()])
-        everything = [entry[0] for entry in texts if entry is not None]
-        for index, (source, _where, text) in enumerate(texts):  # type: ignore[misc]
-            record = found_records.get(keys.get(source.rel, ""))
-            if record is not None and record["markdown"] in blobs:
-                document = records.from_record(record, text, blobs[record["markdown"]], source.rel)
-                if document is not None:
-                    remembered[source.rel] = document
-                    memory.remembered.add(source.display)
-                    texts[index] = None
+        signatures = records.Signatures({source.rel: source.stat for source in sources if source.stat}, time.time_ns())
+        keys = records.Keys({source.rel: source.display for source, _where, _text in texts}, signatures,  # type: ignore[misc]
+                            settings, renderer)
+        # a cache holding no document's record (a cold build) has nothing to look up: each
+        # key is then taken as its document is parsed, while the workers render
+        if cache.holds("doc"):
+            keys = dict(keys.items())
+            found_records = cache.get_many("doc", keys.values())
+            blobs = cache.blobs("markdown", [str(r["markdown"]) for r in found_records.values()])
+            everything = [entry[0] for entry in texts if entry is not None]
+            for index, (source, _where, text) in enumerate(texts):  # type: ignore[misc]
+                record = found_records.get(keys.get(source.rel, ""))
+                if record is not None and record["markdown"] in blobs:
+                    document = records.from_record(record, text, blobs[record["markdown"]], source.rel)
+                    if document is not None:
+                        remembered[source.rel] = document
+                        memory.remembered.add(source.display)
+                        texts[index] = None
         cache.count("documents remembered", len(remembered))
     if remembered:
         texts = [entry for entry in texts if entry is not None]
@@ -459,7 +461,7 @@ def parse_documents(
 
 def _parsed(texts: list[tuple[SourceFile, Any, str] | None], config: SiteConfig, settings: str, renders: "Renders",
             by_rel: Contents, cache: Cache, images: Images, figures: Mapping[str, str],
-            load_yaml: Callable[[str], Any], memory: Memory | None, keys: dict[PurePosixPath, str],
+            load_yaml: Callable[[str], Any], memory: Memory | None, keys: Mapping[PurePosixPath, str],
             problems: list[Problem]) -> list[Document]:
     """The Documents of `texts` (each let go of as it is parsed), their renders taken from
     `renders` as they arrive."""

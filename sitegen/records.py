@@ -18,12 +18,12 @@ from __future__ import annotations
 import bisect
 import functools
 import datetime as dt
-from dataclasses import fields
+from dataclasses import dataclass, field, fields
 from json.decoder import scanstring  # type: ignore[attr-defined]  # (the C scanner json.loads uses; not in typeshed)
 from pathlib import PurePosixPath
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
-from .cache import Unstorable, decode, digest, encode, unpack, unpack_bytes
+from .cache import Cache, Unstorable, decode, digest, encode, unpack, unpack_bytes
 from .content import Document, Tag
 from .markdown import Reference, Rendered, rendered_from_json
 from .snapshot import RACY_NS
@@ -69,28 +69,71 @@ class StoredRendered(Rendered):
         return (StoredRendered, (self._blob, self.references))
 
 
-def folder_signatures(stats: Mapping[PurePosixPath, Stat], now_ns: int) -> dict[PurePosixPath, str | None]:
-    """Every folder holding a Markdown file -> a digest of the metadata of all files under it
-    (None when one of them is too recent to be trusted)."""
-    names = sorted((str(path), path) for path in stats)
-    keys = [name for name, _path in names]
-    wanted = {path.parent for path in stats if path.suffix == ".md"}
-    signatures: dict[PurePosixPath, str | None] = {}
-    for folder in wanted:
+class Signatures:
+    """Each folder holding a Markdown file -> a digest of the metadata of all files under it
+    (None when one of them is too recent to be trusted), taken when first asked for."""
+
+    def __init__(self, stats: Mapping[PurePosixPath, Stat], now_ns: int):
+        self.stats, self.now_ns = stats, now_ns
+        self.names: list[tuple[str, PurePosixPath]] | None = None
+        self.keys: list[str] = []
+        self.taken: dict[PurePosixPath, str | None] = {}
+
+    def __getitem__(self, folder: PurePosixPath) -> str | None:
+        if folder in self.taken:
+            return self.taken[folder]
+        if self.names is None:
+            self.names = sorted((str(path), path) for path in self.stats)
+            self.keys = [name for name, _path in self.names]
         prefix = f"{folder}/"
-        start, end = bisect.bisect_left(keys, prefix), bisect.bisect_left(keys, prefix[:-1] + "0")  # "0" follows "/"
-        under = [(name, stats[path]) for name, path in names[start:end]]
-        if any(stat[1] >= now_ns - RACY_NS for _name, stat in under):
-            signatures[folder] = None
-            continue
-        signatures[folder] = digest(*(f"{name}\0{stat[0]}\0{stat[1]}\0{stat[2]}" for name, stat in under))
-    return signatures
+        start, end = bisect.bisect_left(self.keys, prefix), bisect.bisect_left(self.keys, prefix[:-1] + "0")  # "0" follows "/"
+        under = [(name, self.stats[path]) for name, path in self.names[start:end]]
+        if any(stat[1] >= self.now_ns - RACY_NS for _name, stat in under):
+            found = None
+        else:
+            found = digest(*(f"{name}\0{stat[0]}\0{stat[1]}\0{stat[2]}" for name, stat in under))
+        self.taken[folder] = found
+        return found
 
 
 def record_key(rel: PurePosixPath, display: str, folder_signature: str | None, settings: str, renderer: str) -> str | None:
     if folder_signature is None:
         return None
     return digest(str(rel), display, folder_signature, settings, renderer)
+
+
+class Keys(Mapping[PurePosixPath, str]):
+    """The record key of each of `sources` (those that have one: `record_key`), taken when first
+    asked for: a build whose cache holds no record to look up (a cold one) takes each as its
+    document is parsed, while the workers render, rather than all before they start (~0.2 s
+    at 5,000 posts)."""
+
+    def __init__(self, sources: Mapping[PurePosixPath, str], signatures: Signatures, settings: str, renderer: str):
+        self.sources = sources  # path -> display
+        self.signatures, self.settings, self.renderer = signatures, settings, renderer
+        self.taken: dict[PurePosixPath, str | None] = {}
+
+    def _key(self, rel: PurePosixPath) -> str | None:
+        if rel not in self.taken:
+            display = self.sources.get(rel)
+            self.taken[rel] = None if display is None else \
+                record_key(rel, display, self.signatures[rel.parent], self.settings, self.renderer)
+        return self.taken[rel]
+
+    def __getitem__(self, rel: PurePosixPath) -> str:
+        found = self._key(rel)
+        if found is None:
+            raise KeyError(rel)
+        return found
+
+    def __contains__(self, rel: object) -> bool:
+        return isinstance(rel, PurePosixPath) and self._key(rel) is not None
+
+    def __iter__(self) -> Iterator[PurePosixPath]:
+        return (rel for rel in self.sources if self._key(rel) is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _rel in self)
 
 
 def to_record(document: Document, markdown_key: str) -> dict[str, Any] | None:
@@ -112,6 +155,31 @@ def to_record(document: Document, markdown_key: str) -> dict[str, Any] | None:
         return None
     references = [[r.kind, r.target, r.line, r.alt] for r in document.rendered.references]
     return {"document": values, "markdown": markdown_key, "references": references}
+
+
+@dataclass
+class Recording:
+    """The records of the documents a build parsed, stored once its site stands (build_files:
+    while the pages render, not between the parse and the render) and kept for its resume
+    state (sitegen.resume), which holds the same records but for their references."""
+
+    pending: list[tuple[Document, tuple[str, str]]] = field(default_factory=list)  # (document, (record key, markdown key))
+    made: dict[str, tuple[Document, dict[str, Any]]] = field(default_factory=dict)  # by display
+
+    def store(self, cache: Cache) -> None:
+        for document, (key, markdown) in self.pending:
+            record = to_record(document, markdown)
+            if record is not None:
+                cache.put("doc", key, record)
+                self.made[document.display] = (document, record)
+        self.pending.clear()
+
+    def resting(self, document: Document) -> dict[str, Any] | None:
+        """resting_record(document), from the record stored when it is this document's."""
+        found = self.made.get(document.display)
+        if found is None or found[0] is not document or found[1]["markdown"] != document.markdown:
+            return resting_record(document)
+        return {name: value for name, value in found[1].items() if name != "references"}
 
 
 class Resting(Document):
@@ -238,5 +306,5 @@ def from_record(record: Mapping[str, Any], text: str, blob: bytes, source: PureP
     return Document(raw=text, rendered=StoredRendered(blob, _references(record)), **values)
 
 
-__all__ = ["StoredRendered", "Resting", "Shelf", "Gone", "resting", "resting_record", "folder_signatures", "record_key", "to_record",
+__all__ = ["StoredRendered", "Resting", "Shelf", "Gone", "resting", "resting_record", "Signatures", "Keys", "Recording", "record_key", "to_record",
            "from_record", "Stat"]

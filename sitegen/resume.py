@@ -41,15 +41,18 @@ KIND = RESUME
 VERSION = 1
 
 
-def state(last: live.Last, inputs: snapshot.Snapshot, loaded: "Reaches | None" = None) -> dict[str, Any] | None:
+def state(last: live.Last, inputs: snapshot.Snapshot, loaded: "Reaches | None" = None, *,
+          recording: records.Recording | None = None) -> dict[str, Any] | None:
     """What `load` needs to make `last` again, as JSON values (None: it cannot be stored).
     `loaded`: the reaches of the state `last` was made from (a page whose reach is still the
-    one loaded keeps its saved row, when the documents are numbered as then)."""
+    one loaded keeps its saved row, when the documents are numbered as then). `recording`: the
+    records the build stored, whose documents' resting records are those less their references."""
     if inputs.listing is None:
         return None
     documents = []
+    resting = recording.resting if recording is not None else records.resting_record
     for document in last.site.documents:
-        record = records.resting_record(document)
+        record = resting(document)
         if record is None or not document.markdown:
             return None
         documents.append(record)
@@ -83,7 +86,7 @@ def state(last: live.Last, inputs: snapshot.Snapshot, loaded: "Reaches | None" =
 def left(options: BuildOptions, result: BuildResult, inputs: snapshot.Snapshot) -> dict[str, Any] | None:
     """What a full build leaves for the next one to resume from (None: nothing to resume)."""
     last = live.Last.of(options, result)
-    return state(last, inputs) if last is not None else None
+    return state(last, inputs, recording=result.recording) if last is not None else None
 
 
 def changed(saved: Mapping[str, Any], inputs: snapshot.Snapshot) -> list[str] | None:

@@ -360,3 +360,19 @@ def test_a_restore_takes_the_generated_files_from_the_cache_too(site: BuildOptio
     result = build_site(site)
     assert "restore" in result.timings, result.timings
     assert tree(site.out) == want
+
+
+def test_the_state_a_cold_build_leaves_is_made_from_the_records_it_stored(make_site) -> None:  # type: ignore[no-untyped-def]
+    """A cold build keeps the records it stored for its resume state (each less its references)
+    rather than making them again: the state is the one made from the documents themselves."""
+    options = make_site({**POSTS, "blog/p10/en-GB.md": post(title="Post 10 in English", date="2026-01-11", tags="[t1]"),
+                         "about/index.md": post(title="About", body="Me.\n")})
+    age(options.config.parent)
+    result = build_site(options)
+    assert result.recording is not None and len(result.recording.made) == 14 and not result.recording.pending
+    inputs = build.unchanged.inputs_snapshot(options)
+    last = resume.live.Last.of(options, result)
+    assert last is not None
+    kept = resume.state(last, inputs, recording=result.recording)
+    assert kept is not None and kept == resume.state(last, inputs)
+    assert all("references" not in record for record in kept["documents"])
