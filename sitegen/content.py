@@ -52,36 +52,55 @@ class _Packed(threading.local):
 _CODEC = _Packed()
 
 
+class Utf8:
+    """A text given as the UTF-8 it was decoded from (a file's bytes, which the build holds
+    anyway): a PackedText field set to it holds those bytes as they are."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+
 class PackedText:
     """A dataclass field of text held as a Zstandard frame of its UTF-8 (a copy, not
     zstandard's worst-case buffer: sitegen.cache.pack) and made a str again each time it is
     read. A document's text is read two or three times a build (its published Markdown,
     llms-full.txt, the safety screen), and held through all of it: 82 MB of str at 5,000
-    Korean posts, 39 MB packed."""
+    Korean posts, 39 MB packed. Set to a `Utf8`, it holds that UTF-8 unpacked: a parse's
+    documents keep their files' bytes (62 MB there), which encoding and packing again took
+    ~50 us a post of the build's one process."""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
         self.slot = f"_{name}_packed"
+        self.plain = f"_{name}_utf8"  # set when the slot holds the UTF-8 itself
 
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
         if obj is None:
             return self
+        held = obj.__dict__
         try:
-            blob = obj.__dict__[self.slot]
+            blob = held[self.slot]
         except KeyError:  # not set: a subclass may supply it (records.Resting.__getattr__)
             raise AttributeError(self.name) from None
-        return _CODEC.unpack.decompress(blob).decode("utf-8", "surrogatepass")
+        return (blob if self.plain in held else _CODEC.unpack.decompress(blob)).decode("utf-8", "surrogatepass")
 
     def utf8(self, obj: Any) -> bytes:
         """The text's UTF-8, without making the str."""
         blob = obj.__dict__.get(self.slot)
         if blob is None:
             return getattr(obj, self.name).encode("utf-8", "surrogatepass")
-        return _CODEC.unpack.decompress(blob)
+        return blob if self.plain in obj.__dict__ else _CODEC.unpack.decompress(blob)
 
-    def __set__(self, obj: Any, value: str) -> None:
+    def __set__(self, obj: Any, value: str | Utf8) -> None:
+        if isinstance(value, Utf8):
+            obj.__dict__[self.slot] = value.data
+            obj.__dict__[self.plain] = True
+            return
         data = value.encode("utf-8", "surrogatepass")
         obj.__dict__[self.slot] = bytes(memoryview(_CODEC.pack.compress(data)))
+        obj.__dict__.pop(self.plain, None)
 
 
 @dataclass(frozen=True)
@@ -276,9 +295,11 @@ def parse_document(
     diagrams: Mapping[str, str] | None = None,
     render: Callable[[str, int, str, str], Rendered] | None = None,
     load_yaml: Callable[[str], Any] | None = None,
+    utf8: bytes | None = None,
 ) -> tuple[Document | None, list[Problem]]:
     """`render(body, line_offset, link_prefix, language)` and `load_yaml(text)` may be given to reuse
-    earlier results (the build cache); they must return what the defaults would."""
+    earlier results (the build cache); they must return what the defaults would. `utf8`: the
+    text's UTF-8 when the caller has it (the file's bytes), which the document then holds."""
     name = display or str(source)
     yaml_text, body_line, body = split_frontmatter(text)
     if yaml_text is None:
@@ -385,7 +406,7 @@ def parse_document(
         revision=revision,
         publish=publish,
         extra={k: meta[k] for k in sorted(meta) if k not in KNOWN_KEYS},
-        raw=text,
+        raw=text if utf8 is None else Utf8(utf8),  # type: ignore[arg-type]  # (PackedText takes either)
         body_start=len(text) - len(body),
         body_line=body_line,
         rendered=rendered,

@@ -493,9 +493,11 @@ def _parsed(texts: list[tuple[SourceFile, Any, str] | None], config: SiteConfig,
     for index, (source, where, text) in enumerate(texts):  # type: ignore[misc]
         texts[index] = None
         renders.passing(source.rel)  # (its frontmatter read ahead: read once)
+        data = source.data  # (the text is its UTF-8 decoded, a byte order mark left out)
         document, found = parse_document(
             source.rel, text, config, where, display=source.display,
             asset_exists=beside(source.rel.parent), render=reuse(source.rel), load_yaml=load_yaml,
+            utf8=data[3:] if data.startswith(b"\xef\xbb\xbf") else data,
         )
         problems.extend(found)
         if document is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 from pathlib import PurePosixPath
 
 from hypothesis import example, given, settings
@@ -28,6 +29,20 @@ def test_fields_defaults_and_urls() -> None:
     assert [t.slug for t in document.tags] == ["music-review", "음악"]
     assert document.url == "hello/" and document.source_url == "hello/index.md" and document.body_line == 8
     assert document.extra == {"mood": "calm"} and document.series == "x" and document.revised is None
+
+
+def test_a_document_given_its_files_bytes_holds_them_and_reads_as_one_given_its_text() -> None:
+    """The build hands a parse the file's bytes with its text: the document keeps those bytes as
+    they are (its published Markdown), its text, body and fields as when given the text alone."""
+    text = "---\ntitle: 안녕\ndate: 2026-03-14\n---\n\n본문 Body.\n"
+    data = text.encode("utf-8")
+    held, problems = parse_document(PurePosixPath("blog/hello/index.md"), text, CONFIG, Located("post", "hello", None), utf8=data)
+    packed, _ = parse(text)
+    assert problems == [] and held is not None and packed is not None
+    assert held.raw_utf8 is data and packed.raw_utf8 == data and packed.raw_utf8 is not data
+    assert held.raw == packed.raw == text and held.body == packed.body and held.body_utf8 == packed.body_utf8
+    assert held == packed
+    assert replace(held, title="x").raw_utf8 == data and replace(held, raw="new").raw_utf8 == b"new"
 
 
 def test_translation_urls_and_language_from_file_name() -> None:
