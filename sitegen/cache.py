@@ -491,10 +491,9 @@ class Cache:
             self.db.executemany("DELETE FROM entries WHERE kind = ? AND key = ?", self.dropped)
             self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
                                 ((kind, key, blob) for (kind, key), blob in self.pending.items()))
-            total = self.db.execute("SELECT count(*) FROM entries").fetchone()[0]
             # a render's links (sitegen.live) stay as long as the render does
-            used = self.used | {("links", key) for kind, key in self.used if kind == "markdown"}
-            if prune and total > 2 * len(used) + 100:
+            used = self.used | {("links", key) for kind, key in self.used if kind == "markdown"} if prune else set()
+            if prune and self.db.execute("SELECT count(*) FROM entries").fetchone()[0] > 2 * len(used) + 100:
                 self.db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (kind TEXT, key TEXT, PRIMARY KEY (kind, key))")
                 self.db.execute("DELETE FROM keep")
                 self.db.executemany("INSERT OR IGNORE INTO keep VALUES (?, ?)", used)

@@ -30,7 +30,7 @@ from .mdplugins.highlight import pygments_css
 from .fingerprint import Calls, Fingerprints, templates_digest
 from .cache import pack_bytes
 from .reading import ReadingEnvironment
-from .output import Copied, Kept, Staged, file_digest, safe_path
+from .output import Copied, Kept, Staged, write_all, file_digest, safe_path
 from .site import Site
 from .theme import static_files, template_loader, theme_folders
 
@@ -161,7 +161,7 @@ class _Batch:
 _BATCH: _Batch | None = None
 
 
-Rendered = tuple[int, str, bytes, list[str], frozenset[str], frozenset[str]]
+Rendered = tuple[int, str, bytes, list[str], frozenset[str], frozenset[str], tuple[int, int, int]]
 
 
 def _render_into(indices: list[int]) -> list[Rendered] | None:
@@ -205,9 +205,14 @@ def _render_into(indices: list[int]) -> list[Rendered] | None:
                 except FileNotFoundError:
                     os.makedirs(folder, exist_ok=True)
                 folders.add(folder)
-            with open(target, "wb") as file:
-                file.write(data)
-            done.append((index, file_digest(data), pack_bytes(data) if batch.packed else b"", noted, reading, reach))
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+            try:
+                write_all(fd, data)
+                st = os.fstat(fd)  # (the manifest's: write_site need not look again)
+            finally:
+                os.close(fd)
+            done.append((index, file_digest(data), pack_bytes(data) if batch.packed else b"", noted, reading, reach,
+                         (st.st_size, st.st_mtime_ns, st.st_ino)))
     except Exception:
         if multiprocessing.parent_process() is None:
             raise
@@ -550,12 +555,12 @@ def _render_site(site: Site, theme: Theme, store: PageStore | None, *, stage: Pa
         # its own work is done; else one worker per core
         forks = workers > 1 and "fork" in multiprocessing.get_all_start_methods()
         processes = (workers - 1 if fresh else workers) if forks else 0
-        for index, html_digest, packed, noted, reading, reach in _stream(batch, processes, (publish_sources(), meanwhile()),
-                                                                         helping=fresh):
+        for index, html_digest, packed, noted, reading, reach, stat in _stream(batch, processes, (publish_sources(), meanwhile()),
+                                                                               helping=fresh):
             _template, path, _context, inputs, reached, what = deferred[index]
             if what is not None:
                 inputs, reached = prints.of(what), prints.reach(what) | shared_reach
-            files[path] = Staged(html_digest, stage / safe_path(path))
+            files[path] = Staged(html_digest, stage / safe_path(path), stat)
             if store is not None:
                 store.remember_packed(path, inputs, html_digest, packed, noted, reading)
                 store.reached(path, reached | reach, reading)
