@@ -247,11 +247,12 @@ def read_site(options: BuildOptions, lap: Callable[[str], None] = lambda _stage:
         elif warnings is not None:
             warnings += found
         troubled = {problem.path for problem in (*problems, *found)}
-        later = recording if recording is not None and not problems else records.Recording()
-        later.pending.extend((document, keys) for document in (by_display.get(document.display, document) for document in fresh)
-                             if (keys := memory.recordable.get(document.display)) is not None and document.display not in troubled)
-        if later is not recording:
-            later.store(cache)
+        recordable = [(document, keys) for document in (by_display.get(document.display, document) for document in fresh)
+                      if (keys := memory.recordable.get(document.display)) is not None and document.display not in troubled]
+        if recording is not None and not problems:
+            recording.pending.extend(recordable)  # (stored by the caller once the site stands)
+        else:
+            records.Recording(recordable).store(cache)
     finally:
         if own:
             cache.commit()

@@ -30,7 +30,7 @@ from .mdplugins.highlight import pygments_css
 from .fingerprint import Calls, Fingerprints, templates_digest
 from .cache import pack_bytes
 from .reading import ReadingEnvironment
-from .output import Copied, Kept, Staged, write_all, file_digest, safe_path
+from .output import Copied, Kept, Staged, file_digest, safe_path, write_all
 from .site import Site
 from .theme import static_files, template_loader, theme_folders
 
