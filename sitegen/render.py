@@ -30,7 +30,7 @@ from .mdplugins.highlight import pygments_css
 from .fingerprint import Calls, Fingerprints, templates_digest
 from .cache import pack_bytes
 from .reading import ReadingEnvironment
-from .output import Copied, Kept, Staged, file_digest, safe_path, write_all
+from .output import Copied, Kept, Staged, file_digest, safe_path, write_file
 from .site import Site
 from .theme import static_files, template_loader, theme_folders
 
@@ -205,14 +205,8 @@ def _render_into(indices: list[int]) -> list[Rendered] | None:
                 except FileNotFoundError:
                     os.makedirs(folder, exist_ok=True)
                 folders.add(folder)
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-            try:
-                write_all(fd, data)
-                st = os.fstat(fd)  # (the manifest's: write_site need not look again)
-            finally:
-                os.close(fd)
-            done.append((index, file_digest(data), pack_bytes(data) if batch.packed else b"", noted, reading, reach,
-                         (st.st_size, st.st_mtime_ns, st.st_ino)))
+            stat = write_file(target, data)  # (its metadata is the manifest's: write_site need not look again)
+            done.append((index, file_digest(data), pack_bytes(data) if batch.packed else b"", noted, reading, reach, stat))
     except Exception:
         if multiprocessing.parent_process() is None:
             raise
